@@ -1,0 +1,30 @@
+import Foundation
+
+/// Writes files so that a reader (or a crash) never sees a half-written one:
+/// the bytes go to a temporary file in the same folder, are flushed, then renamed over the target.
+public enum AtomicFile {
+    public static func write(_ data: Data, to url: URL) throws {
+        let dir = url.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        guard FileManager.default.createFile(atPath: tmp.path, contents: nil) else {
+            throw GrusError.io(path: tmp.path, message: "cannot create a temporary file; check the folder's permissions")
+        }
+        do {
+            let handle = try FileHandle(forWritingTo: tmp)
+            try handle.write(contentsOf: data)
+            try handle.synchronize()
+            try handle.close()
+            if rename(tmp.path, url.path) != 0 {
+                throw GrusError.io(path: url.path, message: "cannot rename the temporary file into place: \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: tmp)
+            throw error
+        }
+    }
+
+    public static func write(_ string: String, to url: URL) throws {
+        try write(Data(string.utf8), to: url)
+    }
+}

@@ -1,0 +1,258 @@
+import GrusCore
+
+/// Settings of a stacked, optionally bidirectional GRU.
+public struct GRUConfig: Codable, Equatable, Sendable {
+    public enum RecurrentInit: String, Codable, Sendable { case uniform, orthogonal }
+
+    public var inputSize: Int
+    public var hiddenSize: Int
+    public var numLayers: Int = 1
+    public var bidirectional: Bool = false
+    /// Dropout on each layer's output except the last, in training only (as `nn.GRU(dropout:)`).
+    public var dropout: Float = 0
+    public var form: GRUForm = .pytorch
+    public var recurrentInit: RecurrentInit = .uniform
+
+    public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bidirectional: Bool = false,
+                dropout: Float = 0, form: GRUForm = .pytorch, recurrentInit: RecurrentInit = .uniform) {
+        self.inputSize = inputSize
+        self.hiddenSize = hiddenSize
+        self.numLayers = numLayers
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.form = form
+        self.recurrentInit = recurrentInit
+    }
+
+    public var directions: Int { bidirectional ? 2 : 1 }
+    public var outputSize: Int { directions * hiddenSize }
+}
+
+/// A stacked, optionally bidirectional GRU over padded, time-major batches with per-sequence lengths.
+///
+/// Input `[T, B, I]` and `lengths[B]`; output `[T, B, D·H]` (directions concatenated, forward first)
+/// with zeros past each sequence's length, and `hN` `[L·D, B, H]` ordered as PyTorch's `h_n`
+/// (layer-major, forward then reverse). The forward direction stops at each sequence's length; the
+/// reverse direction starts at each sequence's own last frame. Padding never changes any output
+/// or gradient. Sequences may come in any order; they are sorted by length internally.
+public final class GRUEncoder: Module {
+    public let config: GRUConfig
+    let cells: [[GRUCell]]            // [layer][direction]
+    /// Worker threads for the recurrence (directions, or batch halves when unidirectional).
+    public var threads: Int
+
+    // Saved by forward for backward.
+    private var order: [Int] = []          // sorted position -> original batch index
+    private var sortedLengths: [Int] = []
+    private var active: [Int] = []
+    private var identityOrder = true
+    private var steps = 0, batch = 0
+    private let input = Scratch()          // sorted input (only when reordering)
+    private var outputs: [Scratch] = []    // per layer, [T·B, D·H], after dropout for layers below the top
+    private var masks: [Scratch] = []      // per layer below the top: dropout multipliers
+    private var droppedOut: [Bool] = []
+    private let hNScratch = Scratch()
+    private let h0Scratch = Scratch()
+    private let dyScratch = Scratch()
+    private let dxScratch = Scratch()
+
+    public init(_ config: GRUConfig, rng: inout RNG) {
+        precondition(config.inputSize > 0 && config.hiddenSize > 0 && config.numLayers > 0, "GRU: sizes must be positive")
+        precondition(config.dropout >= 0 && config.dropout < 1, "GRU: dropout must be in [0, 1)")
+        self.config = config
+        var cells: [[GRUCell]] = []
+        for l in 0..<config.numLayers {
+            let inSize = l == 0 ? config.inputSize : config.outputSize
+            cells.append((0..<config.directions).map { d in
+                GRUCell(inputSize: inSize, hiddenSize: config.hiddenSize, reverse: d == 1, form: config.form,
+                        suffix: "l\(l)" + (d == 1 ? "_reverse" : ""), recurrentInit: config.recurrentInit, rng: &rng)
+            })
+        }
+        self.cells = cells
+        self.threads = min(2, availableCores)
+        outputs = (0..<config.numLayers).map { _ in Scratch() }
+        masks = (0..<config.numLayers).map { _ in Scratch() }
+        droppedOut = Array(repeating: false, count: config.numLayers)
+    }
+
+    /// In PyTorch's order: per layer, per direction, weight_ih, weight_hh, bias_ih, bias_hh.
+    public var parameters: [Parameter] { cells.flatMap { $0.flatMap { $0.parameters } } }
+
+    /// Forward pass. `h0` is `[L·D, B, H]` or nil for zeros. With `training` and dropout > 0,
+    /// `rng` draws the dropout masks.
+    public func forward(_ x: Tensor, lengths: [Int], h0: Tensor? = nil, training: Bool = false,
+                        rng: inout RNG) -> (output: Tensor, hN: Tensor) {
+        BLAS.configureOnce()
+        precondition(x.rank == 3 && x.shape[2] == config.inputSize,
+                     "GRU: input must be [T, B, \(config.inputSize)], got \(x.shape)")
+        let t = x.shape[0], b = x.shape[1], h = config.hiddenSize, dirs = config.directions
+        let layers = config.numLayers, dh = config.outputSize
+        precondition(lengths.count == b, "GRU: \(lengths.count) lengths for a batch of \(b)")
+        precondition(lengths.allSatisfy { $0 >= 1 && $0 <= t }, "GRU: lengths must be in 1...\(t), got \(lengths)")
+        if let h0 { precondition(h0.shape == [layers * dirs, b, h], "GRU: h0 must be [\(layers * dirs), \(b), \(h)], got \(h0.shape)") }
+        steps = t; batch = b
+
+        // Sort by length, longest first (stable).
+        order = Array(0..<b).sorted { lengths[$0] != lengths[$1] ? lengths[$0] > lengths[$1] : $0 < $1 }
+        identityOrder = order == Array(0..<b)
+        sortedLengths = order.map { lengths[$0] }
+        active = (0..<t).map { step in sortedLengths.reduce(0) { $0 + ($1 > step ? 1 : 0) } }
+
+        var hN = Tensor(zeros: [layers * dirs, b, h])
+        let hNs = hNScratch.ensure(layers * dirs * b * h)
+        var h0p: UnsafeMutablePointer<Float>? = nil
+        if let h0 {
+            h0p = h0Scratch.ensure(h0.count)
+            h0p!.update(from: permuteStates(h0.data, count: layers * dirs, batch: b, width: h, toSorted: true), count: h0.count)
+        }
+
+        x.data.withUnsafeBufferPointer { xb in
+            // Keep a (sorted) copy of the input: backward needs it for dW_ih.
+            let xs = input.ensure(t * b * config.inputSize)
+            if identityOrder { xs.update(from: xb.baseAddress!, count: t * b * config.inputSize) } else {
+                gatherRows(from: xb.baseAddress!, to: xs, steps: t, width: config.inputSize, toSorted: true)
+            }
+            var layerIn = UnsafePointer(xs)
+            for l in 0..<layers {
+                let inSize = l == 0 ? config.inputSize : dh
+                let y = outputs[l].ensure(t * b * dh)
+                y.update(repeating: 0, count: t * b * dh)
+                let lc = cells[l]
+                for c in lc { c.prepare(steps: t, batch: b) }
+                // Input projections for all time steps: one GEMM per direction and row block.
+                let blocks = splitRange(t * b, parts: threads)
+                let xin = layerIn
+                runParallel(lc.count * blocks.count) { i in
+                    lc[i / blocks.count].project(xin, ldx: inSize, rows: blocks[i % blocks.count])
+                }
+                // Recurrence: one task per direction, or per batch block when unidirectional.
+                let rowBlocks = dirs == 1 ? splitRange(b, parts: threads) : [0..<b]
+                let act = active
+                runParallel(dirs * rowBlocks.count) { i in
+                    let d = i / rowBlocks.count, rows = rowBlocks[i % rowBlocks.count]
+                    let k = l * dirs + d
+                    lc[d].recur(rows: rows, active: act, h0: h0p.map { UnsafePointer($0 + k * b * h) },
+                                y: y + d * h, ldy: dh, hN: hNs + k * b * h)
+                }
+                // Dropout between layers, training only.
+                droppedOut[l] = training && config.dropout > 0 && l < layers - 1
+                if droppedOut[l] {
+                    let m = masks[l].ensure(t * b * dh)
+                    let keep = 1 - config.dropout, scale = 1 / keep
+                    for i in 0..<(t * b * dh) {
+                        m[i] = rng.uniform() < keep ? scale : 0
+                        y[i] *= m[i]
+                    }
+                }
+                layerIn = UnsafePointer(y)
+            }
+        }
+        // Undo the sort.
+        var out = Tensor(zeros: [t, b, dh])
+        out.data.withUnsafeMutableBufferPointer { ob in
+            let top = outputs[layers - 1].pointer
+            if identityOrder { ob.baseAddress!.update(from: top, count: t * b * dh) } else {
+                gatherRows(from: top, to: ob.baseAddress!, steps: t, width: dh, toSorted: false)
+            }
+        }
+        hN.data = permuteStates(Array(UnsafeBufferPointer(start: hNs, count: layers * dirs * b * h)),
+                                count: layers * dirs, batch: b, width: h, toSorted: false)
+        return (out, hN)
+    }
+
+    /// Backward pass for the last `forward`. Accumulates parameter gradients and returns the
+    /// gradients of the input `[T, B, I]` and of `h0` `[L·D, B, H]`.
+    @discardableResult
+    public func backward(_ dOutput: Tensor, dHN: Tensor? = nil) -> (dInput: Tensor, dH0: Tensor) {
+        let t = steps, b = batch, h = config.hiddenSize, dirs = config.directions
+        let layers = config.numLayers, dh = config.outputSize
+        precondition(dOutput.shape == [t, b, dh], "GRU backward: gradient must be [\(t), \(b), \(dh)], got \(dOutput.shape)")
+        if let dHN { precondition(dHN.shape == [layers * dirs, b, h], "GRU backward: dHN shape \(dHN.shape)") }
+        var dhNp: UnsafeMutablePointer<Float>? = nil
+        if let dHN {
+            dhNp = h0Scratch.ensure(dHN.count)
+            dhNp!.update(from: permuteStates(dHN.data, count: layers * dirs, batch: b, width: h, toSorted: true), count: dHN.count)
+        }
+        var dh0 = [Float](repeating: 0, count: layers * dirs * b * h)
+        var dInput = Tensor(zeros: [t, b, config.inputSize])
+
+        // Gradient flowing into the top layer's output, in sorted order.
+        let maxWidth = max(dh, config.inputSize)
+        var dy = dyScratch.ensure(t * b * maxWidth)
+        var dx = dxScratch.ensure(t * b * maxWidth)
+        dOutput.data.withUnsafeBufferPointer { gb in
+            if identityOrder { dy.update(from: gb.baseAddress!, count: t * b * dh) } else {
+                gatherRows(from: gb.baseAddress!, to: dy, steps: t, width: dh, toSorted: true)
+            }
+        }
+        for l in stride(from: layers - 1, through: 0, by: -1) {
+            let inSize = l == 0 ? config.inputSize : dh
+            let lc = cells[l]
+            let rowBlocks = dirs == 1 ? splitRange(b, parts: threads) : [0..<b]
+            let act = active
+            let dyp = UnsafePointer(dy)
+            dh0.withUnsafeMutableBufferPointer { d0 in
+                let d0p = d0.baseAddress!
+                runParallel(dirs * rowBlocks.count) { i in
+                    let d = i / rowBlocks.count, rows = rowBlocks[i % rowBlocks.count]
+                    let k = l * dirs + d
+                    lc[d].recurBackward(rows: rows, active: act, dy: dyp + d * h, ldy: dh,
+                                        dhN: dhNp.map { UnsafePointer($0 + k * b * h) }, dh0: d0p + k * b * h)
+                }
+            }
+            // Layer input: the previous layer's (dropped-out) output, or the (sorted) model input.
+            let xin = UnsafePointer(l > 0 ? outputs[l - 1].pointer : input.pointer)
+            var tasks: [() -> Void] = []
+            for c in lc {
+                tasks.append { c.accumulateRecurrentGrads() }
+                tasks.append { c.accumulateInputWeightGrad(xin, ldx: inSize) }
+            }
+            runParallelTasks(tasks)
+            let blocks = splitRange(t * b, parts: threads)
+            let dxp = dx
+            runParallel(blocks.count) { i in
+                for (d, c) in lc.enumerated() { c.inputGrad(dxp, ldx: inSize, rows: blocks[i], accumulate: d > 0) }
+            }
+            if l > 0 && droppedOut[l - 1] {
+                let m = masks[l - 1].pointer
+                for i in 0..<(t * b * dh) { dx[i] *= m[i] }
+            }
+            swap(&dy, &dx)
+        }
+        // dy now holds the input gradient in sorted order.
+        dInput.data.withUnsafeMutableBufferPointer { ib in
+            if identityOrder { ib.baseAddress!.update(from: dy, count: t * b * config.inputSize) } else {
+                gatherRows(from: dy, to: ib.baseAddress!, steps: t, width: config.inputSize, toSorted: false)
+            }
+        }
+        let dH0 = Tensor(shape: [layers * dirs, b, h], data: permuteStates(dh0, count: layers * dirs, batch: b, width: h, toSorted: false))
+        return (dInput, dH0)
+    }
+
+    /// Copies time-major rows between original and sorted batch order.
+    private func gatherRows(from src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, steps t: Int, width w: Int, toSorted: Bool) {
+        let b = batch
+        for s in 0..<t {
+            for (sortedIndex, original) in order.enumerated() {
+                let (from, to) = toSorted ? (original, sortedIndex) : (sortedIndex, original)
+                (dst + (s * b + to) * w).update(from: src + (s * b + from) * w, count: w)
+            }
+        }
+    }
+
+    private func permuteStates(_ src: [Float], count: Int, batch b: Int, width w: Int, toSorted: Bool) -> [Float] {
+        var out = [Float](repeating: 0, count: src.count)
+        for k in 0..<count {
+            for (sortedIndex, original) in order.enumerated() {
+                let (from, to) = toSorted ? (original, sortedIndex) : (sortedIndex, original)
+                for j in 0..<w { out[(k * b + to) * w + j] = src[(k * b + from) * w + j] }
+            }
+        }
+        return out
+    }
+}
+
+/// Runs n tasks on the worker threads.
+func runParallel(_ n: Int, _ body: (Int) -> Void) { parallelFor(n, body) }
+
+func runParallelTasks(_ tasks: [() -> Void]) { parallelFor(tasks.count) { tasks[$0]() } }
