@@ -65,7 +65,8 @@ final class GRUCell {
 
     var parameters: [Parameter] { [weightIH, weightHH, biasIH, biasHH] }
 
-    /// Sizes the saved activations for a batch and folds the biases. Call before `project`.
+    /// Sizes every buffer for a batch (so that parallel tasks never reallocate) and folds the
+    /// biases. Call before `project`.
     func prepare(steps t: Int, batch b: Int) {
         steps = t
         batch = b
@@ -74,7 +75,9 @@ final class GRUCell {
         gates.ensure(t * b * 3 * h)
         aux.ensure(t * b * h)
         hprev.ensure(t * b * h)
+        dgh.ensure(t * b * 3 * h)
         state.ensure(b * h)
+        carry.ensure(b * h)
         gh.ensure(b * 3 * h)
         let bs = bias.ensure(4 * h)
         biasIH.value.data.withUnsafeBufferPointer { bi in
@@ -111,9 +114,14 @@ final class GRUCell {
             for s in 0..<steps {
                 let t = reverse ? steps - 1 - s : s
                 let n = min(max(active[t] - rows.lowerBound, 0), rows.count)
-                if n == 0 { continue }
                 let r0 = rows.lowerBound
                 let row0 = t * b + r0
+                // Padded rows: zeros, so the whole-batch weight-gradient GEMMs read no garbage.
+                if n < rows.count {
+                    (hp + (row0 + n) * h).update(repeating: 0, count: (rows.count - n) * h)
+                    (ap + (row0 + n) * h).update(repeating: 0, count: (rows.count - n) * h)
+                }
+                if n == 0 { continue }
                 // Save h_{t-1} for backward.
                 (hp + row0 * h).update(from: st + r0 * h, count: n * h)
                 switch form {
@@ -178,10 +186,9 @@ final class GRUCell {
     func recurBackward(rows: Range<Int>, active: [Int], dy: UnsafePointer<Float>, ldy: Int,
                        dhN: UnsafePointer<Float>?, dh0: UnsafeMutablePointer<Float>) {
         let h = hiddenSize, h3 = 3 * h, b = batch
-        let cp = carry.ensure(b * h), dq = dgh.ensure(steps * b * h3)
+        let cp = carry.pointer, dq = dgh.pointer   // sized by prepare; tasks share them by row
         let gip = gi.pointer, gp = gates.pointer, ap = aux.pointer, hp = hprev.pointer
         let scratch = gh.pointer   // [B, 3H]; cho2014 keeps d(r ∘ h) here
-        let bs = bias.pointer
         for r in rows {
             if let dhN { (cp + r * h).update(from: dhN + r * h, count: h) } else { (cp + r * h).update(repeating: 0, count: h) }
         }
@@ -252,7 +259,6 @@ final class GRUCell {
                 }
             }
         }
-        _ = bs
         (dh0 + rows.lowerBound * h).update(from: cp + rows.lowerBound * h, count: rows.count * h)
     }
 

@@ -3,7 +3,7 @@ import GrusCore
 /// A trainable tensor and its gradient. Layers accumulate into `grad`; optimisers read it
 /// and `zeroGrad()` clears it.
 public final class Parameter {
-    public let name: String
+    public internal(set) var name: String
     public var value: Tensor
     public var grad: Tensor
     /// Frozen parameters keep their gradient at zero and are skipped by optimisers.

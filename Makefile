@@ -1,0 +1,41 @@
+# Grus: `make demo` runs the default experiment end to end, `make test` runs the test suite.
+# Both install missing Debian packages first (apt-get; sudo when not root).
+
+SWIFT ?= swift
+PACKAGES := libopenblas-dev libfftw3-dev libsndfile1-dev pkg-config
+DEMO_PACKAGES := espeak-ng
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps demo-deps build test demo bench clean
+
+deps:
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing system packages:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+demo-deps: deps
+	@missing=""; for p in $(DEMO_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing system packages:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+demo: demo-deps
+	$(SWIFT) build -c release --product grus
+	.build/release/grus toy --task marker-order
+
+bench: deps
+	$(SWIFT) build -c release --product grus-bench
+	.build/release/grus-bench
+
+clean:
+	rm -rf .build

@@ -1,0 +1,154 @@
+import GrusCore
+
+/// A padded, time-major batch: either dense features [T, B, F] (audio) or token ids [T·B] (text),
+/// each sequence's length, and (for training and evaluation) its label.
+public struct SequenceBatch {
+    public var features: Tensor?
+    public var tokens: [Int]?
+    public var steps: Int
+    public var lengths: [Int]
+    public var labels: [Int]
+
+    public init(features: Tensor, lengths: [Int], labels: [Int] = []) {
+        precondition(features.rank == 3, "SequenceBatch: features must be [T, B, F]")
+        self.features = features
+        self.steps = features.shape[0]
+        self.lengths = lengths
+        self.labels = labels
+    }
+
+    public init(tokens: [Int], steps: Int, lengths: [Int], labels: [Int] = []) {
+        precondition(tokens.count == steps * lengths.count, "SequenceBatch: \(tokens.count) ids for [\(steps), \(lengths.count)]")
+        self.tokens = tokens
+        self.steps = steps
+        self.lengths = lengths
+        self.labels = labels
+    }
+
+    public var size: Int { lengths.count }
+
+    /// Pads token sequences (time-major) with `pad`.
+    public static func padding(_ sequences: [[Int]], labels: [Int] = [], pad: Int = 0) -> SequenceBatch {
+        let t = sequences.map(\.count).max() ?? 0, b = sequences.count
+        var ids = [Int](repeating: pad, count: t * b)
+        for (j, s) in sequences.enumerated() { for (i, v) in s.enumerated() { ids[i * b + j] = v } }
+        return SequenceBatch(tokens: ids, steps: t, lengths: sequences.map(\.count), labels: labels)
+    }
+
+    /// Pads feature sequences ([frames][dim]) into a time-major tensor.
+    public static func padding(_ sequences: [[[Float]]], dim: Int, labels: [Int] = []) -> SequenceBatch {
+        let t = sequences.map(\.count).max() ?? 0, b = sequences.count
+        var x = Tensor(zeros: [t, b, dim])
+        for (j, s) in sequences.enumerated() {
+            for (i, frame) in s.enumerated() {
+                for k in 0..<dim { x.data[(i * b + j) * dim + k] = frame[k] }
+            }
+        }
+        return SequenceBatch(features: x, lengths: sequences.map(\.count), labels: labels)
+    }
+}
+
+/// Settings of the utterance classifier: [embedding] → GRU encoder → pooling → dropout → linear.
+public struct ClassifierConfig: Codable, Equatable, Sendable {
+    /// Token vocabulary for text input; nil for dense (audio) features.
+    public var vocabSize: Int?
+    public var paddingIndex: Int = 0
+    public var encoder: GRUConfig
+    public var pooling: Pooling.Kind = .mean
+    public var dropout: Float = 0
+    public var numClasses: Int
+
+    public init(vocabSize: Int? = nil, paddingIndex: Int = 0, encoder: GRUConfig,
+                pooling: Pooling.Kind = .mean, dropout: Float = 0, numClasses: Int) {
+        self.vocabSize = vocabSize
+        self.paddingIndex = paddingIndex
+        self.encoder = encoder
+        self.pooling = pooling
+        self.dropout = dropout
+        self.numClasses = numClasses
+    }
+}
+
+/// Utterance (sequence) classification. Parameter names: `embedding.weight`,
+/// `encoder.weight_ih_l0` …, `head.weight`, `head.bias`.
+public final class SequenceClassifier: Module {
+    public let config: ClassifierConfig
+    public let embedding: Embedding?
+    public let encoder: GRUEncoder
+    public let pooling: Pooling
+    public let dropout: Dropout
+    public let head: Linear
+    private var lastBatch: (steps: Int, size: Int) = (0, 0)
+
+    public init(_ config: ClassifierConfig, rng: inout RNG) {
+        self.config = config
+        if let v = config.vocabSize {
+            embedding = Embedding(vocabSize: v, dim: config.encoder.inputSize, paddingIndex: config.paddingIndex,
+                                  name: "embedding", rng: &rng)
+        } else {
+            embedding = nil
+        }
+        encoder = GRUEncoder(config.encoder, rng: &rng)
+        for p in encoder.parameters { p.name = "encoder." + p.name }
+        pooling = Pooling(config.pooling, directions: config.encoder.directions)
+        dropout = Dropout(config.dropout)
+        head = Linear(config.encoder.outputSize, config.numClasses, name: "head", rng: &rng)
+    }
+
+    public var parameters: [Parameter] { (embedding?.parameters ?? []) + encoder.parameters + head.parameters }
+
+    /// Logits [B, classes].
+    public func forward(_ batch: SequenceBatch, training: Bool, rng: inout RNG) -> Tensor {
+        let x: Tensor
+        if let e = embedding {
+            guard let ids = batch.tokens else { preconditionFailure("SequenceClassifier: text model needs token ids") }
+            x = e.forward(ids, shape: [batch.steps, batch.size])
+        } else {
+            guard let f = batch.features else { preconditionFailure("SequenceClassifier: audio model needs features") }
+            x = f
+        }
+        lastBatch = (batch.steps, batch.size)
+        let (out, _) = encoder.forward(x, lengths: batch.lengths, training: training, rng: &rng)
+        let pooled = pooling.forward(out, lengths: batch.lengths)
+        return head.forward(dropout.forward(pooled, training: training, rng: &rng))
+    }
+
+    /// Accumulates every parameter's gradient from dLoss/dLogits.
+    public func backward(_ dLogits: Tensor) {
+        let dPooled = dropout.backward(head.backward(dLogits))
+        let dOut = pooling.backward(dPooled)
+        let dx = encoder.backward(dOut).dInput
+        embedding?.backward(dx)
+    }
+
+    /// Class probabilities [B, classes] in evaluation mode.
+    public func predict(_ batch: SequenceBatch) -> Tensor {
+        var rng = RNG(seed: 0)
+        return softmax(forward(batch, training: false, rng: &rng))
+    }
+}
+
+/// One optimisation step on a batch; returns the mean loss and the number of correct predictions.
+@discardableResult
+public func trainStep(_ model: SequenceClassifier, _ batch: SequenceBatch, loss: CrossEntropy, optimizer: Optimizer,
+                      clipNorm: Float? = nil, rng: inout RNG) -> (loss: Float, correct: Int) {
+    model.zeroGrad()
+    let logits = model.forward(batch, training: true, rng: &rng)
+    let (l, grad, probs) = loss(logits, targets: batch.labels)
+    model.backward(grad)
+    if let c = clipNorm { clipGradNorm(model.parameters, maxNorm: c) }
+    optimizer.step()
+    return (l, countCorrect(probs, batch.labels))
+}
+
+/// How many rows' arg-max equals the label.
+public func countCorrect(_ scores: Tensor, _ labels: [Int]) -> Int {
+    let c = scores.shape[1]
+    var n = 0
+    for (i, y) in labels.enumerated() {
+        var best = 0
+        for k in 1..<c where scores.data[i * c + k] > scores.data[i * c + best] { best = k }
+        if best == y { n += 1 }
+    }
+    return n
+}

@@ -1,0 +1,124 @@
+import XCTest
+import GrusCore
+@testable import GrusNN
+
+/// Grus's GRU against PyTorch `nn.GRU` (and a reference cho2014 implementation):
+/// outputs, final states and every gradient.
+final class GRUParityTests: XCTestCase {
+    func runCase(_ name: String, threads: Int) throws {
+        let f = try Fixture.load(name)
+        let c = f["config"] as! [String: Any]
+        let config = GRUConfig(inputSize: c["input"] as! Int, hiddenSize: c["hidden"] as! Int,
+                               numLayers: c["layers"] as! Int, bidirectional: c["bidirectional"] as! Bool,
+                               form: GRUForm(rawValue: c["form"] as! String)!)
+        var rng = RNG(seed: 0)
+        let gru = GRUEncoder(config, rng: &rng)
+        gru.threads = threads
+        try gru.loadStateDict(Fixture.tensors(f["weights"]))
+        let lengths = (f["lengths"] as! [NSNumber]).map { $0.intValue }
+        let h0 = f["h0"].map { Fixture.tensor($0) }
+        let (out, hN) = gru.forward(Fixture.tensor(f["x"]), lengths: lengths, h0: h0, rng: &rng)
+        assertClose(out, Fixture.tensor(f["output"]), "\(name) output")
+        assertClose(hN, Fixture.tensor(f["h_n"]), "\(name) h_n")
+        gru.zeroGrad()
+        let (dx, dh0) = gru.backward(Fixture.tensor(f["grad_output"]), dHN: Fixture.tensor(f["grad_h_n"]))
+        assertClose(dx, Fixture.tensor(f["grad_x"]), "\(name) grad x")
+        if let g = f["grad_h0"] { assertClose(dh0, Fixture.tensor(g), "\(name) grad h0") }
+        let grads = Fixture.tensors(f["grads"])
+        for p in gru.parameters {
+            assertClose(p.grad, grads[p.name]!, "\(name) grad \(p.name)")
+        }
+    }
+
+    func testOneLayerUnidirectional() throws {
+        try runCase("gru_1layer_uni", threads: 1)
+        try runCase("gru_1layer_uni", threads: 2)
+    }
+
+    func testTwoLayerBidirectionalRagged() throws {
+        try runCase("gru_2layer_bi_ragged", threads: 1)
+        try runCase("gru_2layer_bi_ragged", threads: 2)
+    }
+
+    func testBatchOne() throws {
+        try runCase("gru_batch1", threads: 2)
+    }
+
+    func testCho2014Form() throws {
+        try runCase("gru_cho2014_bi_ragged", threads: 1)
+        try runCase("gru_cho2014_bi_ragged", threads: 2)
+    }
+
+    func testParameterNamesAndShapesFollowPyTorch() {
+        var rng = RNG(seed: 1)
+        let gru = GRUEncoder(GRUConfig(inputSize: 40, hiddenSize: 8, numLayers: 2, bidirectional: true), rng: &rng)
+        let shapes = Dictionary(uniqueKeysWithValues: gru.parameters.map { ($0.name, $0.value.shape) })
+        XCTAssertEqual(shapes["weight_ih_l0"], [24, 40])
+        XCTAssertEqual(shapes["weight_hh_l0_reverse"], [24, 8])
+        XCTAssertEqual(shapes["weight_ih_l1"], [24, 16])
+        XCTAssertEqual(shapes["bias_hh_l1_reverse"], [24])
+        XCTAssertEqual(shapes.count, 16)
+        let bound = 1 / Float(8).squareRoot()
+        for p in gru.parameters { XCTAssertLessThanOrEqual(p.value.data.map(abs).max()!, bound, p.name) }
+    }
+
+    func testOrthogonalRecurrentInit() {
+        var rng = RNG(seed: 2)
+        let gru = GRUEncoder(GRUConfig(inputSize: 3, hiddenSize: 6, recurrentInit: .orthogonal), rng: &rng)
+        let w = gru.parameters.first { $0.name == "weight_hh_l0" }!.value
+        for g in 0..<3 {
+            for i in 0..<6 {
+                for j in 0..<6 {
+                    var dot: Float = 0
+                    for k in 0..<6 { dot += w[g * 6 + i, k] * w[g * 6 + j, k] }
+                    XCTAssertEqual(dot, i == j ? 1 : 0, accuracy: 1e-5)
+                }
+            }
+        }
+    }
+
+    /// Padded frames hold garbage; outputs and every gradient must not change.
+    func testPaddingNeverChangesOutputsOrGradients() {
+        let config = GRUConfig(inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true)
+        let lengths = [2, 6, 4]
+        var rng = RNG(seed: 3)
+        let gru = GRUEncoder(config, rng: &rng)
+        var x = Tensor(shape: [6, 3, 3], data: (0..<54).map { _ in rng.normal() })
+        var dy = Tensor(shape: [6, 3, 10], data: (0..<180).map { _ in rng.normal() })
+        func run(_ x: Tensor, _ dy: Tensor) -> [Tensor] {
+            var r = RNG(seed: 9)
+            gru.zeroGrad()
+            let (o, h) = gru.forward(x, lengths: lengths, rng: &r)
+            let (dx, dh0) = gru.backward(dy)
+            return [o, h, dx, dh0] + gru.parameters.map { $0.grad }
+        }
+        let clean = run(x, dy)
+        for t in 0..<6 { for b in 0..<3 where t >= lengths[b] {
+            for i in 0..<3 { x[t, b, i] = 1e3 * rng.normal() }
+            for i in 0..<10 { dy[t, b, i] = 1e3 * rng.normal() }
+        } }
+        let dirty = run(x, dy)
+        for (a, b) in zip(clean, dirty) { XCTAssertEqual(a, b) }
+        // Padded outputs and input gradients are zero.
+        for t in 0..<6 { for b in 0..<3 where t >= lengths[b] {
+            for i in 0..<10 { XCTAssertEqual(clean[0][t, b, i], 0) }
+            for i in 0..<3 { XCTAssertEqual(clean[2][t, b, i], 0) }
+        } }
+    }
+
+    /// The batch order does not matter: each sequence gets the same result alone or in any batch.
+    func testBatchOrderAndCompositionDoNotMatter() {
+        let config = GRUConfig(inputSize: 2, hiddenSize: 4, numLayers: 1, bidirectional: true)
+        var rng = RNG(seed: 4)
+        let gru = GRUEncoder(config, rng: &rng)
+        let lengths = [3, 5]
+        let x = Tensor(shape: [5, 2, 2], data: (0..<20).map { _ in rng.normal() })
+        let (out, hN) = gru.forward(x, lengths: lengths, rng: &rng)
+        // Sequence 0 alone.
+        var x0 = Tensor(zeros: [3, 1, 2])
+        for t in 0..<3 { for i in 0..<2 { x0[t, 0, i] = x[t, 0, i] } }
+        let (o0, h0) = gru.forward(x0, lengths: [3], rng: &rng)
+        for t in 0..<3 { for j in 0..<8 { XCTAssertEqual(o0[t, 0, j], out[t, 0, j], accuracy: 1e-6) } }
+        for k in 0..<2 { for j in 0..<4 { XCTAssertEqual(h0[k, 0, j], hN[k, 0, j], accuracy: 1e-6) } }
+    }
+}

@@ -1,0 +1,167 @@
+import XCTest
+import GrusCore
+@testable import GrusNN
+
+/// Central finite differences against every layer's analytic backward.
+/// Loss = Σ output · G for a fixed random G, accumulated in Double.
+final class GradientCheckTests: XCTestCase {
+    let eps: Float = 3e-3
+
+    /// Compares analytic gradients with (L(v+ε) − L(v−ε)) / 2ε for every element of `values`.
+    func check(_ what: String, values start: Tensor, analytic: Tensor,
+               rtol: Double = 2e-2, atol: Double = 2e-3, file: StaticString = #filePath, line: UInt = #line,
+               loss: (Tensor) -> Double) {
+        var values = start
+        XCTAssertEqual(values.shape, analytic.shape, what, file: file, line: line)
+        var worst = 0.0
+        for i in values.data.indices {
+            let v = values.data[i]
+            values.data[i] = v + eps
+            let up = loss(values)
+            values.data[i] = v - eps
+            let down = loss(values)
+            values.data[i] = v
+            let numeric = (up - down) / Double(2 * eps)
+            let excess = abs(numeric - Double(analytic.data[i])) - (atol + rtol * abs(numeric))
+            worst = max(worst, excess)
+            if excess > 0 {
+                XCTFail("\(what)[\(i)]: analytic \(analytic.data[i]), numeric \(numeric)", file: file, line: line)
+                break
+            }
+        }
+        _ = loss(start)   // leave the model as it was
+    }
+
+    static func dot(_ a: Tensor, _ g: Tensor) -> Double {
+        zip(a.data, g.data).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+    }
+
+    func randomTensor(_ shape: [Int], _ rng: inout RNG, scale: Float = 1) -> Tensor {
+        Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in scale * rng.normal() })
+    }
+
+    func checkGRU(form: GRUForm) {
+        var rng = RNG(seed: 10)
+        let config = GRUConfig(inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, form: form)
+        let gru = GRUEncoder(config, rng: &rng)
+        let lengths = [3, 5, 1]
+        var x = randomTensor([5, 3, 3], &rng)
+        var h0 = randomTensor([4, 3, 4], &rng, scale: 0.5)
+        let gOut = randomTensor([5, 3, 8], &rng), gH = randomTensor([4, 3, 4], &rng)
+        func loss() -> Double {
+            var r = RNG(seed: 0)
+            let (o, h) = gru.forward(x, lengths: lengths, h0: h0, rng: &r)
+            return Self.dot(o, gOut) + Self.dot(h, gH)
+        }
+        _ = loss()
+        gru.zeroGrad()
+        let (dx, dh0) = gru.backward(gOut, dHN: gH)
+        let grads = gru.parameters.map { $0.grad }
+        check("\(form) x", values: x, analytic: dx) { x = $0; return loss() }
+        check("\(form) h0", values: h0, analytic: dh0) { h0 = $0; return loss() }
+        for (p, g) in zip(gru.parameters, grads) {
+            let v = p.value
+            check("\(form) \(p.name)", values: v, analytic: g) { p.value = $0; return loss() }
+        }
+    }
+
+    func testStackedBidirectionalGRUPyTorchForm() { checkGRU(form: .pytorch) }
+    func testStackedBidirectionalGRUCho2014Form() { checkGRU(form: .cho2014) }
+
+    func testGRUWithInterLayerDropout() {
+        var rng = RNG(seed: 11)
+        let gru = GRUEncoder(GRUConfig(inputSize: 2, hiddenSize: 3, numLayers: 3, dropout: 0.3), rng: &rng)
+        var x = randomTensor([4, 2, 2], &rng)
+        let gOut = randomTensor([4, 2, 3], &rng)
+        func loss() -> Double {
+            var r = RNG(seed: 5)   // same masks every call
+            return Self.dot(gru.forward(x, lengths: [4, 2], training: true, rng: &r).output, gOut)
+        }
+        _ = loss()
+        gru.zeroGrad()
+        let dx = gru.backward(gOut).dInput
+        let grads = gru.parameters.map { $0.grad }
+        check("dropout x", values: x, analytic: dx) { x = $0; return loss() }
+        for (p, g) in zip(gru.parameters, grads) {
+            let v = p.value
+            check("dropout \(p.name)", values: v, analytic: g) { p.value = $0; return loss() }
+        }
+    }
+
+    func testLinear() {
+        var rng = RNG(seed: 12)
+        let lin = Linear(4, 3, rng: &rng)
+        let x = randomTensor([5, 4], &rng)
+        let g = randomTensor([5, 3], &rng)
+        _ = lin.forward(x)
+        lin.zeroGrad()
+        let dx = lin.backward(g)
+        let gw = lin.weight.grad, gb = lin.bias.grad
+        check("linear x", values: x, analytic: dx) { Self.dot(lin.forward($0), g) }
+        let w = lin.weight.value
+        check("linear weight", values: w, analytic: gw) { lin.weight.value = $0; return Self.dot(lin.forward(x), g) }
+        let b = lin.bias.value
+        check("linear bias", values: b, analytic: gb) { lin.bias.value = $0; return Self.dot(lin.forward(x), g) }
+    }
+
+    func testEmbeddingWithPaddingIndex() {
+        var rng = RNG(seed: 13)
+        let emb = Embedding(vocabSize: 5, dim: 3, paddingIndex: 0, rng: &rng)
+        let ids = [1, 0, 4, 1, 2, 0]
+        let g = randomTensor([3, 2, 3], &rng)
+        _ = emb.forward(ids, shape: [3, 2])
+        emb.zeroGrad()
+        emb.backward(g)
+        let gw = emb.weight.grad
+        for j in 0..<3 { XCTAssertEqual(gw[0, j], 0, "padding row takes no gradient") }
+        // The padding row gets no gradient by design (its numeric gradient is not zero).
+        let original = emb.weight.value
+        let w = original
+        check("embedding", values: w, analytic: gw) { v in
+            var v = v
+            for j in 0..<3 { v[0, j] = original[0, j] }
+            emb.weight.value = v
+            return Self.dot(emb.forward(ids, shape: [3, 2]), g)
+        }
+    }
+
+    func testPooling() {
+        for kind in Pooling.Kind.allCases {
+            var rng = RNG(seed: 14)
+            let pool = Pooling(kind, directions: 2)
+            let lengths = [2, 4, 1]
+            let x = randomTensor([4, 3, 6], &rng)
+            let g = randomTensor([3, 6], &rng)
+            _ = pool.forward(x, lengths: lengths)
+            let dx = pool.backward(g)
+            check("pool \(kind)", values: x, analytic: dx) { Self.dot(pool.forward($0, lengths: lengths), g) }
+            // Padded frames get no gradient.
+            for t in 0..<4 { for b in 0..<3 where t >= lengths[b] { for j in 0..<6 { XCTAssertEqual(dx[t, b, j], 0) } } }
+        }
+    }
+
+    func testDropout() {
+        var rng = RNG(seed: 15)
+        let drop = Dropout(0.4)
+        let x = randomTensor([6, 5], &rng)
+        let g = randomTensor([6, 5], &rng)
+        var r0 = RNG(seed: 1)
+        let y = drop.forward(x, training: true, rng: &r0)
+        let dx = drop.backward(g)
+        let zeros = y.data.filter { $0 == 0 }.count
+        XCTAssertGreaterThan(zeros, 0)
+        XCTAssertLessThan(zeros, 30)
+        check("dropout", values: x, analytic: dx) { var r = RNG(seed: 1); return Self.dot(drop.forward($0, training: true, rng: &r), g) }
+        var r1 = RNG(seed: 1)
+        XCTAssertEqual(drop.forward(x, training: false, rng: &r1), x, "identity at evaluation")
+    }
+
+    func testCrossEntropyWithSmoothingAndWeights() {
+        var rng = RNG(seed: 16)
+        let logits = randomTensor([4, 3], &rng)
+        let ce = CrossEntropy(labelSmoothing: 0.1, classWeights: [1, 2, 0.5])
+        let targets = [0, 2, 1, 1]
+        let grad = ce(logits, targets: targets).grad
+        check("cross-entropy", values: logits, analytic: grad, rtol: 1e-2, atol: 1e-3) { Double(ce($0, targets: targets).loss) }
+    }
+}
