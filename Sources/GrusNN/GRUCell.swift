@@ -110,7 +110,7 @@ final class GRUCell {
             if let h0 { (st + r * h).update(from: h0 + r * h, count: h) } else { (st + r * h).update(repeating: 0, count: h) }
         }
         weightHH.value.data.withUnsafeBufferPointer { wbuf in
-            let w = wbuf.baseAddress!
+            let w = UnsafeMutablePointer(mutating: wbuf.baseAddress!)
             for s in 0..<steps {
                 let t = reverse ? steps - 1 - s : s
                 let n = min(max(active[t] - rows.lowerBound, 0), rows.count)
@@ -129,50 +129,25 @@ final class GRUCell {
                     BLAS.gemm(transA: false, transB: true, m: n, n: h3, k: h,
                               st + r0 * h, lda: h, w, ldb: h, ghp + r0 * h3, ldc: h3)
                     for i in 0..<n {
-                        let g = gip + (row0 + i) * h3, q = ghp + (r0 + i) * h3
-                        let a = gp + (row0 + i) * h3, hn = ap + (row0 + i) * h
-                        let hs = st + (r0 + i) * h, out = y + (row0 + i) * ldy
-                        for j in 0..<h {
-                            let rg = FastMath.sigmoid(g[j] + q[j] + bs[j])
-                            let zg = FastMath.sigmoid(g[h + j] + q[h + j] + bs[h + j])
-                            let c = q[2 * h + j] + bs[3 * h + j]
-                            let ng = FastMath.tanh(g[2 * h + j] + bs[2 * h + j] + rg * c)
-                            let hnew = ng + zg * (hs[j] - ng)
-                            a[j] = rg; a[h + j] = zg; a[2 * h + j] = ng
-                            hn[j] = c
-                            hs[j] = hnew
-                            out[j] = hnew
-                        }
+                        sweep(h, ForwardGates(gi: gip + (row0 + i) * h3, q: ghp + (r0 + i) * h3, bias: bs,
+                                              a: gp + (row0 + i) * h3, hn: ap + (row0 + i) * h,
+                                              state: st + (r0 + i) * h, out: y + (row0 + i) * ldy, h: h))
                     }
                 case .cho2014:
                     // r and z from the first 2H rows of W_hh, then n from r ∘ h.
                     BLAS.gemm(transA: false, transB: true, m: n, n: 2 * h, k: h,
                               st + r0 * h, lda: h, w, ldb: h, ghp + r0 * h3, ldc: h3)
                     for i in 0..<n {
-                        let g = gip + (row0 + i) * h3, q = ghp + (r0 + i) * h3
-                        let a = gp + (row0 + i) * h3, rh = ap + (row0 + i) * h
-                        let hs = st + (r0 + i) * h
-                        for j in 0..<h {
-                            let rg = FastMath.sigmoid(g[j] + q[j] + bs[j])
-                            a[j] = rg
-                            a[h + j] = FastMath.sigmoid(g[h + j] + q[h + j] + bs[h + j])
-                            rh[j] = rg * hs[j]
-                        }
+                        sweep(h, ForwardResetUpdate(gi: gip + (row0 + i) * h3, q: ghp + (r0 + i) * h3, bias: bs,
+                                                    a: gp + (row0 + i) * h3, rh: ap + (row0 + i) * h,
+                                                    state: st + (r0 + i) * h, h: h))
                     }
                     BLAS.gemm(transA: false, transB: true, m: n, n: h, k: h,
                               ap + row0 * h, lda: h, w + 2 * h * h, ldb: h, ghp + r0 * h3 + 2 * h, ldc: h3)
                     for i in 0..<n {
-                        let g = gip + (row0 + i) * h3, q = ghp + (r0 + i) * h3
-                        let a = gp + (row0 + i) * h3
-                        let hs = st + (r0 + i) * h, out = y + (row0 + i) * ldy
-                        for j in 0..<h {
-                            let ng = FastMath.tanh(g[2 * h + j] + bs[2 * h + j] + q[2 * h + j] + bs[3 * h + j])
-                            let zg = a[h + j]
-                            let hnew = ng + zg * (hs[j] - ng)
-                            a[2 * h + j] = ng
-                            hs[j] = hnew
-                            out[j] = hnew
-                        }
+                        sweep(h, ForwardCandidate(gi: gip + (row0 + i) * h3, q: ghp + (r0 + i) * h3, bias: bs,
+                                                  a: gp + (row0 + i) * h3, state: st + (r0 + i) * h,
+                                                  out: y + (row0 + i) * ldy, h: h))
                     }
                 }
             }
@@ -193,7 +168,7 @@ final class GRUCell {
             if let dhN { (cp + r * h).update(from: dhN + r * h, count: h) } else { (cp + r * h).update(repeating: 0, count: h) }
         }
         weightHH.value.data.withUnsafeBufferPointer { wbuf in
-            let w = wbuf.baseAddress!
+            let w = UnsafeMutablePointer(mutating: wbuf.baseAddress!)
             for s in 0..<steps {
                 let t = reverse ? s : steps - 1 - s
                 let n = min(max(active[t] - rows.lowerBound, 0), rows.count)
@@ -205,54 +180,29 @@ final class GRUCell {
                     (dq + (row0 + n) * h3).update(repeating: 0, count: (rows.count - n) * h3)
                 }
                 if n == 0 { continue }
+                let dyRows = UnsafeMutablePointer(mutating: dy)
                 switch form {
                 case .pytorch:
                     for i in 0..<n {
-                        let a = gp + (row0 + i) * h3, hn = ap + (row0 + i) * h, hs = hp + (row0 + i) * h
-                        let dgi = gip + (row0 + i) * h3, dgq = dq + (row0 + i) * h3
-                        let c = cp + (r0 + i) * h, g0 = dy + (row0 + i) * ldy
-                        for j in 0..<h {
-                            let g = c[j] + g0[j]
-                            let rg = a[j], zg = a[h + j], ng = a[2 * h + j]
-                            let dAn = g * (1 - zg) * (1 - ng * ng)
-                            let dAz = g * (hs[j] - ng) * zg * (1 - zg)
-                            let dAr = dAn * hn[j] * rg * (1 - rg)
-                            dgi[j] = dAr; dgi[h + j] = dAz; dgi[2 * h + j] = dAn
-                            dgq[j] = dAr; dgq[h + j] = dAz; dgq[2 * h + j] = dAn * rg
-                            c[j] = g * zg
-                        }
+                        sweep(h, BackwardGates(a: gp + (row0 + i) * h3, hn: ap + (row0 + i) * h, hp: hp + (row0 + i) * h,
+                                               dy: dyRows + (row0 + i) * ldy, dgi: gip + (row0 + i) * h3,
+                                               dgq: dq + (row0 + i) * h3, carry: cp + (r0 + i) * h, h: h))
                     }
                     BLAS.gemm(transA: false, transB: false, m: n, n: h, k: h3,
                               dq + row0 * h3, lda: h3, w, ldb: h, beta: 1, cp + r0 * h, ldc: h)
                 case .cho2014:
                     for i in 0..<n {
-                        let a = gp + (row0 + i) * h3
-                        let dgi = gip + (row0 + i) * h3, dgq = dq + (row0 + i) * h3
-                        let c = cp + (r0 + i) * h, g0 = dy + (row0 + i) * ldy, hs = hp + (row0 + i) * h
-                        for j in 0..<h {
-                            let g = c[j] + g0[j]
-                            let zg = a[h + j], ng = a[2 * h + j]
-                            let dAn = g * (1 - zg) * (1 - ng * ng)
-                            dgi[2 * h + j] = dAn
-                            dgq[2 * h + j] = dAn
-                            dgi[h + j] = g * (hs[j] - ng) * zg * (1 - zg)   // dA_z, finished below
-                            c[j] = g * zg
-                        }
+                        sweep(h, BackwardCandidate(a: gp + (row0 + i) * h3, hp: hp + (row0 + i) * h,
+                                                   dy: dyRows + (row0 + i) * ldy, dgi: gip + (row0 + i) * h3,
+                                                   dgq: dq + (row0 + i) * h3, carry: cp + (r0 + i) * h, h: h))
                     }
                     // d(r ∘ h) = dA_n · W_hn
                     BLAS.gemm(transA: false, transB: false, m: n, n: h, k: h,
                               dq + row0 * h3 + 2 * h, lda: h3, w + 2 * h * h, ldb: h, scratch + r0 * h3, ldc: h3)
                     for i in 0..<n {
-                        let a = gp + (row0 + i) * h3, hs = hp + (row0 + i) * h
-                        let dgi = gip + (row0 + i) * h3, dgq = dq + (row0 + i) * h3
-                        let c = cp + (r0 + i) * h, drh = scratch + (r0 + i) * h3
-                        for j in 0..<h {
-                            let rg = a[j]
-                            let dAr = drh[j] * hs[j] * rg * (1 - rg)
-                            dgi[j] = dAr; dgq[j] = dAr
-                            dgq[h + j] = dgi[h + j]
-                            c[j] += drh[j] * rg
-                        }
+                        sweep(h, BackwardReset(a: gp + (row0 + i) * h3, hp: hp + (row0 + i) * h, drh: scratch + (r0 + i) * h3,
+                                               dgi: gip + (row0 + i) * h3, dgq: dq + (row0 + i) * h3,
+                                               carry: cp + (r0 + i) * h, h: h))
                     }
                     BLAS.gemm(transA: false, transB: false, m: n, n: h, k: 2 * h,
                               dq + row0 * h3, lda: h3, w, ldb: h, beta: 1, cp + r0 * h, ldc: h)

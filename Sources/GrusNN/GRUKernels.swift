@@ -1,0 +1,107 @@
+import GrusCore
+
+// The GRU's elementwise gate code, one row of H units at a time, written once for any lane width
+// (see `sweep`). Pointers are already offset to the row. Layouts: gi/q/a/dgi/dgq are [3H] (r, z, n);
+// bias is [b_ir + b_hr, b_iz + b_hz, b_in, b_hn].
+typealias FloatPointer = UnsafeMutablePointer<Float>
+
+/// PyTorch form, forward: gates, h' = n + z (h − n); keeps r, z, n and W_hn h + b_hn.
+struct ForwardGates: LaneKernel {
+    let gi: FloatPointer, q: FloatPointer, bias: FloatPointer, a: FloatPointer, hn: FloatPointer
+    let state: FloatPointer, out: FloatPointer, h: Int
+
+    @inline(__always)
+    func run<V: FloatLanes>(_: V.Type, _ j: Int) {
+        let r = V.sigmoid(V.load(gi + j) + V.load(q + j) + V.load(bias + j))
+        let z = V.sigmoid(V.load(gi + h + j) + V.load(q + h + j) + V.load(bias + h + j))
+        let c = V.load(q + 2 * h + j) + V.load(bias + 3 * h + j)
+        let n = V.tanh(V.load(gi + 2 * h + j) + V.load(bias + 2 * h + j) + r * c)
+        let hp = V.load(state + j)
+        let hNew = n + z * (hp - n)
+        r.store(a + j); z.store(a + h + j); n.store(a + 2 * h + j)
+        c.store(hn + j)
+        hNew.store(state + j); hNew.store(out + j)
+    }
+}
+
+/// cho2014 form, forward part 1: r and z, and r ∘ h for the recurrent product of n.
+struct ForwardResetUpdate: LaneKernel {
+    let gi: FloatPointer, q: FloatPointer, bias: FloatPointer, a: FloatPointer, rh: FloatPointer
+    let state: FloatPointer, h: Int
+
+    @inline(__always)
+    func run<V: FloatLanes>(_: V.Type, _ j: Int) {
+        let r = V.sigmoid(V.load(gi + j) + V.load(q + j) + V.load(bias + j))
+        let z = V.sigmoid(V.load(gi + h + j) + V.load(q + h + j) + V.load(bias + h + j))
+        r.store(a + j); z.store(a + h + j)
+        (r * V.load(state + j)).store(rh + j)
+    }
+}
+
+/// cho2014 form, forward part 2: n from W_hn (r ∘ h), then the new state.
+struct ForwardCandidate: LaneKernel {
+    let gi: FloatPointer, q: FloatPointer, bias: FloatPointer, a: FloatPointer
+    let state: FloatPointer, out: FloatPointer, h: Int
+
+    @inline(__always)
+    func run<V: FloatLanes>(_: V.Type, _ j: Int) {
+        let n = V.tanh(V.load(gi + 2 * h + j) + V.load(bias + 2 * h + j) + V.load(q + 2 * h + j) + V.load(bias + 3 * h + j))
+        let z = V.load(a + h + j)
+        let hNew = n + z * (V.load(state + j) - n)
+        n.store(a + 2 * h + j)
+        hNew.store(state + j); hNew.store(out + j)
+    }
+}
+
+/// PyTorch form, backward: from g = dL/dh' to the pre-activation gradients (dgi for the input
+/// projections, dgq for the recurrent ones) and the direct part of dL/dh, g ∘ z, left in `carry`.
+struct BackwardGates: LaneKernel {
+    let a: FloatPointer, hn: FloatPointer, hp: FloatPointer, dy: FloatPointer
+    let dgi: FloatPointer, dgq: FloatPointer, carry: FloatPointer, h: Int
+
+    @inline(__always)
+    func run<V: FloatLanes>(_: V.Type, _ j: Int) {
+        let one = V.splat(1)
+        let g = V.load(carry + j) + V.load(dy + j)
+        let r = V.load(a + j), z = V.load(a + h + j), n = V.load(a + 2 * h + j)
+        let dAn = g * (one - z) * (one - n * n)
+        let dAz = g * (V.load(hp + j) - n) * z * (one - z)
+        let dAr = dAn * V.load(hn + j) * r * (one - r)
+        dAr.store(dgi + j); dAz.store(dgi + h + j); dAn.store(dgi + 2 * h + j)
+        dAr.store(dgq + j); dAz.store(dgq + h + j); (dAn * r).store(dgq + 2 * h + j)
+        (g * z).store(carry + j)
+    }
+}
+
+/// cho2014 form, backward part 1: dA_n and dA_z; dA_z waits in dgi until part 2.
+struct BackwardCandidate: LaneKernel {
+    let a: FloatPointer, hp: FloatPointer, dy: FloatPointer
+    let dgi: FloatPointer, dgq: FloatPointer, carry: FloatPointer, h: Int
+
+    @inline(__always)
+    func run<V: FloatLanes>(_: V.Type, _ j: Int) {
+        let one = V.splat(1)
+        let g = V.load(carry + j) + V.load(dy + j)
+        let z = V.load(a + h + j), n = V.load(a + 2 * h + j)
+        let dAn = g * (one - z) * (one - n * n)
+        dAn.store(dgi + 2 * h + j); dAn.store(dgq + 2 * h + j)
+        (g * (V.load(hp + j) - n) * z * (one - z)).store(dgi + h + j)
+        (g * z).store(carry + j)
+    }
+}
+
+/// cho2014 form, backward part 2: with d(r ∘ h) = dA_n W_hn, finish dA_r and dL/dh's direct part.
+struct BackwardReset: LaneKernel {
+    let a: FloatPointer, hp: FloatPointer, drh: FloatPointer
+    let dgi: FloatPointer, dgq: FloatPointer, carry: FloatPointer, h: Int
+
+    @inline(__always)
+    func run<V: FloatLanes>(_: V.Type, _ j: Int) {
+        let one = V.splat(1)
+        let r = V.load(a + j), d = V.load(drh + j)
+        let dAr = d * V.load(hp + j) * r * (one - r)
+        dAr.store(dgi + j); dAr.store(dgq + j)
+        V.load(dgi + h + j).store(dgq + h + j)
+        (V.load(carry + j) + d * r).store(carry + j)
+    }
+}
