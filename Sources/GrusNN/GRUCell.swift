@@ -38,6 +38,8 @@ final class GRUCell {
     let gh = Scratch()
     let carry = Scratch()
     let bias = Scratch()     // [b_ir + b_hr, b_iz + b_hz, b_in, b_hn]
+    let weightHHT = Scratch() // W_hhᵀ, refreshed by prepare when W_hh changes
+    private var transposedVersion = -1
 
     private(set) var steps = 0
     private(set) var batch = 0
@@ -79,6 +81,13 @@ final class GRUCell {
         state.ensure(b * h)
         carry.ensure(b * h)
         gh.ensure(b * 3 * h)
+        if transposedVersion != weightHH.version {
+            let wt = weightHHT.ensure(3 * h * h)
+            weightHH.value.data.withUnsafeBufferPointer { w in
+                for i in 0..<(3 * h) { for k in 0..<h { wt[k * 3 * h + i] = w[i * h + k] } }
+            }
+            transposedVersion = weightHH.version
+        }
         let bs = bias.ensure(4 * h)
         biasIH.value.data.withUnsafeBufferPointer { bi in
             biasHH.value.data.withUnsafeBufferPointer { bh in
@@ -99,8 +108,8 @@ final class GRUCell {
     }
 
     /// Runs the recurrence for batch rows `rows` (a block of the length-sorted batch).
-    /// `active[t]` is how many sequences are longer than t. Writes h_t into `y` (row stride ldy,
-    /// already zeroed) and the final state of each row into `hN` (row stride H).
+    /// `active[t]` is how many sequences are longer than t. Writes h_t into `y` (row stride ldy;
+    /// zeros on padded rows) and the final state of each row into `hN` (row stride H).
     func recur(rows: Range<Int>, active: [Int], h0: UnsafePointer<Float>?,
                y: UnsafeMutablePointer<Float>, ldy: Int, hN: UnsafeMutablePointer<Float>) {
         let h = hiddenSize, h3 = 3 * h, b = batch
@@ -109,8 +118,8 @@ final class GRUCell {
         for r in rows {
             if let h0 { (st + r * h).update(from: h0 + r * h, count: h) } else { (st + r * h).update(repeating: 0, count: h) }
         }
-        weightHH.value.data.withUnsafeBufferPointer { wbuf in
-            let w = UnsafeMutablePointer(mutating: wbuf.baseAddress!)
+        let wt = weightHHT.pointer   // W_hhᵀ [H, 3H]: the per-step GEMM runs without a transpose
+        do {
             for s in 0..<steps {
                 let t = reverse ? steps - 1 - s : s
                 let n = min(max(active[t] - rows.lowerBound, 0), rows.count)
@@ -120,14 +129,15 @@ final class GRUCell {
                 if n < rows.count {
                     (hp + (row0 + n) * h).update(repeating: 0, count: (rows.count - n) * h)
                     (ap + (row0 + n) * h).update(repeating: 0, count: (rows.count - n) * h)
+                    for i in n..<rows.count { (y + (row0 + i) * ldy).update(repeating: 0, count: h) }
                 }
                 if n == 0 { continue }
                 // Save h_{t-1} for backward.
                 (hp + row0 * h).update(from: st + r0 * h, count: n * h)
                 switch form {
                 case .pytorch:
-                    BLAS.gemm(transA: false, transB: true, m: n, n: h3, k: h,
-                              st + r0 * h, lda: h, w, ldb: h, ghp + r0 * h3, ldc: h3)
+                    BLAS.gemm(transA: false, transB: false, m: n, n: h3, k: h,
+                              st + r0 * h, lda: h, wt, ldb: h3, ghp + r0 * h3, ldc: h3)
                     for i in 0..<n {
                         sweep(h, ForwardGates(gi: gip + (row0 + i) * h3, q: ghp + (r0 + i) * h3, bias: bs,
                                               a: gp + (row0 + i) * h3, hn: ap + (row0 + i) * h,
@@ -135,15 +145,15 @@ final class GRUCell {
                     }
                 case .cho2014:
                     // r and z from the first 2H rows of W_hh, then n from r ∘ h.
-                    BLAS.gemm(transA: false, transB: true, m: n, n: 2 * h, k: h,
-                              st + r0 * h, lda: h, w, ldb: h, ghp + r0 * h3, ldc: h3)
+                    BLAS.gemm(transA: false, transB: false, m: n, n: 2 * h, k: h,
+                              st + r0 * h, lda: h, wt, ldb: h3, ghp + r0 * h3, ldc: h3)
                     for i in 0..<n {
                         sweep(h, ForwardResetUpdate(gi: gip + (row0 + i) * h3, q: ghp + (r0 + i) * h3, bias: bs,
                                                     a: gp + (row0 + i) * h3, rh: ap + (row0 + i) * h,
                                                     state: st + (r0 + i) * h, h: h))
                     }
-                    BLAS.gemm(transA: false, transB: true, m: n, n: h, k: h,
-                              ap + row0 * h, lda: h, w + 2 * h * h, ldb: h, ghp + r0 * h3 + 2 * h, ldc: h3)
+                    BLAS.gemm(transA: false, transB: false, m: n, n: h, k: h,
+                              ap + row0 * h, lda: h, wt + 2 * h, ldb: h3, ghp + r0 * h3 + 2 * h, ldc: h3)
                     for i in 0..<n {
                         sweep(h, ForwardCandidate(gi: gip + (row0 + i) * h3, q: ghp + (r0 + i) * h3, bias: bs,
                                                   a: gp + (row0 + i) * h3, state: st + (r0 + i) * h,

@@ -116,11 +116,10 @@ public final class GRUEncoder: Module {
             for l in 0..<layers {
                 let inSize = l == 0 ? config.inputSize : dh
                 let y = outputs[l].ensure(t * b * dh)
-                y.update(repeating: 0, count: t * b * dh)
                 let lc = cells[l]
                 for c in lc { c.prepare(steps: t, batch: b) }
                 // Input projections for all time steps: one GEMM per direction and row block.
-                let blocks = splitRange(t * b, parts: threads)
+                let blocks = splitRange(t * b, parts: t * b >= 256 ? threads : 1)
                 let xin = layerIn
                 runParallel(lc.count * blocks.count) { i in
                     lc[i / blocks.count].project(xin, ldx: inSize, rows: blocks[i % blocks.count])

@@ -4,7 +4,11 @@ import GrusCore
 /// and `zeroGrad()` clears it.
 public final class Parameter {
     public internal(set) var name: String
-    public var value: Tensor
+    public var value: Tensor {
+        didSet { version &+= 1 }
+    }
+    /// Changes whenever `value` is written, so layers can cache what they derive from it.
+    public private(set) var version = 0
     public var grad: Tensor
     /// Frozen parameters keep their gradient at zero and are skipped by optimisers.
     public var trainable = true
