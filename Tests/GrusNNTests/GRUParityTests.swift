@@ -44,6 +44,28 @@ final class GRUParityTests: XCTestCase {
         try runCase("gru_batch1", threads: 2)
     }
 
+    /// Three unidirectional layers, ragged batch of two: batch halves on two threads, or one thread.
+    func testThreeLayerUnidirectionalSmallBatch() throws {
+        try runCase("gru_3layer_uni_small_batch", threads: 2)
+        try runCase("gru_3layer_uni_small_batch", threads: 1)
+    }
+
+    /// Cached derived weights (W_hhᵀ) follow in-place optimiser updates.
+    func testWeightUpdatesReachTheNextForward() {
+        var rng = RNG(seed: 6)
+        let config = GRUConfig(inputSize: 3, hiddenSize: 8, numLayers: 2)
+        let a = GRUEncoder(config, rng: &rng)
+        let x = Tensor(shape: [5, 2, 3], data: (0..<30).map { _ in rng.normal() })
+        _ = a.forward(x, lengths: [5, 3], rng: &rng)
+        a.backward(Tensor(repeating: 1, shape: [5, 2, 8]))
+        SGD(a.parameters, learningRate: 0.5).step()
+        let updated = a.forward(x, lengths: [5, 3], rng: &rng).output
+        var other = RNG(seed: 0)
+        let b = GRUEncoder(config, rng: &other)
+        try? b.loadStateDict(a.stateDict())
+        XCTAssertEqual(updated, b.forward(x, lengths: [5, 3], rng: &other).output)
+    }
+
     func testCho2014Form() throws {
         try runCase("gru_cho2014_bi_ragged", threads: 1)
         try runCase("gru_cho2014_bi_ragged", threads: 2)

@@ -161,7 +161,7 @@ def loss_case():
         loss = torch.nn.functional.cross_entropy(logits, targets, weight=w if weighted else None, label_smoothing=ls)
         loss.backward()
         cases.append({"label_smoothing": ls, "weights": w.tolist() if weighted else None,
-                      "loss": float(loss), "grad": t2j(logits.grad)})
+                      "loss": loss.item(), "grad": t2j(logits.grad)})
     write("cross_entropy", {"logits": t2j(logits), "targets": targets.tolist(), "cases": cases})
 
 
@@ -222,6 +222,7 @@ if __name__ == "__main__":
     gru_case("gru_1layer_uni", I=5, H=4, L=1, bidir=False, lengths=[6, 6, 6], T=6, seed=1)
     gru_case("gru_2layer_bi_ragged", I=5, H=4, L=2, bidir=True, lengths=[4, 7, 1, 5], T=7, seed=2)
     gru_case("gru_batch1", I=3, H=6, L=2, bidir=True, lengths=[9], T=9, seed=3, with_h0=False)
+    gru_case("gru_3layer_uni_small_batch", I=4, H=20, L=3, bidir=False, lengths=[19, 11], T=19, seed=5)
     cho_case("gru_cho2014_bi_ragged", I=5, H=4, L=2, bidir=True, lengths=[4, 7, 1, 5], T=7, seed=4)
     loss_case()
     optim_case()

@@ -26,7 +26,11 @@ let shapes = [
     Shape(name: "speech-infer", batch: 64, steps: 98, input: 40, hidden: 128, layers: 2, bidirectional: true, training: false),
     Shape(name: "text-train", batch: 64, steps: 40, input: 128, hidden: 256, layers: 1, bidirectional: true, training: true),
     Shape(name: "latency-b1", batch: 1, steps: 98, input: 40, hidden: 128, layers: 2, bidirectional: false, training: false),
+    // Diagnostics, run only with --only NAME.
+    Shape(name: "latency-b1-1layer", batch: 1, steps: 98, input: 40, hidden: 128, layers: 1, bidirectional: false, training: false),
+    Shape(name: "latency-b1-1layer-in128", batch: 1, steps: 98, input: 128, hidden: 128, layers: 1, bidirectional: false, training: false),
 ]
+let diagnostics: Set = ["latency-b1-1layer", "latency-b1-1layer-in128"]
 
 var runs = 7
 var only: String? = nil
@@ -42,7 +46,7 @@ while let a = args.next() {
 func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
 
 print("shape          batch  median-ms      seq/s   GFLOP/s  (runs: \(runs), threads: \(min(2, availableCores)))")
-for s in shapes where only == nil || only == s.name {
+for s in shapes where only == s.name || (only == nil && !diagnostics.contains(s.name)) {
     var rng = RNG(seed: 1)
     let gru = GRUEncoder(GRUConfig(inputSize: s.input, hiddenSize: s.hidden, numLayers: s.layers, bidirectional: s.bidirectional), rng: &rng)
     let x = Tensor(shape: [s.steps, s.batch, s.input], data: (0..<(s.steps * s.batch * s.input)).map { _ in rng.normal() })
@@ -64,3 +68,4 @@ for s in shapes where only == nil || only == s.name {
     let m = median(times)
     print(String(format: "%-13@ %6d %10.3f %10.1f %9.1f", s.name as NSString, s.batch, m * 1000, Double(s.batch) / m, s.flops / m / 1e9))
 }
+
