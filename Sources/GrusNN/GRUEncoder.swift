@@ -40,6 +40,9 @@ public final class GRUEncoder: Module {
     let cells: [[GRUCell]]            // [layer][direction]
     /// Worker threads for the recurrence (directions, or batch halves when unidirectional).
     public var threads: Int
+    /// Whether `backward` computes the input gradient. Features that nothing upstream learns
+    /// (audio) don't need it; `dInput` is then zeros.
+    public var computeInputGradient = true
 
     // Saved by forward for backward.
     private var order: [Int] = []          // sorted position -> original batch index
@@ -207,6 +210,7 @@ public final class GRUEncoder: Module {
                 tasks.append { c.accumulateInputWeightGrad(xin, ldx: inSize) }
             }
             runParallelTasks(tasks)
+            if l == 0 && !computeInputGradient { break }
             let blocks = splitRange(t * b, parts: threads)
             let dxp = dx
             runParallel(blocks.count) { i in
@@ -219,11 +223,11 @@ public final class GRUEncoder: Module {
             swap(&dy, &dx)
         }
         // dy now holds the input gradient in sorted order.
-        dInput.data.withUnsafeMutableBufferPointer { ib in
+        if computeInputGradient { dInput.data.withUnsafeMutableBufferPointer { ib in
             if identityOrder { ib.baseAddress!.update(from: dy, count: t * b * config.inputSize) } else {
                 gatherRows(from: dy, to: ib.baseAddress!, steps: t, width: config.inputSize, toSorted: false)
             }
-        }
+        } }
         let dH0 = Tensor(shape: [layers * dirs, b, h], data: permuteStates(dh0, count: layers * dirs, batch: b, width: h, toSorted: false))
         return (dInput, dH0)
     }

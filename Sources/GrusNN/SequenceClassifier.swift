@@ -89,6 +89,7 @@ public final class SequenceClassifier: Module {
             embedding = nil
         }
         encoder = GRUEncoder(config.encoder, rng: &rng)
+        encoder.computeInputGradient = embedding != nil
         for p in encoder.parameters { p.name = "encoder." + p.name }
         pooling = Pooling(config.pooling, directions: config.encoder.directions)
         dropout = Dropout(config.dropout)

@@ -50,6 +50,7 @@ for s in shapes where only == s.name || (only == nil && !diagnostics.contains(s.
     var rng = RNG(seed: 1)
     let gru = GRUEncoder(GRUConfig(inputSize: s.input, hiddenSize: s.hidden, numLayers: s.layers, bidirectional: s.bidirectional), rng: &rng)
     let x = Tensor(shape: [s.steps, s.batch, s.input], data: (0..<(s.steps * s.batch * s.input)).map { _ in rng.normal() })
+    gru.computeInputGradient = false   // as in the PyTorch script, where the input needs no gradient
     let lengths = [Int](repeating: s.steps, count: s.batch)
     let dy = Tensor(repeating: 1, shape: [s.steps, s.batch, (s.bidirectional ? 2 : 1) * s.hidden])
     func once() {
