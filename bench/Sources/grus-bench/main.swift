@@ -29,8 +29,10 @@ let shapes = [
     // Diagnostics, run only with --only NAME.
     Shape(name: "latency-b1-1layer", batch: 1, steps: 98, input: 40, hidden: 128, layers: 1, bidirectional: false, training: false),
     Shape(name: "latency-b1-1layer-in128", batch: 1, steps: 98, input: 128, hidden: 128, layers: 1, bidirectional: false, training: false),
+    Shape(name: "infer-uni-1thread", batch: 64, steps: 98, input: 256, hidden: 128, layers: 1, bidirectional: false, training: false),
+    Shape(name: "infer-bi-2threads", batch: 64, steps: 98, input: 256, hidden: 128, layers: 1, bidirectional: true, training: false),
 ]
-let diagnostics: Set = ["latency-b1-1layer", "latency-b1-1layer-in128"]
+let diagnostics: Set = ["latency-b1-1layer", "latency-b1-1layer-in128", "infer-uni-1thread", "infer-bi-2threads"]
 
 var runs = 7
 var only: String? = nil
@@ -50,6 +52,7 @@ for s in shapes where only == s.name || (only == nil && !diagnostics.contains(s.
     var rng = RNG(seed: 1)
     let gru = GRUEncoder(GRUConfig(inputSize: s.input, hiddenSize: s.hidden, numLayers: s.layers, bidirectional: s.bidirectional), rng: &rng)
     let x = Tensor(shape: [s.steps, s.batch, s.input], data: (0..<(s.steps * s.batch * s.input)).map { _ in rng.normal() })
+    if s.name == "infer-uni-1thread" { gru.threads = 1 }
     gru.computeInputGradient = false   // as in the PyTorch script, where the input needs no gradient
     let lengths = [Int](repeating: s.steps, count: s.batch)
     let dy = Tensor(repeating: 1, shape: [s.steps, s.batch, (s.bidirectional ? 2 : 1) * s.hidden])
