@@ -26,6 +26,7 @@ let package = Package(
         .executable(name: "grus", targets: ["grus"]),
         .library(name: "GrusCore", targets: ["GrusCore"]),
         .library(name: "GrusNN", targets: ["GrusNN"]),
+        .library(name: "GrusAudio", targets: ["GrusAudio"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -41,15 +42,17 @@ let package = Package(
 
         .target(name: "GrusCore", dependencies: ["CBLAS"], swiftSettings: fast),
         .target(name: "GrusNN", dependencies: ["GrusCore"], swiftSettings: fast),
+        .target(name: "GrusAudio", dependencies: ["GrusCore", "CSndFile", "CFFTW"], swiftSettings: fast),
         .executableTarget(name: "grus", dependencies: [
-            "GrusCore", "GrusNN",
+            "GrusCore", "GrusNN", "GrusAudio",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .executableTarget(name: "grus-bench", dependencies: ["GrusCore", "GrusNN"], path: "bench/Sources/grus-bench",
+        .executableTarget(name: "grus-bench", dependencies: ["GrusCore", "GrusNN", "GrusAudio"], path: "bench/Sources/grus-bench",
                           swiftSettings: fast),
 
         .testTarget(name: "GrusCoreTests", dependencies: ["GrusCore"]),
+        .testTarget(name: "GrusAudioTests", dependencies: ["GrusAudio", "GrusCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GrusNNTests", dependencies: ["GrusNN", "GrusCore"],
                     resources: [.copy("Fixtures")]),
     ],
