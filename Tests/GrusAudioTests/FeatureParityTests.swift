@@ -68,3 +68,17 @@ final class FeatureParityTests: XCTestCase {
         }
     }
 }
+
+extension FeatureParityTests {
+    func testDeltasMatchTorchaudio() throws {
+        let f = try fixture()
+        for name in Self.names {
+            var o = FeatureOptions.kaldi
+            o.deltaOrder = 2
+            XCTAssertEqual(o.dimension, 120)
+            let got = FeatureExtractor(o).compute(try audio(name))
+            let e = compare(got, f[name]!["kaldi_fbank_deltas"]!, "\(name) deltas")
+            XCTAssertLessThanOrEqual(e.abs, 1e-3, "\(name) deltas: max abs error \(e.abs)")
+        }
+    }
+}

@@ -64,7 +64,16 @@ def features(y):
         "kaldi_mfcc": kaldi.mfcc(w, num_mel_bins=40, num_ceps=13, dither=0.0, sample_frequency=SR).numpy(),
         "librosa_mel": librosa.feature.melspectrogram(y=y, **lib).T,
         "librosa_mfcc": librosa.feature.mfcc(y=y, n_mfcc=20, **lib).T,
+        # Deltas and delta-deltas of the Kaldi fbank (regression window 2, edges repeated).
+        "kaldi_fbank_deltas": _deltas(kaldi.fbank(w, num_mel_bins=40, dither=0.0, sample_frequency=SR)),
     }
+
+
+def _deltas(fb):
+    import torchaudio.functional as F
+    d1 = F.compute_deltas(fb.T, win_length=5)
+    d2 = F.compute_deltas(d1, win_length=5)
+    return torch.cat([fb.T, d1, d2], dim=0).T.numpy()
 
 
 def main():

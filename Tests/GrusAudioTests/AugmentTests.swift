@@ -1,0 +1,88 @@
+import XCTest
+import GrusCore
+@testable import GrusAudio
+
+final class AugmentTests: XCTestCase {
+    func tone(_ n: Int) -> [Float] { (0..<n).map { Float(sin(Double($0) * 0.05)) * 0.3 } }
+
+    func power(_ x: [Float]) -> Double { x.reduce(0.0) { $0 + Double($1) * Double($1) } }
+
+    func testMixHitsTheRequestedSNR() {
+        var rng = RNG(seed: 1)
+        let x = tone(16000)
+        for snr in [0.0, 5, 17.5] {
+            let noise = Augmenter.whiteNoise(count: x.count, rng: &rng)
+            let y = Augmenter.mix(x, noise, snrDb: snr)
+            let added = zip(y, x).map { $0 - $1 }
+            XCTAssertEqual(10 * log10(power(x) / power(added)), snr, accuracy: 1e-3)
+        }
+        XCTAssertEqual(Augmenter.mix([0, 0], [1, 1], snrDb: 10), [0, 0], "silence stays silent")
+    }
+
+    func testPinkNoiseFallsThreeDecibelsPerOctave() {
+        var rng = RNG(seed: 2)
+        let n = 1 << 16
+        let x = Augmenter.pinkNoise(count: n, rng: &rng)
+        // Power in two octave bands by DFT over a few frequencies per band.
+        func bandPower(_ lo: Double, _ hi: Double) -> Double {
+            var total = 0.0
+            var f = lo
+            while f < hi {
+                var s = 0.0, c = 0.0
+                for i in stride(from: 0, to: n, by: 1) {
+                    let ph = 2 * Double.pi * f * Double(i) / 16000
+                    s += Double(x[i]) * sin(ph); c += Double(x[i]) * cos(ph)
+                }
+                total += s * s + c * c
+                f += (hi - lo) / 8
+            }
+            return total / 8
+        }
+        // Per-frequency power at 250-500 Hz vs 2000-4000 Hz: 3 octaves apart, about 9 dB.
+        let drop = 10 * log10(bandPower(250, 500) / bandPower(2000, 4000))
+        XCTAssertEqual(drop, 9, accuracy: 3)
+    }
+
+    func testSpeedChangesDurationAndShiftKeepsLength() {
+        let x = tone(16000)
+        XCTAssertEqual(Augmenter.changeSpeed(x, by: 1.1, rate: 16000).count, 14546, "16000 / 1.1, rounded up")
+        XCTAssertEqual(Augmenter.changeSpeed(x, by: 0.9, rate: 16000).count, 17778)
+        let s = Augmenter.shift([1, 2, 3, 4], by: 1)
+        XCTAssertEqual(s, [0, 1, 2, 3])
+        XCTAssertEqual(Augmenter.shift([1, 2, 3, 4], by: -2), [3, 4, 0, 0])
+    }
+
+    func testSpecAugmentMasksAreSeededAndInBounds() {
+        var o = AugmentOptions()
+        o.specAugment = AugmentOptions.SpecAugment()
+        let aug = Augmenter(o, sampleRate: 16000)
+        let x = Tensor(repeating: 1, shape: [50, 40])
+        var r1 = RNG(seed: 5), r2 = RNG(seed: 5)
+        let a = aug.features(x, training: true, rng: &r1)
+        XCTAssertEqual(a, aug.features(x, training: true, rng: &r2))
+        let zeros = a.data.filter { $0 == 0 }.count
+        XCTAssertGreaterThan(zeros, 0)
+        XCTAssertLessThanOrEqual(zeros, 2 * 20 * 40 + 2 * 8 * 50)
+        var r3 = RNG(seed: 5)
+        XCTAssertEqual(aug.features(x, training: false, rng: &r3), x, "no augmentation at evaluation")
+    }
+
+    func testWaveformPipelineIsReproducibleAndOffAtEvaluation() {
+        var o = AugmentOptions()
+        o.speeds = [0.9, 1.0, 1.1]
+        o.maxShiftMs = 100
+        o.noise = AugmentOptions.Noise()
+        o.noise!.probability = 1
+        o.noise!.source = .clips
+        var rng = RNG(seed: 3)
+        let clip = Augmenter.pinkNoise(count: 5000, rng: &rng)
+        let aug = Augmenter(o, sampleRate: 16000, noiseClips: [clip])
+        let x = tone(16000)
+        var r1 = RNG(seed: 9), r2 = RNG(seed: 9)
+        let a = aug.waveform(x, training: true, rng: &r1)
+        XCTAssertEqual(a, aug.waveform(x, training: true, rng: &r2))
+        XCTAssertNotEqual(a, x)
+        var r3 = RNG(seed: 9)
+        XCTAssertEqual(aug.waveform(x, training: false, rng: &r3), x)
+    }
+}
