@@ -14,8 +14,8 @@ Settings:
   librosa: librosa.feature.melspectrogram/mfcc(sr=16000, n_fft=512, hop_length=160,
            win_length=400, n_mels=40, fmin=0)  (defaults otherwise: centre, zero padding,
            Hann, Slaney scale and norm; mfcc: n_mfcc=20, top_db=80)
-Check real clips (not committed) the same way with --check DIR, which prints the largest
-differences for every .wav in DIR against Grus's `grus features --output` results.
+Check real clips (never committed) at their own rate:
+    /tmp/ta/bin/python Tests/GrusAudioTests/Fixtures/make_audio_fixtures.py --check ../shared/corpora/fsdd/recordings .build/release/grus
 """
 import json
 import os
@@ -87,31 +87,47 @@ def main():
         json.dump(out, f, separators=(",", ":"))
 
 
-def check(folder, grus_dir):
-    """Compares references on real clips with Grus's .npy outputs (same stem) in grus_dir."""
+def check(folder, grus, limit=300):
+    """Runs `grus features` on real clips (at their own rate) and compares with the references.
+    Prints the largest errors: absolute for log features and MFCC, relative for librosa's mel."""
+    wavs = sorted(f for f in os.listdir(folder) if f.endswith(".wav"))[:limit]
     worst = {}
-    for fn in sorted(os.listdir(folder)):
-        if not fn.endswith(".wav"):
-            continue
-        y, rate = sf.read(os.path.join(folder, fn), dtype="float32")
-        if rate != SR:
-            continue
-        ref = features(y)
-        for kind, r in ref.items():
-            p = os.path.join(grus_dir, kind, fn[:-4] + ".npy")
-            if not os.path.exists(p):
-                continue
-            g = np.load(p)
-            if kind.startswith("kaldi"):
-                err = float(np.abs(g - r).max())
-            else:
-                err = float((np.abs(g - r) / np.maximum(np.abs(r), 1e-30)).max()) if kind == "librosa_mel" else float(np.abs(g - r).max())
-            worst[kind] = max(worst.get(kind, 0.0), err)
+    with tempfile.TemporaryDirectory() as tmp:
+        rate = sf.info(os.path.join(folder, wavs[0])).samplerate
+        hop, win, nfft = rate // 100, rate * 25 // 1000, 1 << (rate * 25 // 1000 - 1).bit_length()
+        runs = {
+            "kaldi_fbank": ["--preset", "kaldi", "--kind", "fbank"],
+            "kaldi_mfcc": ["--preset", "kaldi", "--kind", "mfcc"],
+            "librosa_mel": ["--preset", "librosa", "--kind", "fbank", "--log", "none", "--nfft", str(nfft)],
+            "librosa_mfcc": ["--preset", "librosa", "--kind", "mfcc", "--nfft", str(nfft)],
+        }
+        for kind, args in runs.items():
+            out = os.path.join(tmp, kind)
+            subprocess.run([grus, "features", "--sample-rate", str(rate), "--output", out] + args
+                           + [os.path.join(folder, f) for f in wavs], check=True, stdout=subprocess.DEVNULL)
+        for fn in wavs:
+            y, r = sf.read(os.path.join(folder, fn), dtype="float32")
+            y = np.asarray(y, dtype=np.float64)
+            w = torch.from_numpy(y).unsqueeze(0)
+            lib = dict(sr=r, n_fft=nfft, hop_length=hop, win_length=win, n_mels=40, fmin=0.0)
+            ref = {
+                "kaldi_fbank": kaldi.fbank(w, num_mel_bins=40, dither=0.0, sample_frequency=r).numpy(),
+                "kaldi_mfcc": kaldi.mfcc(w, num_mel_bins=40, num_ceps=13, dither=0.0, sample_frequency=r).numpy(),
+                "librosa_mel": librosa.feature.melspectrogram(y=y, **lib).T,
+                "librosa_mfcc": librosa.feature.mfcc(y=y, n_mfcc=20, **lib).T,
+            }
+            for kind, rv in ref.items():
+                g = np.load(os.path.join(tmp, kind, fn[:-4] + ".npy")).astype(np.float64)
+                assert g.shape == rv.shape, (kind, fn, g.shape, rv.shape)
+                err = np.abs(g - rv)
+                e = float((err / np.maximum(np.abs(rv), 1e-30)).max()) if kind == "librosa_mel" else float(err.max())
+                worst[kind] = max(worst.get(kind, 0.0), e)
+    print(f"{len(wavs)} clips at {rate} Hz; largest error (relative for librosa_mel, absolute otherwise):")
     print(json.dumps(worst, indent=1))
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--check":
-        check(sys.argv[2], sys.argv[3])
+        check(sys.argv[2], sys.argv[3])  # --check FOLDER PATH_TO_GRUS
     else:
         main()

@@ -3,6 +3,7 @@
 import Foundation
 import GrusCore
 import GrusNN
+import GrusAudio
 
 struct Shape {
     let name: String
@@ -46,6 +47,52 @@ while let a = args.next() {
 }
 
 func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
+
+/// 1000 one-second 16 kHz clips to 40-bin log-mel (25 ms window, 10 ms hop, n_fft 512, Kaldi
+/// preset), on both cores: compute only, and read + compute from WAV files.
+func featureBenchmark(runs: Int) throws {
+    let count = 1000, rate = 16000
+    var rng = RNG(seed: 7)
+    let clips: [[Float]] = (0..<count).map { c in
+        let f0 = 100 + Double(c % 50) * 40
+        return (0..<rate).map { i in 0.3 * Float(sin(2 * Double.pi * f0 * Double(i) / Double(rate) * (1 + Double(i) / Double(rate)))) + 0.05 * rng.normal() }
+    }
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("grus-bench-clips")
+    try? FileManager.default.removeItem(at: dir)
+    for (i, c) in clips.enumerated() { try AudioFile.write(Audio(samples: c, sampleRate: rate), to: dir.appendingPathComponent("\(i).wav").path) }
+    defer { try? FileManager.default.removeItem(at: dir) }
+    var o = FeatureOptions.kaldi
+    o.mel.numBins = 40
+    let frontEnd = AudioFrontEnd(o)
+    let threads = min(2, availableCores)
+    func timed(_ body: () -> Void) -> Double {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        body()
+        return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    }
+    var compute: [Double] = [], readCompute: [Double] = []
+    for _ in 0..<runs {
+        compute.append(timed {
+            parallelFor(threads) { k in
+                for i in stride(from: k, to: count, by: threads) { _ = frontEnd.extractor.compute(clips[i]) }
+            }
+        })
+        readCompute.append(timed {
+            parallelFor(threads) { k in
+                for i in stride(from: k, to: count, by: threads) {
+                    _ = try? frontEnd.features(ofFile: dir.appendingPathComponent("\(i).wav").path)
+                }
+            }
+        })
+    }
+    print(String(format: "features compute-only: %.0f clips/s (median of %d runs, %d threads)", Double(count) / median(compute), runs, threads))
+    print(String(format: "features read+compute: %.0f clips/s", Double(count) / median(readCompute)))
+}
+
+if only == "features" {
+    try featureBenchmark(runs: runs)
+    exit(0)
+}
 
 print("shape          batch  median-ms      seq/s   GFLOP/s  (runs: \(runs), threads: \(min(2, availableCores)))")
 for s in shapes where only == s.name || (only == nil && !diagnostics.contains(s.name)) {
