@@ -151,3 +151,30 @@ public final class Augmenter: @unchecked Sendable {
         return (0..<count).map { clip[(start + $0) % clip.count] }
     }
 }
+
+extension Augmenter {
+    /// Every audio file directly in `folder` (e.g. Speech Commands' `_background_noise_`), mono,
+    /// at `sampleRate`. Files that cannot be read are reported in `skipped`, not fatal.
+    public static func loadNoiseFolder(_ folder: String, sampleRate: Int) throws -> (clips: [[Float]], skipped: [AudioError]) {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
+            throw AudioError.missing(path: folder + " (noise folder)")
+        }
+        var clips: [[Float]] = [], skipped: [AudioError] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder).sorted() where !name.hasPrefix(".") {
+            let path = (folder as NSString).appendingPathComponent(name)
+            let lower = name.lowercased()
+            guard [".wav", ".flac", ".ogg", ".aiff", ".aif"].contains(where: { lower.hasSuffix($0) }) else { continue }
+            do {
+                var audio = try AudioFile.read(path)
+                if audio.sampleRate != sampleRate {
+                    audio = ResamplerCache.shared.resampler(from: audio.sampleRate, to: sampleRate).process(audio)
+                }
+                clips.append(audio.samples)
+            } catch let e as AudioError {
+                skipped.append(e)
+            }
+        }
+        return (clips, skipped)
+    }
+}

@@ -86,3 +86,80 @@ final class AugmentTests: XCTestCase {
         XCTAssertEqual(aug.waveform(x, training: false, rng: &r3), x)
     }
 }
+
+extension AugmentTests {
+    func testNoiseFolderLoadsResamplesAndReportsBadFiles() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("grus-noise-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var rng = RNG(seed: 4)
+        try AudioFile.write(Audio(samples: Augmenter.whiteNoise(count: 8000, rng: &rng).map { $0 * 0.1 }, sampleRate: 8000),
+                            to: dir.appendingPathComponent("a.wav").path)
+        FileManager.default.createFile(atPath: dir.appendingPathComponent("b.wav").path, contents: Data([1, 2, 3]))
+        FileManager.default.createFile(atPath: dir.appendingPathComponent("README.md").path, contents: Data("x".utf8))
+        let (clips, skipped) = try Augmenter.loadNoiseFolder(dir.path, sampleRate: 16000)
+        XCTAssertEqual(clips.count, 1)
+        XCTAssertEqual(clips[0].count, 16000)
+        XCTAssertEqual(skipped.count, 1)
+        XCTAssertTrue(skipped[0].description.contains("b.wav"))
+    }
+}
+
+final class FramingTests: XCTestCase {
+    func testWindowsMatchTheirDefinitions() {
+        let n = 400
+        let hann = FeatureExtractor.makeWindow(.hann, length: n, periodic: false)
+        XCTAssertEqual(hann[0], 0, accuracy: 1e-12)
+        XCTAssertEqual(hann[n - 1], 0, accuracy: 1e-12)
+        let povey = FeatureExtractor.makeWindow(.povey, length: n, periodic: false)
+        for i in [1, 57, 200] { XCTAssertEqual(povey[i], pow(hann[i], 0.85), accuracy: 1e-12) }
+        let periodic = FeatureExtractor.makeWindow(.hann, length: 4, periodic: true)
+        for (got, want) in zip(periodic, [0, 0.5, 1, 0.5]) { XCTAssertEqual(got, want, accuracy: 1e-12) }
+        let hamming = FeatureExtractor.makeWindow(.hamming, length: n, periodic: false)
+        XCTAssertEqual(hamming[0], 0.08, accuracy: 1e-12)
+    }
+
+    func testFrameCountsFollowEachLayout() {
+        var o = FeatureOptions.kaldi
+        XCTAssertEqual(FeatureExtractor(o).frameCount(samples: 16000), 98)   // snip_edges
+        XCTAssertEqual(FeatureExtractor(o).frameCount(samples: 399), 0)
+        o.frame.snipEdges = false
+        o.frame.center = false
+        XCTAssertEqual(FeatureExtractor(o).frameCount(samples: 16000), 100)  // Kaldi snip_edges=false
+        XCTAssertEqual(FeatureExtractor(FeatureOptions.librosa).frameCount(samples: 16000), 101)   // centred
+    }
+
+    func testDitherIsSeededAndMagnitudeIsRootOfPower() {
+        var o = FeatureOptions.kaldi
+        o.frame.dither = 1
+        let x = (0..<4000).map { Float(sin(Double($0) * 0.1)) * 0.01 }
+        let e = FeatureExtractor(o)
+        var a = RNG(seed: 1), b = RNG(seed: 1), c = RNG(seed: 2)
+        let fa = e.compute(x, rng: &a)
+        XCTAssertEqual(fa, e.compute(x, rng: &b))
+        XCTAssertNotEqual(fa, e.compute(x, rng: &c))
+
+        var s = FeatureOptions.kaldi
+        s.kind = .spectrogram
+        s.log.kind = .none
+        let power = FeatureExtractor(s).compute(x)
+        s.usePower = false
+        let magnitude = FeatureExtractor(s).compute(x)
+        XCTAssertEqual(power.shape, [23, 257])
+        for i in stride(from: 0, to: power.count, by: 97) {
+            XCTAssertEqual(magnitude.data[i] * magnitude.data[i], power.data[i], accuracy: 1e-4 * max(1, power.data[i]))
+        }
+    }
+
+    func testMelFilterbanksHaveTheirShapes() {
+        // Kaldi: triangles peak at 1 and leave out the Nyquist bin.
+        let k = MelFilterbank(MelOptions(), sampleRate: 16000, fftLength: 512).dense(bins: 257)
+        XCTAssertEqual(k.count, 40)
+        for row in k { XCTAssertLessThanOrEqual(row.max()!, 1 + 1e-12); XCTAssertEqual(row[256], 0) }
+        // Slaney-normalised filters integrate (in Hz) to about 1.
+        var o = MelOptions()
+        o.scale = .slaney; o.triangles = .hertz; o.slaneyNorm = true; o.fMin = 0; o.includeNyquist = true
+        let s = MelFilterbank(o, sampleRate: 16000, fftLength: 4096).dense(bins: 2049)
+        let binHz = 16000.0 / 4096
+        for b in [5, 20, 35] { XCTAssertEqual(s[b].reduce(0, +) * binHz, 1, accuracy: 0.05) }
+    }
+}
