@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "GrusCore", targets: ["GrusCore"]),
         .library(name: "GrusNN", targets: ["GrusNN"]),
         .library(name: "GrusAudio", targets: ["GrusAudio"]),
+        .library(name: "GrusText", targets: ["GrusText"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -42,16 +43,18 @@ let package = Package(
 
         .target(name: "GrusCore", dependencies: ["CBLAS"], swiftSettings: fast),
         .target(name: "GrusNN", dependencies: ["GrusCore"], swiftSettings: fast),
+        .target(name: "GrusText", dependencies: ["GrusCore"], swiftSettings: fast),
         .target(name: "GrusAudio", dependencies: ["GrusCore", "CSndFile", "CFFTW"], swiftSettings: fast),
         .executableTarget(name: "grus", dependencies: [
-            "GrusCore", "GrusNN", "GrusAudio",
+            "GrusCore", "GrusNN", "GrusAudio", "GrusText",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .executableTarget(name: "grus-bench", dependencies: ["GrusCore", "GrusNN", "GrusAudio"], path: "bench/Sources/grus-bench",
+        .executableTarget(name: "grus-bench", dependencies: ["GrusCore", "GrusNN", "GrusAudio", "GrusText"], path: "bench/Sources/grus-bench",
                           swiftSettings: fast),
 
         .testTarget(name: "GrusCoreTests", dependencies: ["GrusCore"]),
+        .testTarget(name: "GrusTextTests", dependencies: ["GrusText", "GrusCore"]),
         .testTarget(name: "GrusAudioTests", dependencies: ["GrusAudio", "GrusCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GrusNNTests", dependencies: ["GrusNN", "GrusCore"],
                     resources: [.copy("Fixtures")]),

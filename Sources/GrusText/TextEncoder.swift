@@ -1,0 +1,103 @@
+import Foundation
+import GrusCore
+
+/// Text → ids: normaliser, tokenizer, vocabulary and length limit, saved together as one JSON
+/// file kept with the model. Loading the file reproduces the same ids.
+public struct TextEncoder: Codable, Equatable, Sendable {
+    public enum Truncation: String, Codable, Sendable {
+        /// Keep the first `maxLength` tokens.
+        case keepStart
+        /// Keep the last `maxLength` tokens.
+        case keepEnd
+    }
+
+    public var normalizer: NormalizerOptions
+    public var tokenizer: Tokenizer
+    public var vocabulary: Vocabulary
+    public var maxLength: Int?
+    public var truncation: Truncation
+    public var addBOS: Bool
+    public var addEOS: Bool
+
+    public init(normalizer: NormalizerOptions, tokenizer: Tokenizer, vocabulary: Vocabulary,
+                maxLength: Int? = nil, truncation: Truncation = .keepStart, addBOS: Bool = false, addEOS: Bool = false) {
+        self.normalizer = normalizer
+        self.tokenizer = tokenizer
+        self.vocabulary = vocabulary
+        self.maxLength = maxLength
+        self.truncation = truncation
+        self.addBOS = addBOS
+        self.addEOS = addEOS
+    }
+
+    /// Settings for `fit`.
+    public struct Settings: Codable, Equatable, Sendable {
+        public enum Kind: String, Codable, Sendable { case word, character, bpe }
+        public var normalizer = NormalizerOptions()
+        public var kind: Kind = .word
+        public var splitPunctuation = true
+        public var pattern: String? = nil
+        /// BPE: symbol inventory to reach, and the least frequency a pair needs to be merged.
+        public var bpeVocabularySize = 8000
+        public var bpeMinFrequency = 2
+        public var minCount = 1
+        public var maxVocabulary: Int? = nil
+        public var maxLength: Int? = nil
+        public var truncation: Truncation = .keepStart
+        public var addBOS = false
+        public var addEOS = false
+        public init() {}
+    }
+
+    /// Builds the tokenizer (training BPE) and vocabulary from training texts.
+    public static func fit(_ texts: [String], settings s: Settings) -> TextEncoder {
+        let norm = Normalizer(s.normalizer)
+        let normalized = texts.map { norm($0) }
+        let words = WordTokenizer(splitPunctuation: s.splitPunctuation, pattern: s.pattern)
+        let tokenizer: Tokenizer
+        switch s.kind {
+        case .word: tokenizer = .word(words)
+        case .character: tokenizer = .character(CharacterTokenizer())
+        case .bpe: tokenizer = .bpe(BPE.train(normalized, words: words, vocabularySize: s.bpeVocabularySize, minFrequency: s.bpeMinFrequency))
+        }
+        var counts: [String: Int] = [:]
+        for t in normalized { for tok in tokenizer.tokenize(t) { counts[tok, default: 0] += 1 } }
+        let vocab = Vocabulary.build(counts: counts, minCount: s.minCount, maxSize: s.maxVocabulary, bos: s.addBOS, eos: s.addEOS)
+        return TextEncoder(normalizer: s.normalizer, tokenizer: tokenizer, vocabulary: vocab, maxLength: s.maxLength,
+                           truncation: s.truncation, addBOS: s.addBOS, addEOS: s.addEOS)
+    }
+
+    /// Ids for one text, truncated to `maxLength` (specials included); `unknown` counts tokens
+    /// that map to `<unk>`.
+    public func encode(_ text: String, unknown: inout Int) -> [Int] {
+        var ids = vocabulary.encode(tokenizer.tokenize(Normalizer(normalizer)(text)), unknown: &unknown)
+        let extra = (addBOS ? 1 : 0) + (addEOS ? 1 : 0)
+        if let m = maxLength, ids.count + extra > m {
+            let keep = max(0, m - extra)
+            ids = truncation == .keepStart ? Array(ids.prefix(keep)) : Array(ids.suffix(keep))
+        }
+        if addBOS, let b = vocabulary.bosID { ids.insert(b, at: 0) }
+        if addEOS, let e = vocabulary.eosID { ids.append(e) }
+        return ids
+    }
+
+    public func encode(_ text: String) -> [Int] {
+        var u = 0
+        return encode(text, unknown: &u)
+    }
+
+    public func save(to url: URL) throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        try AtomicFile.write(try enc.encode(self), to: url)
+    }
+
+    public static func load(_ url: URL) throws -> TextEncoder {
+        guard let data = FileManager.default.contents(atPath: url.path) else { throw TextError.missing(path: url.path) }
+        do {
+            return try JSONDecoder().decode(TextEncoder.self, from: data)
+        } catch {
+            throw TextError.malformed(path: url.path, line: 0, message: "not a Grus tokenizer file (\(error))")
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+
+/// What to do with a line that is not valid UTF-8.
+public enum InvalidUTF8Policy: String, Codable, Sendable {
+    /// Stop with an error naming the file and line (default).
+    case fail
+    /// Replace the bad bytes with U+FFFD.
+    case replace
+    /// Leave the line out (it is reported).
+    case skip
+}
+
+public enum TextError: Error, Equatable, CustomStringConvertible {
+    case missing(path: String)
+    case invalidUTF8(path: String, line: Int)
+    case malformed(path: String, line: Int, message: String)
+
+    public var description: String {
+        switch self {
+        case let .missing(p): return "\(p): no such file"
+        case let .invalidUTF8(p, l): return "\(p):\(l): not valid UTF-8; fix the file's encoding or set on_invalid_utf8: replace (or skip)"
+        case let .malformed(p, l, m): return "\(p):\(l): \(m)"
+        }
+    }
+}
+
+/// Reads a text file line by line: LF or CRLF endings, with or without a final newline,
+/// lines of any length. Line numbers are 1-based.
+public enum TextFile {
+    public struct Line {
+        public var number: Int
+        public var text: String
+    }
+
+    /// All lines; invalid UTF-8 handled by `policy`, skipped line numbers returned in `skipped`.
+    public static func lines(_ path: String, invalidUTF8 policy: InvalidUTF8Policy = .fail) throws -> (lines: [Line], skipped: [Int]) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TextError.missing(path: path)
+        }
+        var out: [Line] = [], skipped: [Int] = []
+        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var start = 0, number = 0
+            let n = bytes.count
+            while start < n {
+                var end = start
+                while end < n && bytes[end] != 0x0A { end += 1 }
+                number += 1
+                var stop = end
+                if stop > start && bytes[stop - 1] == 0x0D { stop -= 1 }
+                let slice = UnsafeBufferPointer(rebasing: bytes[start..<stop])
+                if let s = String(validating: slice, as: UTF8.self) {
+                    out.append(Line(number: number, text: s))
+                } else {
+                    switch policy {
+                    case .fail: throw TextError.invalidUTF8(path: path, line: number)
+                    case .replace: out.append(Line(number: number, text: String(decoding: slice, as: UTF8.self)))
+                    case .skip: skipped.append(number)
+                    }
+                }
+                start = end + 1
+            }
+        }
+        return (out, skipped)
+    }
+}
