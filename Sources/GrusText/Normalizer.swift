@@ -28,9 +28,31 @@ public struct Normalizer: Sendable {
 
     public init(_ options: NormalizerOptions = NormalizerOptions()) { self.options = options }
 
+    /// ASCII text needs no Unicode tables: NFC/NFKC leave it as it is and case folding is
+    /// lower-casing. Returns nil for anything else.
+    func ascii(_ text: String) -> String? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var pendingSpace = false
+        for b in text.utf8 {
+            if b >= 0x80 { return nil }
+            if options.collapseWhitespace && (b == 0x20 || (b >= 0x09 && b <= 0x0D)) {
+                pendingSpace = !bytes.isEmpty
+                continue
+            }
+            if pendingSpace { bytes.append(0x20); pendingSpace = false }
+            bytes.append(options.caseFold && b >= 0x41 && b <= 0x5A ? b + 32 : b)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     static let invisible: Set<Unicode.Scalar> = ["\u{200B}", "\u{2060}", "\u{FEFF}", "\u{00AD}"]
 
     public func callAsFunction(_ text: String) -> String {
+        ascii(text) ?? general(text)
+    }
+
+    func general(_ text: String) -> String {
         var s = text
         switch options.unicode {
         case .none: break

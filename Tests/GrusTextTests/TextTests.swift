@@ -17,6 +17,18 @@ final class NormalizerTests: XCTestCase {
         XCTAssertEqual(Normalizer(nfc)("ＡＢ e\u{301}"), "ＡＢ é", "NFC keeps full-width forms")
         XCTAssertEqual(n(""), "")
     }
+
+    func testASCIIFastPathAgreesWithTheGeneralPath() {
+        var rng = RNG(seed: 1)
+        let alphabet = Array("aZ 09\t\r\n.,'!?-_()[]{}\u{0B}\u{0C}xyQ")
+        for options in [NormalizerOptions(), { var o = NormalizerOptions(); o.caseFold = false; o.collapseWhitespace = false; return o }()] {
+            let n = Normalizer(options)
+            for _ in 0..<500 {
+                let s = String((0..<rng.int(below: 30)).map { _ in alphabet[rng.int(below: alphabet.count)] })
+                XCTAssertEqual(n.ascii(s), n.general(s), "\(s.debugDescription)")
+            }
+        }
+    }
 }
 
 final class TokenizerTests: XCTestCase {

@@ -4,6 +4,7 @@ import Foundation
 import GrusCore
 import GrusNN
 import GrusAudio
+import GrusText
 
 struct Shape {
     let name: String
@@ -87,6 +88,60 @@ func featureBenchmark(runs: Int) throws {
     }
     print(String(format: "features compute-only: %.0f clips/s (median of %d runs, %d threads)", Double(count) / median(compute), runs, threads))
     print(String(format: "features read+compute: %.0f clips/s", Double(count) / median(readCompute)))
+}
+
+/// Normalise + tokenize + map SST-2 train.tsv with the word and BPE tokenizers; BPE training time.
+func textBenchmark(runs: Int) throws {
+    let path = "../shared/corpora/sst2/train.tsv"
+    guard FileManager.default.fileExists(atPath: path) else {
+        print("text benchmark: \(path) is absent (SST-2 lives in ../shared/corpora beside the repository); skipped")
+        return
+    }
+    let lines = try TextFile.lines(path).lines.dropFirst().map { String($0.text.split(separator: "\t").first ?? "") }
+    let threads = min(2, availableCores)
+    func seconds(_ body: () -> Void) -> Double {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        body()
+        return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    }
+    var settings = TextEncoder.Settings()
+    settings.bpeVocabularySize = 8000
+    settings.bpeMinFrequency = 2
+    var trainTimes: [Double] = []
+    var bpe: TextEncoder!
+    for _ in 0..<max(1, runs / 2) {
+        settings.kind = .bpe
+        trainTimes.append(seconds { bpe = TextEncoder.fit(lines, settings: settings) })
+    }
+    settings.kind = .word
+    let word = TextEncoder.fit(lines, settings: settings)
+    for (name, enc) in [("word", word), ("bpe", bpe!)] {
+        var times: [Double] = []
+        var tokens = 0
+        for _ in 0..<runs {
+            let parts = splitRange(lines.count, parts: threads)
+            var counts = [Int](repeating: 0, count: parts.count)
+            times.append(seconds {
+                counts.withUnsafeMutableBufferPointer { c in
+                    let cp = c.baseAddress!
+                    parallelFor(parts.count) { k in
+                        var n = 0
+                        for i in parts[k] { n += enc.encode(lines[i]).count }
+                        cp[k] = n
+                    }
+                }
+            })
+            tokens = counts.reduce(0, +)
+        }
+        print(String(format: "text %@: %d lines, %d tokens, %.0f tokens/s (%d threads, vocabulary %d)",
+                     name, lines.count, tokens, Double(tokens) / median(times), threads, enc.vocabulary.count))
+    }
+    print(String(format: "text bpe training (vocabulary 8000, min frequency 2): %.2f s", median(trainTimes)))
+}
+
+if only == "text" {
+    try textBenchmark(runs: runs)
+    exit(0)
 }
 
 if only == "features" {
