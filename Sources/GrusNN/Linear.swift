@@ -74,6 +74,17 @@ public final class Embedding: Module {
 
     public var parameters: [Parameter] { [weight] }
 
+    /// Sets rows from pretrained vectors (one row per id, `dim` values each); `freeze` keeps
+    /// them fixed during training.
+    public func load(rows: [[Float]], freeze: Bool) {
+        precondition(rows.count == vocabSize && rows.allSatisfy { $0.count == dim },
+                     "Embedding: need \(vocabSize) rows of \(dim) values")
+        var w = Tensor(shape: [vocabSize, dim], data: rows.flatMap { $0 })
+        if let p = paddingIndex { for j in 0..<dim { w[p, j] = 0 } }
+        weight.value = w
+        weight.trainable = !freeze
+    }
+
     public func forward(_ ids: [Int], shape: [Int]) -> Tensor {
         precondition(shape.reduce(1, *) == ids.count, "Embedding: \(ids.count) ids for shape \(shape)")
         self.ids = ids

@@ -11,6 +11,25 @@ final class LearningTests: XCTestCase {
         XCTAssertLessThan(result.finalLoss, result.firstLoss / 10)
     }
 
+    /// A frozen embedding (pretrained vectors) stays as loaded; everything else trains.
+    func testFrozenEmbeddingDoesNotChange() {
+        var rng = RNG(seed: 8)
+        let model = SequenceClassifier(ClassifierConfig(vocabSize: 6, encoder: GRUConfig(inputSize: 3, hiddenSize: 4), numClasses: 2), rng: &rng)
+        let rows = (0..<6).map { i in [Float(i), 0.5, -0.5] }
+        model.embedding!.load(rows: rows, freeze: true)
+        let before = model.embedding!.weight.value
+        let head = model.head.weight.value
+        let opt = Adam(model.parameters, learningRate: 0.1)
+        let batch = SequenceBatch.padding([[1, 2, 3], [4, 5]], labels: [0, 1])
+        for _ in 0..<3 { trainStep(model, batch, loss: CrossEntropy(), optimizer: opt, rng: &rng) }
+        XCTAssertEqual(model.embedding!.weight.value, before)
+        XCTAssertEqual(before[0, 0], 0, "padding row stays zero")
+        XCTAssertNotEqual(model.head.weight.value, head)
+        model.embedding!.weight.trainable = true
+        trainStep(model, batch, loss: CrossEntropy(), optimizer: opt, rng: &rng)
+        XCTAssertNotEqual(model.embedding!.weight.value, before, "unfrozen, it trains")
+    }
+
     /// Same seed, same thread count: bit-identical weights.
     func testTrainingIsReproducible() {
         let a = MarkerOrderRun.train(seed: 3, epochs: 1, trainSize: 256)
