@@ -28,9 +28,11 @@ let package = Package(
         .library(name: "GrusNN", targets: ["GrusNN"]),
         .library(name: "GrusAudio", targets: ["GrusAudio"]),
         .library(name: "GrusText", targets: ["GrusText"]),
+        .library(name: "GrusRecipes", targets: ["GrusRecipes"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // System libraries (Debian: libopenblas-dev, libfftw3-dev, libsndfile1-dev).
@@ -44,9 +46,11 @@ let package = Package(
         .target(name: "GrusCore", dependencies: ["CBLAS"], swiftSettings: fast),
         .target(name: "GrusNN", dependencies: ["GrusCore"], swiftSettings: fast),
         .target(name: "GrusText", dependencies: ["GrusCore"], swiftSettings: fast),
+        .target(name: "GrusRecipes", dependencies: ["GrusCore", "GrusNN", "GrusAudio", "GrusText",
+                                                    .product(name: "Yams", package: "Yams")]),
         .target(name: "GrusAudio", dependencies: ["GrusCore", "CSndFile", "CFFTW"], swiftSettings: fast),
         .executableTarget(name: "grus", dependencies: [
-            "GrusCore", "GrusNN", "GrusAudio", "GrusText",
+            "GrusCore", "GrusNN", "GrusAudio", "GrusText", "GrusRecipes",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -54,6 +58,7 @@ let package = Package(
                           swiftSettings: fast),
 
         .testTarget(name: "GrusCoreTests", dependencies: ["GrusCore"]),
+        .testTarget(name: "GrusRecipesTests", dependencies: ["GrusRecipes"]),
         .testTarget(name: "GrusTextTests", dependencies: ["GrusText", "GrusCore"]),
         .testTarget(name: "GrusAudioTests", dependencies: ["GrusAudio", "GrusCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GrusNNTests", dependencies: ["GrusNN", "GrusCore"],

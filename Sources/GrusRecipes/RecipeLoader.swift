@@ -1,0 +1,176 @@
+import Foundation
+import Yams
+import GrusCore
+
+/// Reads a recipe: YAML, `include:` chains (later files override earlier ones, key by key),
+/// `--set a.b.c=value` overrides, validation against `RecipeSchema`, defaults, and checks that
+/// the paths it names exist. Every problem is collected and reported with the file and key path.
+public enum RecipeLoader {
+    public struct Loaded {
+        public var recipe: Recipe
+        /// The resolved recipe (includes merged, overrides applied, defaults filled) as YAML.
+        public var resolvedYAML: String
+        public var file: String
+    }
+
+    public static func load(_ path: String, overrides: [String] = [],
+                            fileExists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }) throws -> Loaded {
+        var tree = try readWithIncludes(path, chain: [])
+        var issues: [RecipeIssue] = []
+        for o in overrides { apply(override: o, to: &tree, file: path, issues: &issues) }
+        guard issues.isEmpty else { throw RecipeError(issues: issues) }
+        let validated = Validator.validate(tree, RecipeSchema.root, path: "", file: path, issues: &issues) as? [String: Any] ?? [:]
+        guard issues.isEmpty else { throw RecipeError(issues: issues) }
+        var resolved = validated
+        fillDerived(&resolved, recipeFile: path)
+        checkPaths(resolved, file: path, fileExists: fileExists, issues: &issues)
+        guard issues.isEmpty else { throw RecipeError(issues: issues) }
+        let json = try JSONSerialization.data(withJSONObject: resolved, options: [.sortedKeys])
+        let dec = JSONDecoder()
+        dec.keyDecodingStrategy = .convertFromSnakeCase
+        let recipe = try dec.decode(Recipe.self, from: json)
+        let yaml = try Yams.dump(object: readable(resolved), sortKeys: true)
+        return Loaded(recipe: recipe, resolvedYAML: yaml, file: path)
+    }
+
+    /// Parses one file and the files it includes.
+    static func readWithIncludes(_ path: String, chain: [String]) throws -> [String: Any] {
+        let full = URL(fileURLWithPath: path).standardizedFileURL.path
+        if chain.contains(full) {
+            throw RecipeError(issues: [RecipeIssue(file: path, keyPath: "include",
+                                                   message: "include cycle: " + (chain + [full]).joined(separator: " -> "))])
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RecipeError(issues: [RecipeIssue(file: path, keyPath: "", message: "cannot read the recipe (no such file?)")])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw RecipeError(issues: [RecipeIssue(file: path, keyPath: "", message: "the recipe is not UTF-8 text")])
+        }
+        let parsed: Any?
+        do {
+            parsed = try Yams.load(yaml: text)
+        } catch let e as YamlError {
+            throw RecipeError(issues: [RecipeIssue(file: path, keyPath: "", message: "YAML syntax error: \(yamlMessage(e))")])
+        }
+        if parsed == nil { return [:] }
+        guard var tree = parsed as? [String: Any] else {
+            throw RecipeError(issues: [RecipeIssue(file: path, keyPath: "", message: "a recipe is a mapping of sections (corpus:, frontend:, ...)")])
+        }
+        guard let include = tree.removeValue(forKey: "include") else { return tree }
+        let includes: [String]
+        if let s = include as? String { includes = [s] } else if let a = include as? [String] { includes = a } else {
+            throw RecipeError(issues: [RecipeIssue(file: path, keyPath: "include", message: "expected a file name or a list of them")])
+        }
+        var base: [String: Any] = [:]
+        for inc in includes {
+            let incPath = inc.hasPrefix("/") ? inc : URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(inc).path
+            if !FileManager.default.fileExists(atPath: incPath) {
+                throw RecipeError(issues: [RecipeIssue(file: path, keyPath: "include", message: "'\(inc)' does not exist (looked for \(incPath))")])
+            }
+            base = merge(base, try readWithIncludes(incPath, chain: chain + [full]))
+        }
+        return merge(base, tree)
+    }
+
+    /// Whole-number doubles written as integers ("max_seconds: 0", not "0e+0").
+    static func readable(_ v: Any) -> Any {
+        switch v {
+        case let d as [String: Any]: return d.mapValues(readable)
+        case let a as [Any]: return a.map(readable)
+        case let x as Double where x == x.rounded() && abs(x) < 1e15: return Int(x)
+        default: return v
+        }
+    }
+
+    static func yamlMessage(_ e: YamlError) -> String {
+        let s = "\(e)"
+        return s.split(separator: "\n").first.map(String.init) ?? s
+    }
+
+    /// Deep merge: sections merge key by key, anything else in `top` replaces `base`.
+    static func merge(_ base: [String: Any], _ top: [String: Any]) -> [String: Any] {
+        var out = base
+        for (k, v) in top {
+            if let b = out[k] as? [String: Any], let t = v as? [String: Any] { out[k] = merge(b, t) } else { out[k] = v }
+        }
+        return out
+    }
+
+    /// `a.b.c=value`: the key path must exist in the schema; the value is read as YAML (so
+    /// `true`, `3`, `0.1` and `[0.9, 1.1]` keep their types).
+    static func apply(override: String, to tree: inout [String: Any], file: String, issues: inout [RecipeIssue]) {
+        guard let eq = override.firstIndex(of: "=") else {
+            issues.append(RecipeIssue(file: file, keyPath: override, message: "--set needs key.path=value"))
+            return
+        }
+        let keyPath = String(override[..<eq]).trimmingCharacters(in: .whitespaces)
+        let raw = String(override[override.index(after: eq)...])
+        let keys = keyPath.split(separator: ".").map(String.init)
+        var field = RecipeSchema.root
+        for (i, k) in keys.enumerated() {
+            guard case let .section(fields) = field.type, let next = fields[k] else {
+                let known: [String]
+                if case let .section(f) = field.type { known = Array(f.keys) } else { known = [] }
+                issues.append(RecipeIssue(file: "--set", keyPath: keys[0...i].joined(separator: "."),
+                                          message: "unknown key" + Validator.suggestion(k, known)))
+                return
+            }
+            field = next
+        }
+        if case .section = field.type {
+            issues.append(RecipeIssue(file: "--set", keyPath: keyPath, message: "is a section; set one of its keys"))
+            return
+        }
+        let value: Any
+        if case .string = field.type { value = raw } else if case .path = field.type { value = raw } else {
+            value = (try? Yams.load(yaml: raw)).flatMap { $0 } ?? raw
+        }
+        setValue(value, at: keys, in: &tree)
+    }
+
+    static func setValue(_ v: Any, at keys: [String], in tree: inout [String: Any]) {
+        if keys.count == 1 { tree[keys[0]] = v; return }
+        var sub = tree[keys[0]] as? [String: Any] ?? [:]
+        setValue(v, at: Array(keys.dropFirst()), in: &sub)
+        tree[keys[0]] = sub
+    }
+
+    /// Defaults that depend on other values: the experiment name and folder.
+    static func fillDerived(_ tree: inout [String: Any], recipeFile: String) {
+        var exp = tree["experiment"] as? [String: Any] ?? [:]
+        if (exp["name"] as? String ?? "").isEmpty {
+            exp["name"] = URL(fileURLWithPath: recipeFile).deletingPathExtension().lastPathComponent
+        }
+        if (exp["out"] as? String ?? "").isEmpty { exp["out"] = "experiments/\(exp["name"]!)" }
+        tree["experiment"] = exp
+    }
+
+    /// Paths the run will read must exist (a generated corpus is made by the prepare stage).
+    static func checkPaths(_ tree: [String: Any], file: String, fileExists: (String) -> Bool, issues: inout [RecipeIssue]) {
+        func sec(_ d: [String: Any]?, _ k: String) -> [String: Any]? { d?[k] as? [String: Any] }
+        let corpus = sec(tree, "corpus")
+        if let format = corpus?["format"] as? String, let p = corpus?["path"] as? String,
+           format != "synthetic_speech_commands", !fileExists(p) {
+            issues.append(RecipeIssue(file: file, keyPath: "corpus.path",
+                                      message: "'\(p)' does not exist; point it at the corpus (e.g. --set corpus.path=DIR)"))
+        }
+        let text = sec(sec(tree, "frontend"), "text")
+        if let v = text?["pretrained_vectors"] as? String, !v.isEmpty, !fileExists(v) {
+            issues.append(RecipeIssue(file: file, keyPath: "frontend.text.pretrained_vectors", message: "'\(v)' does not exist"))
+        }
+        let augment = sec(sec(sec(tree, "frontend"), "audio"), "augment")
+        if augment?["noise"] as? String == "folder" {
+            let f = augment?["noise_folder"] as? String ?? ""
+            if f.isEmpty || !fileExists(f) {
+                issues.append(RecipeIssue(file: file, keyPath: "frontend.audio.augment.noise_folder",
+                                          message: f.isEmpty ? "is required when noise is 'folder'" : "'\(f)' does not exist"))
+            }
+        }
+        if let a = augment, let lo = a["min_snr"] as? Double, let hi = a["max_snr"] as? Double, lo > hi {
+            issues.append(RecipeIssue(file: file, keyPath: "frontend.audio.augment.min_snr", message: "must not exceed max_snr (\(hi))"))
+        }
+        if corpus?["split"] as? String == "speaker", (corpus?["test_speaker"] as? String ?? "").isEmpty {
+            issues.append(RecipeIssue(file: file, keyPath: "corpus.test_speaker", message: "is required when split is 'speaker'"))
+        }
+    }
+}
