@@ -46,7 +46,8 @@ let package = Package(
         .target(name: "GrusCore", dependencies: ["CBLAS"], swiftSettings: fast),
         .target(name: "GrusNN", dependencies: ["GrusCore"], swiftSettings: fast),
         .target(name: "GrusText", dependencies: ["GrusCore"], swiftSettings: fast),
-        .target(name: "GrusRecipes", dependencies: ["GrusCore", "GrusNN", "GrusAudio", "GrusText",
+        .target(name: "GrusData", dependencies: ["GrusCore", "GrusText"]),
+        .target(name: "GrusRecipes", dependencies: ["GrusCore", "GrusNN", "GrusAudio", "GrusText", "GrusData",
                                                     .product(name: "Yams", package: "Yams")]),
         .target(name: "GrusAudio", dependencies: ["GrusCore", "CSndFile", "CFFTW"], swiftSettings: fast),
         .executableTarget(name: "grus", dependencies: [
@@ -58,7 +59,7 @@ let package = Package(
                           swiftSettings: fast),
 
         .testTarget(name: "GrusCoreTests", dependencies: ["GrusCore"]),
-        .testTarget(name: "GrusRecipesTests", dependencies: ["GrusRecipes"]),
+        .testTarget(name: "GrusRecipesTests", dependencies: ["GrusRecipes", "GrusData", "GrusCore"]),
         .testTarget(name: "GrusTextTests", dependencies: ["GrusText", "GrusCore"]),
         .testTarget(name: "GrusAudioTests", dependencies: ["GrusAudio", "GrusCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GrusNNTests", dependencies: ["GrusNN", "GrusCore"],
