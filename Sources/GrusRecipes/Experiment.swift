@@ -1,0 +1,456 @@
+import Foundation
+import GrusAudio
+import GrusCore
+import GrusData
+import GrusNN
+import GrusText
+
+/// Writes to the console and appends to the experiment's log.txt.
+final class RunLog {
+    let handle: FileHandle?
+    init(_ url: URL) {
+        FileManager.default.createFile(atPath: url.path, contents: nil)
+        handle = try? FileHandle(forWritingTo: url)
+        _ = try? handle?.seekToEnd()
+    }
+    func callAsFunction(_ line: String) {
+        print(line)
+        fflush(stdout)
+        handle?.write(Data((line + "\n").utf8))
+    }
+}
+
+/// `grus run`: prepare → features → train → evaluate, leaving an experiment folder:
+/// recipe.yaml, model/, checkpoints/, metrics.json, dev-metrics.json, predictions.jsonl,
+/// train-log.csv, log.txt (and bad-inputs.jsonl when inputs were skipped).
+public final class Experiment {
+    public let recipe: Recipe
+    public let folder: URL
+    let resolvedYAML: String
+    let log: RunLog
+    var labels: [String] = []
+    var examples: [Example] = []
+    var bad: [BadInput] = []
+    var bundle: ModelBundle!
+    var audioFrontEnd: AudioFrontEnd?
+    var augmenter: Augmenter?
+    var cmvn: CMVNStats?
+
+    public init(_ loaded: RecipeLoader.Loaded, out: String? = nil) throws {
+        recipe = loaded.recipe
+        resolvedYAML = loaded.resolvedYAML
+        folder = URL(fileURLWithPath: out ?? recipe.experiment.out)
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("checkpoints"), withIntermediateDirectories: true)
+        try AtomicFile.write(resolvedYAML, to: folder.appendingPathComponent("recipe.yaml"))
+        log = RunLog(folder.appendingPathComponent("log.txt"))
+    }
+
+    /// Runs every stage; `resume` continues training from checkpoints/last.
+    @discardableResult
+    public func run(resume: Bool = false) throws -> Metrics {
+        let t0 = Date()
+        log("experiment folder: \(folder.path)")
+        try prepare()
+        try features()
+        let model = try train(resume: resume)
+        let metrics = try evaluate(model)
+        log(String(format: "done in %.1f s; experiment folder: %@", Date().timeIntervalSince(t0), folder.path))
+        return metrics
+    }
+
+    // MARK: prepare
+
+    func prepare() throws {
+        let c = recipe.corpus
+        var items: [Item] = []
+        switch c.format {
+        case "fsdd":
+            let r = try CorpusReader.fsdd(c.path, testSpeaker: c.split == "speaker" ? c.testSpeaker : nil)
+            items = r.items; bad += r.bad
+        case "speech_commands":
+            let r = try CorpusReader.speechCommands(c.path)
+            items = r.items; bad += r.bad
+        case "text_tsv", "text_pairs", "fasttext", "trec":
+            let policy = InvalidUTF8Policy(rawValue: c.onInvalidUtf8)!
+            for (name, split) in [(c.train, Split.train), (c.dev, .dev), (c.test, .test)] where !name.isEmpty {
+                let p = (c.path as NSString).appendingPathComponent(name)
+                if split != .train && !FileManager.default.fileExists(atPath: p) {
+                    throw CorpusError("\(p): not found; set corpus.\(split.rawValue) to the \(split.rawValue) file, or '' for none")
+                }
+                let r = try CorpusReader.textFile(p, split: split, format: c.format, textColumn: c.textColumn,
+                                                  labelColumn: c.labelColumn, order: c.order, trecLabel: c.trecLabel, invalidUTF8: policy)
+                items += r.items; bad += r.bad
+            }
+        default:
+            throw CorpusError("corpus.format '\(c.format)' is not supported by `grus run` yet")
+        }
+        items = CorpusReader.carveDev(items, fraction: c.devFraction, seed: UInt64(recipe.experiment.seed))
+        labels = Array(Set(items.filter { $0.split == .train }.map(\.label))).sorted { a, b in
+            if let x = Int(a), let y = Int(b) { return x < y }
+            return a < b
+        }
+        guard labels.count >= 2 else { throw CorpusError("\(c.path): the training split has \(labels.count) label(s); need at least 2") }
+        let index = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, $0) })
+        examples = items.map { Example(item: $0, label: index[$0.label] ?? -1) }
+        let counts = Dictionary(grouping: items, by: \.split).mapValues(\.count)
+        log("prepare: \(items.count) items (train \(counts[.train] ?? 0), dev \(counts[.dev] ?? 0), test \(counts[.test] ?? 0)), \(labels.count) labels")
+    }
+
+    /// Applies the bad-input policy: fail lists every bad item; skip writes bad-inputs.jsonl.
+    func handleBadInputs() throws {
+        guard !bad.isEmpty else { return }
+        if recipe.corpus.onBadInput == "fail" {
+            let list = bad.prefix(50).map { "  \($0)" }.joined(separator: "\n")
+            throw CorpusError("\(bad.count) bad input(s); fix them or set corpus.on_bad_input: skip\n\(list)" + (bad.count > 50 ? "\n  ..." : ""))
+        }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        let lines = try bad.map { String(decoding: try enc.encode($0), as: UTF8.self) }.joined(separator: "\n") + "\n"
+        try AtomicFile.write(lines, to: folder.appendingPathComponent("bad-inputs.jsonl"))
+        log("skipped \(bad.count) bad input(s), listed in bad-inputs.jsonl")
+    }
+
+    // MARK: features
+
+    func features() throws {
+        let t0 = Date()
+        if recipe.frontend.type == "audio" { try audioFeatures() } else { try textFeatures() }
+        try handleBadInputs()
+        let lengths = examples.map(\.length)
+        log(String(format: "features: %d examples in %.1f s; lengths %d-%d", examples.count, Date().timeIntervalSince(t0),
+                   lengths.min() ?? 0, lengths.max() ?? 0))
+    }
+
+    func audioFeatures() throws {
+        let a = recipe.frontend.audio
+        let frontEnd = AudioFrontEnd(featureOptions(a))
+        audioFrontEnd = frontEnd
+        let aug = augmentOptions(a.augment)
+        let waveformAugment = aug.noise != nil || aug.speeds != nil || aug.maxShiftMs != nil
+        var noiseClips: [[Float]] = []
+        if aug.noise?.source == .clips {
+            let (clips, skipped) = try Augmenter.loadNoiseFolder(a.augment.noiseFolder, sampleRate: a.sampleRate)
+            noiseClips = clips
+            bad += skipped.map { BadInput(origin: $0.path, reason: $0.description) }
+            guard !clips.isEmpty else { throw CorpusError("\(a.augment.noiseFolder): no readable noise clips") }
+        }
+        augmenter = Augmenter(aug, sampleRate: a.sampleRate, noiseClips: noiseClips)
+        // Decode and extract on every core.
+        let n = examples.count
+        var results = [Result<([Float], Tensor), Error>?](repeating: nil, count: n)
+        let maxSeconds = recipe.corpus.maxSeconds
+        results.withUnsafeMutableBufferPointer { rp in
+            let out = rp.baseAddress!
+            let ex = examples
+            parallelFor(min(2, availableCores)) { k in
+                for i in stride(from: k, to: n, by: 2) {
+                    out[i] = Result {
+                        let w = try loadAudio(ex[i].item.input, frontEnd: frontEnd, maxSeconds: maxSeconds)
+                        return (w, frontEnd.extractor.compute(w))
+                    }
+                }
+            }
+        }
+        var kept: [Example] = []
+        for (i, r) in results.enumerated() {
+            switch r! {
+            case let .success((w, f)):
+                var e = examples[i]
+                e.features = f
+                if waveformAugment && e.item.split == .train { e.waveform = w }
+                kept.append(e)
+            case let .failure(err):
+                bad.append(BadInput(origin: examples[i].item.origin, reason: "\(err)"))
+            }
+        }
+        examples = kept
+        if a.cmvn == "global" {
+            var stats = CMVNStats(dimension: frontEnd.options.dimension)
+            for e in examples where e.item.split == .train { stats.add(e.features!) }
+            cmvn = stats
+            for i in examples.indices { examples[i].features = stats.apply(examples[i].features!) }
+        }
+    }
+
+    func textFeatures() throws {
+        let t = recipe.frontend.text
+        var s = TextEncoder.Settings()
+        s.normalizer.unicode = NormalizerOptions.UnicodeForm(rawValue: t.unicode)!
+        s.normalizer.caseFold = t.caseFold
+        s.kind = TextEncoder.Settings.Kind(rawValue: t.tokenizer)!
+        s.splitPunctuation = t.splitPunctuation
+        s.pattern = t.pattern.isEmpty ? nil : t.pattern
+        s.bpeVocabularySize = t.bpeVocabulary
+        s.bpeMinFrequency = t.bpeMinFrequency
+        s.minCount = t.minCount
+        s.maxVocabulary = t.maxVocabulary > 0 ? t.maxVocabulary : nil
+        s.maxLength = t.maxLength > 0 ? t.maxLength : nil
+        s.truncation = t.truncation == "keep_end" ? .keepEnd : .keepStart
+        let encoder = TextEncoder.fit(examples.filter { $0.item.split == .train }.map(\.item.input), settings: s)
+        var unknown = 0, kept: [Example] = []
+        for var e in examples {
+            let ids = encoder.encode(e.item.input, unknown: &unknown)
+            if ids.isEmpty { bad.append(BadInput(origin: e.item.origin, reason: "no tokens after normalisation")); continue }
+            e.tokens = ids
+            kept.append(e)
+        }
+        examples = kept
+        log("text: vocabulary \(encoder.vocabulary.count) (\(t.tokenizer)), \(unknown) unknown tokens outside training")
+        bundleText = encoder
+    }
+
+    var bundleText: TextEncoder?
+
+    // MARK: train
+
+    func makeModel(rng: inout RNG) throws -> SequenceClassifier {
+        let m = recipe.model
+        var inputSize = m.embeddingDim
+        var vectors: PretrainedVectors?
+        if let enc = bundleText, !recipe.frontend.text.pretrainedVectors.isEmpty {
+            let v = try PretrainedVectors.load(recipe.frontend.text.pretrainedVectors, only: Set(enc.vocabulary.tokens))
+            inputSize = v.dimension
+            vectors = v
+        }
+        if let e = examples.first?.features { inputSize = e.shape[1] }
+        let gru = GRUConfig(inputSize: inputSize, hiddenSize: m.encoder.hidden, numLayers: m.encoder.layers,
+                            bidirectional: m.encoder.bidirectional, dropout: Float(m.encoder.dropout),
+                            form: GRUForm(rawValue: m.encoder.form)!, recurrentInit: m.encoder.recurrentInit == "orthogonal" ? .orthogonal : .uniform)
+        let config = ClassifierConfig(vocabSize: bundleText?.vocabulary.count, encoder: gru,
+                                      pooling: Pooling.Kind(rawValue: m.head.pooling)!, dropout: Float(m.head.dropout), numClasses: labels.count)
+        let model = SequenceClassifier(config, rng: &rng)
+        if let v = vectors, let enc = bundleText, let emb = model.embedding {
+            let (rows, found) = v.matrix(for: enc.vocabulary) { _ in (0..<v.dimension).map { _ in 0.1 * rng.normal() } }
+            emb.load(rows: rows, freeze: recipe.frontend.text.freezeEmbeddings)
+            log(String(format: "pretrained vectors: %d of %d vocabulary entries covered (%.1f%%)", found, enc.vocabulary.count,
+                       100 * Double(found) / Double(enc.vocabulary.count)))
+        }
+        let front: ModelBundle.FrontEnd = bundleText.map { .text($0) }
+            ?? .audio(options: audioFrontEnd!.options, cmvn: cmvn, maxSeconds: recipe.corpus.maxSeconds)
+        bundle = ModelBundle(labels: labels, architecture: config, frontEnd: front)
+        return model
+    }
+
+    func train(resume: Bool) throws -> SequenceClassifier {
+        let tr = recipe.training
+        BLAS.configureOnce()
+        var initRNG = RNG(seed: UInt64(recipe.experiment.seed))
+        let model = try makeModel(rng: &initRNG)
+        var rng = initRNG.fork()
+        let trainIdx = examples.indices.filter { examples[$0].item.split == .train && examples[$0].label >= 0 }
+        let devIdx = examples.indices.filter { examples[$0].item.split == .dev && examples[$0].label >= 0 }
+        let params = model.parameters
+        let optimizer: Optimizer
+        switch tr.optimizer {
+        case "sgd": optimizer = SGD(params, learningRate: Float(tr.lr), momentum: Float(tr.momentum), weightDecay: Float(tr.weightDecay))
+        case "adamw": optimizer = Adam.adamW(params, learningRate: Float(tr.lr), weightDecay: Float(tr.weightDecay))
+        default: optimizer = Adam(params, learningRate: Float(tr.lr), weightDecay: Float(tr.weightDecay))
+        }
+        var weights: [Float]? = nil
+        if tr.classWeights == "balanced" {
+            var counts = [Int](repeating: 0, count: labels.count)
+            for i in trainIdx { counts[examples[i].label] += 1 }
+            weights = counts.map { Float(trainIdx.count) / Float(labels.count * max($0, 1)) }
+        }
+        let loss = CrossEntropy(labelSmoothing: Float(tr.labelSmoothing), classWeights: weights)
+        let lengths = examples.map(\.length)
+        let stepsPerEpoch = (trainIdx.count + tr.batchSize - 1) / tr.batchSize
+        var schedule = LRSchedule(base: tr.lr, kind: tr.schedule.type, warmup: tr.schedule.warmupSteps, stepEpochs: tr.schedule.stepEpochs,
+                                  gamma: tr.schedule.gamma, minLR: tr.schedule.minLr, totalSteps: stepsPerEpoch * tr.epochs, stepsPerEpoch: stepsPerEpoch)
+        var state = TrainState()
+        let checkpoints = folder.appendingPathComponent("checkpoints")
+        if resume, let restored = try Checkpoint.loadLast(from: checkpoints, model: model, optimizer: optimizer) {
+            state = restored
+            rng = state.rng
+            schedule.base = state.baseLR
+            log("resuming after epoch \(state.epoch) (step \(state.step))")
+        }
+        let logURL = folder.appendingPathComponent("train-log.csv")
+        if state.epoch == 0 { try AtomicFile.write("epoch,step,loss,dev_loss,dev_accuracy,dev_macro_f1,lr,seconds\n", to: logURL) }
+        let start = Date()
+        let metricName = tr.earlyStopping.metric
+        while state.epoch < tr.epochs {
+            let epoch = state.epoch + 1
+            let batches = makeBatches(lengths: lengths, indices: trainIdx, batchSize: tr.batchSize, bucket: tr.bucket, rng: &rng)
+            var lossSum = 0.0, seen = 0, lossCount = 0
+            let epochStart = Date()
+            for (bi, b) in batches.enumerated() {
+                let lr = schedule.rate(step: state.step)
+                optimizer.learningRate = Float(lr)
+                let batch = makeBatch(examples, b, transform: augmentation(rng: &rng))
+                model.zeroGrad()
+                let logits = model.forward(batch, training: true, rng: &rng)
+                let (l, grad, _) = loss(logits, targets: batch.labels)
+                if !l.isFinite {
+                    if tr.onNan == "skip" {
+                        schedule.base /= 2
+                        log("epoch \(epoch) step \(state.step + 1): loss is \(l); batch skipped, learning rate halved to \(schedule.base)")
+                        state.step += 1
+                        continue
+                    }
+                    throw CorpusError("epoch \(epoch) step \(state.step + 1): loss is \(l) (not finite); stopping. The last good checkpoint is in \(checkpoints.path). Lower training.lr, or set training.on_nan: skip")
+                }
+                model.backward(grad)
+                if tr.clipNorm > 0 {
+                    let norm = clipGradNorm(params, maxNorm: Float(tr.clipNorm))
+                    if !norm.isFinite {
+                        throw CorpusError("epoch \(epoch) step \(state.step + 1): gradient norm is \(norm); stopping. The last good checkpoint is in \(checkpoints.path)")
+                    }
+                }
+                optimizer.step()
+                state.step += 1
+                lossSum += Double(l) * Double(b.count); seen += b.count; lossCount += 1
+                if (bi + 1) % tr.logEvery == 0 {
+                    let rate = Double(seen) / Date().timeIntervalSince(epochStart)
+                    log(String(format: "epoch %d step %d/%d loss %.4f lr %.2e %.0f utt/s", epoch, bi + 1, batches.count, lossSum / Double(seen), lr, rate))
+                }
+            }
+            // Evaluate on dev, keep the best.
+            let dev = devIdx.isEmpty ? nil : evaluateIndices(model, devIdx)
+            let trainLoss = seen > 0 ? lossSum / Double(seen) : .nan
+            let score: Double = dev.map { metricName == "loss" ? -($0.loss ?? 0) : (metricName == "macro_f1" ? $0.macroF1 : $0.accuracy) } ?? -trainLoss
+            let improved = state.best == nil || score > state.best!
+            if improved {
+                state.best = score
+                state.badEpochs = 0
+                try Checkpoint.saveBest(model: model, to: checkpoints)
+            } else {
+                state.badEpochs += 1
+                if tr.schedule.type == "plateau" && state.badEpochs > 0 && state.badEpochs % max(1, tr.schedule.patience) == 0 {
+                    schedule.base = max(tr.schedule.minLr, schedule.base * tr.schedule.gamma)
+                    log(String(format: "plateau: learning rate now %.2e", schedule.base))
+                }
+            }
+            state.epoch = epoch
+            state.rng = rng
+            state.baseLR = schedule.base
+            try Checkpoint.saveLast(model: model, optimizer: optimizer, state: state, to: checkpoints)
+            let row = String(format: "%d,%d,%.6f,%@,%@,%@,%.6g,%.2f\n", epoch, state.step, trainLoss,
+                             dev.map { String(format: "%.6f", $0.loss ?? .nan) } ?? "", dev.map { String(format: "%.6f", $0.accuracy) } ?? "",
+                             dev.map { String(format: "%.6f", $0.macroF1) } ?? "", schedule.rate(step: max(0, state.step - 1)),
+                             Date().timeIntervalSince(start))
+            try appendLine(row, to: logURL)
+            log(String(format: "epoch %d/%d: loss %.4f", epoch, tr.epochs, trainLoss)
+                + (dev.map { String(format: ", dev loss %.4f, dev accuracy %.2f%%, macro-F1 %.2f%%", $0.loss ?? .nan, 100 * $0.accuracy, 100 * $0.macroF1) } ?? "")
+                + (improved ? " (best)" : "") + String(format: " [%.1f s]", Date().timeIntervalSince(epochStart)))
+            if tr.earlyStopping.patience > 0 && state.badEpochs >= tr.earlyStopping.patience {
+                log("early stopping: no dev improvement in \(state.badEpochs) epochs")
+                break
+            }
+        }
+        // The best checkpoint becomes the model.
+        let best = try Safetensors.load(checkpoints.appendingPathComponent("best.safetensors"))
+        try model.loadStateDict(best.tensors, source: checkpoints.appendingPathComponent("best.safetensors").path)
+        try ModelBundle.save(bundle, model: model, to: folder.appendingPathComponent("model"))
+        return model
+    }
+
+    /// Per-batch augmentation of training audio (nil when there is none).
+    func augmentation(rng: inout RNG) -> ((Int, Tensor) -> Tensor)? {
+        guard let aug = augmenter, let fe = audioFrontEnd,
+              aug.options.specAugment != nil || aug.options.noise != nil || aug.options.speeds != nil || aug.options.maxShiftMs != nil else { return nil }
+        var local = rng.fork()
+        let stats = cmvn
+        return { [examples] i, f in
+            var feats = f
+            if let w = examples[i].waveform {
+                feats = fe.extractor.compute(aug.waveform(w, training: true, rng: &local), rng: &local)
+                if let s = stats { feats = s.apply(feats) }
+            }
+            return aug.features(feats, training: true, rng: &local)
+        }
+    }
+
+    func appendLine(_ s: String, to url: URL) throws {
+        let h = try FileHandle(forWritingTo: url)
+        try h.seekToEnd()
+        try h.write(contentsOf: Data(s.utf8))
+        try h.close()
+    }
+
+    // MARK: evaluate
+
+    func evaluateIndices(_ model: SequenceClassifier, _ idx: [Int]) -> Metrics {
+        let subset = idx.map { examples[$0] }
+        let probs = predictAll(model, subset, batchSize: 128)
+        var nll = 0.0
+        for (j, e) in subset.enumerated() { nll -= Foundation.log(max(Double(probs[j][e.label]), 1e-12)) }
+        return Metrics.compute(labels: labels, truth: subset.map(\.label), scores: probs, k: recipe.evaluation.topK,
+                               loss: nll / Double(max(1, subset.count)))
+    }
+
+    func evaluate(_ model: SequenceClassifier) throws -> Metrics {
+        var final: Metrics?
+        for name in recipe.evaluation.splits {
+            let split = Split(rawValue: name)!
+            let all = examples.indices.filter { examples[$0].item.split == split }
+            if all.isEmpty { continue }
+            let known = all.filter { examples[$0].label >= 0 }
+            var m = evaluateIndices(model, known)
+            let unknown = Dictionary(grouping: all.filter { examples[$0].label < 0 }, by: { examples[$0].item.label }).mapValues(\.count)
+            if !unknown.isEmpty { m.unknownLabels = unknown }
+            log(m.table(title: name))
+            let file = split == .test ? "metrics.json" : "dev-metrics.json"
+            try AtomicFile.write(try m.json(), to: folder.appendingPathComponent(file))
+            if split == .test || final == nil { final = m }
+            if split == .test || !recipe.evaluation.splits.contains("test") {
+                try writePredictions(model, known, to: folder.appendingPathComponent("predictions.jsonl"))
+            }
+        }
+        guard let final else { throw CorpusError("no dev or test examples to evaluate") }
+        if !FileManager.default.fileExists(atPath: folder.appendingPathComponent("metrics.json").path) {
+            try AtomicFile.write(try final.json(), to: folder.appendingPathComponent("metrics.json"))
+        }
+        return final
+    }
+
+    func writePredictions(_ model: SequenceClassifier, _ idx: [Int], to url: URL) throws {
+        let subset = idx.map { examples[$0] }
+        let probs = predictAll(model, subset, batchSize: 128)
+        var out = ""
+        for (j, e) in subset.enumerated() {
+            let best = probs[j].indices.max { probs[j][$0] < probs[j][$1] }!
+            let obj: [String: Any] = ["input": e.item.origin, "label": e.item.label, "prediction": labels[best],
+                                      "probability": Double(probs[j][best])]
+            out += String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self) + "\n"
+        }
+        try AtomicFile.write(out, to: url)
+    }
+}
+
+/// Training progress saved with every checkpoint.
+struct TrainState: Codable {
+    var epoch = 0
+    var step = 0
+    var best: Double? = nil
+    var badEpochs = 0
+    var rng = RNG(seed: 0)
+    var baseLR = 0.0
+}
+
+/// checkpoints/last.safetensors: weights, optimiser state (`optimizer.` prefix) and the
+/// training state as metadata; checkpoints/best.safetensors: the best weights. Both atomic.
+enum Checkpoint {
+    static func saveLast(model: SequenceClassifier, optimizer: Optimizer, state: TrainState, to dir: URL) throws {
+        var tensors = model.stateDict()
+        for (k, v) in optimizer.state() { tensors["optimizer." + k] = v }
+        let meta = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
+        try Safetensors.save(tensors, metadata: ["grus_train_state": meta], to: dir.appendingPathComponent("last.safetensors"))
+    }
+
+    static func saveBest(model: SequenceClassifier, to dir: URL) throws {
+        try Safetensors.save(model.stateDict(), metadata: ["format": "pt"], to: dir.appendingPathComponent("best.safetensors"))
+    }
+
+    static func loadLast(from dir: URL, model: SequenceClassifier, optimizer: Optimizer) throws -> TrainState? {
+        let url = dir.appendingPathComponent("last.safetensors")
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        let (tensors, meta) = try Safetensors.load(url)
+        guard let s = meta["grus_train_state"], let state = try? JSONDecoder().decode(TrainState.self, from: Data(s.utf8)) else {
+            throw GrusError.format(path: url.path, message: "checkpoint has no training state")
+        }
+        try model.loadStateDict(tensors.filter { !$0.key.hasPrefix("optimizer.") }, source: url.path)
+        try optimizer.load(state: Dictionary(uniqueKeysWithValues: tensors.filter { $0.key.hasPrefix("optimizer.") }.map { (String($0.key.dropFirst(10)), $0.value) }))
+        return state
+    }
+}
