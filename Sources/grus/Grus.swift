@@ -7,6 +7,6 @@ struct Grus: ParsableCommand {
         commandName: "grus",
         abstract: "Speech and text sequence classification with gated recurrent units.",
         version: "0.1.0",
-        subcommands: [Run.self, Check.self, Features.self, Toy.self]
+        subcommands: [Run.self, Eval.self, Predict.self, Check.self, Features.self, Toy.self]
     )
 }
