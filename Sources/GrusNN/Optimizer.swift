@@ -83,8 +83,9 @@ public final class Adam: Optimizer {
     public let weightDecay: Float
     public let decoupled: Bool
     public let parameters: [Parameter]
-    private var m: [[Float]]
-    private var v: [[Float]]
+    /// First and second moments, one box per parameter (so each can be pinned on its own).
+    private final class Moments { var m: [Float]; var v: [Float]; init(_ n: Int) { m = [Float](repeating: 0, count: n); v = m } }
+    private let moments: [Moments]
     private var steps = 0
 
     public init(_ parameters: [Parameter], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
@@ -96,8 +97,7 @@ public final class Adam: Optimizer {
         self.epsilon = epsilon
         self.weightDecay = weightDecay
         self.decoupled = decoupled
-        m = parameters.map { [Float](repeating: 0, count: $0.value.count) }
-        v = m
+        moments = parameters.map { Moments($0.value.count) }
     }
 
     /// AdamW with PyTorch's default weight decay (0.01).
@@ -111,19 +111,60 @@ public final class Adam: Optimizer {
         let c2 = 1 - Float(pow(Double(beta2), Double(steps)))
         let lr = learningRate, b1 = beta1, b2 = beta2, eps = epsilon, wd = weightDecay, dec = decoupled
         let stepSize = lr / c1, c2Root = c2.squareRoot()
-        for (pi, p) in parameters.enumerated() where p.trainable {
-            p.value.data.withUnsafeMutableBufferPointer { w in
-                p.grad.data.withUnsafeBufferPointer { g in
-                    m[pi].withUnsafeMutableBufferPointer { mb in
-                        v[pi].withUnsafeMutableBufferPointer { vb in
-                            for i in w.indices {
-                                var gi = g[i]
-                                if dec { w[i] -= lr * wd * w[i] } else { gi += wd * w[i] }
-                                mb[i] = b1 * mb[i] + (1 - b1) * gi
-                                vb[i] = b2 * vb[i] + (1 - b2) * gi * gi
-                                w[i] -= stepSize * mb[i] / (vb[i].squareRoot() / c2Root + eps)
-                            }
+        let scale = stepSize, root = c2Root
+        let trainable = parameters.indices.filter { parameters[$0].trainable }
+        // Every parameter's four arrays, pinned for the whole update, then updated in chunks on
+        // both cores (the update streams w, g, m, v: memory-bound for large embeddings).
+        withPinned(trainable, 0, []) { arrays in
+            var chunks: [(Int, Range<Int>)] = []
+            for (k, a) in arrays.enumerated() {
+                for r in splitRange(a.count, parts: max(1, a.count / 65_536)) { chunks.append((k, r)) }
+            }
+            parallelFor(min(2, availableCores, chunks.count)) { t in
+                for c in stride(from: t, to: chunks.count, by: 2) {
+                    let a = arrays[chunks[c].0], r = chunks[c].1
+                    let w = a.w, g = a.g, mp = a.m, vp = a.v
+                    // Two plain loops (decoupled or not) so each vectorises.
+                    if dec {
+                        let shrink = 1 - lr * wd
+                        for i in r {
+                            let gi = g[i]
+                            let mi = b1 * mp[i] + (1 - b1) * gi
+                            let vi = b2 * vp[i] + (1 - b2) * gi * gi
+                            mp[i] = mi; vp[i] = vi
+                            w[i] = w[i] * shrink - scale * mi / (vi.squareRoot() / root + eps)
                         }
+                    } else {
+                        for i in r {
+                            let gi = g[i] + wd * w[i]
+                            let mi = b1 * mp[i] + (1 - b1) * gi
+                            let vi = b2 * vp[i] + (1 - b2) * gi * gi
+                            mp[i] = mi; vp[i] = vi
+                            w[i] -= scale * mi / (vi.squareRoot() / root + eps)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    struct Pinned {
+        let w: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>
+        let m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
+        let count: Int
+    }
+
+    /// Nests the arrays' pointer scopes, so all of them stay valid while `body` runs.
+    private func withPinned(_ idx: [Int], _ at: Int, _ acc: [Pinned], _ body: ([Pinned]) -> Void) {
+        if at == idx.count { body(acc); return }
+        let pi = idx[at], p = parameters[pi]
+        p.value.data.withUnsafeMutableBufferPointer { wb in
+            p.grad.data.withUnsafeMutableBufferPointer { gb in
+                moments[pi].m.withUnsafeMutableBufferPointer { mb in
+                    moments[pi].v.withUnsafeMutableBufferPointer { vb in
+                        if wb.count == 0 { withPinned(idx, at + 1, acc, body); return }
+                        withPinned(idx, at + 1, acc + [Pinned(w: wb.baseAddress!, g: gb.baseAddress!, m: mb.baseAddress!,
+                                                              v: vb.baseAddress!, count: wb.count)], body)
                     }
                 }
             }
@@ -133,8 +174,8 @@ public final class Adam: Optimizer {
     public func state() -> [String: Tensor] {
         var s: [String: Tensor] = ["step": Tensor(shape: [1], data: [Float(steps)])]
         for (i, p) in parameters.enumerated() {
-            s["exp_avg." + p.name] = Tensor(shape: p.value.shape, data: m[i])
-            s["exp_avg_sq." + p.name] = Tensor(shape: p.value.shape, data: v[i])
+            s["exp_avg." + p.name] = Tensor(shape: p.value.shape, data: moments[i].m)
+            s["exp_avg_sq." + p.name] = Tensor(shape: p.value.shape, data: moments[i].v)
         }
         return s
     }
@@ -143,12 +184,12 @@ public final class Adam: Optimizer {
         guard let st = state["step"]?.data.first else { throw GrusError.format(path: "optimizer state", message: "missing 'step'") }
         steps = Int(st)
         for (i, p) in parameters.enumerated() {
-            guard let a = state["exp_avg." + p.name], a.count == m[i].count,
-                  let b = state["exp_avg_sq." + p.name], b.count == v[i].count else {
+            guard let a = state["exp_avg." + p.name], a.count == moments[i].m.count,
+                  let b = state["exp_avg_sq." + p.name], b.count == moments[i].v.count else {
                 throw GrusError.format(path: "optimizer state", message: "missing or mis-sized moments for '\(p.name)'")
             }
-            m[i] = a.data
-            v[i] = b.data
+            moments[i].m = a.data
+            moments[i].v = b.data
         }
     }
 }
@@ -158,7 +199,22 @@ public final class Adam: Optimizer {
 @discardableResult
 public func clipGradNorm(_ parameters: [Parameter], maxNorm: Float) -> Float {
     var sum = 0.0
-    for p in parameters { for g in p.grad.data { sum += Double(g) * Double(g) } }
+    for p in parameters {
+        p.grad.data.withUnsafeBufferPointer { g in
+            // Float partial sums of 4096 elements (vectorised), accumulated in Double.
+            var start = 0
+            while start < g.count {
+                let end = min(start + 4096, g.count)
+                var lanes = Float8()
+                var i = start
+                while i + 8 <= end { let x = load8(g.baseAddress! + i); lanes.addProduct(x, x); i += 8 }
+                var part = lanes.sum()
+                while i < end { part += g[i] * g[i]; i += 1 }
+                sum += Double(part)
+                start = end
+            }
+        }
+    }
     let norm = Float(sum.squareRoot())
     if norm.isFinite && norm > maxNorm {
         let scale = maxNorm / (norm + 1e-6)
