@@ -31,7 +31,7 @@ test: deps
 
 demo: demo-deps
 	$(SWIFT) build -c release --product grus
-	.build/release/grus toy --task marker-order
+	.build/release/grus run Recipes/speech-commands.yaml
 
 bench: deps
 	$(SWIFT) build -c release --product grus-bench

@@ -67,7 +67,12 @@ public final class Experiment {
         case "fsdd":
             let r = try CorpusReader.fsdd(c.path, testSpeaker: c.split == "speaker" ? c.testSpeaker : nil)
             items = r.items; bad += r.bad
-        case "speech_commands":
+        case "speech_commands", "synthetic_speech_commands":
+            if c.format == "synthetic_speech_commands" {
+                var settings = SyntheticSpeechCommands.Settings()
+                settings.seed = UInt64(recipe.experiment.seed)
+                try SyntheticSpeechCommands.ensure(c.path, settings: settings) { self.log($0) }
+            }
             let r = try CorpusReader.speechCommands(c.path)
             items = r.items; bad += r.bad
         case "text_tsv", "text_pairs", "fasttext", "trec":
