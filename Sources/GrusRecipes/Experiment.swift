@@ -270,8 +270,14 @@ public final class Experiment {
             schedule.base = state.baseLR
             log("resuming after epoch \(state.epoch) (step \(state.step))")
         }
+        // train-log.csv is rewritten whole (temporary file, then rename) after every epoch.
         let logURL = folder.appendingPathComponent("train-log.csv")
-        if state.epoch == 0 { try AtomicFile.write("epoch,step,loss,dev_loss,dev_accuracy,dev_macro_f1,lr,seconds\n", to: logURL) }
+        var csv = "epoch,step,loss,dev_loss,dev_accuracy,dev_macro_f1,lr,seconds\n"
+        if state.epoch > 0, let old = try? String(contentsOf: logURL, encoding: .utf8) {
+            // Keep the rows of the epochs the checkpoint covers.
+            csv = old.split(separator: "\n").prefix(state.epoch + 1).joined(separator: "\n") + "\n"
+        }
+        try AtomicFile.write(csv, to: logURL)
         let start = Date()
         let metricName = tr.earlyStopping.metric
         while state.epoch < tr.epochs {
@@ -334,7 +340,8 @@ public final class Experiment {
                              dev.map { String(format: "%.6f", $0.loss ?? .nan) } ?? "", dev.map { String(format: "%.6f", $0.accuracy) } ?? "",
                              dev.map { String(format: "%.6f", $0.macroF1) } ?? "", schedule.rate(step: max(0, state.step - 1)),
                              Date().timeIntervalSince(start))
-            try appendLine(row, to: logURL)
+            csv += row
+            try AtomicFile.write(csv, to: logURL)
             log(String(format: "epoch %d/%d: loss %.4f", epoch, tr.epochs, trainLoss)
                 + (dev.map { String(format: ", dev loss %.4f, dev accuracy %.2f%%, macro-F1 %.2f%%", $0.loss ?? .nan, 100 * $0.accuracy, 100 * $0.macroF1) } ?? "")
                 + (improved ? " (best)" : "") + String(format: " [%.1f s]", Date().timeIntervalSince(epochStart)))
@@ -364,13 +371,6 @@ public final class Experiment {
             }
             return aug.features(feats, training: true, rng: &local)
         }
-    }
-
-    func appendLine(_ s: String, to url: URL) throws {
-        let h = try FileHandle(forWritingTo: url)
-        try h.seekToEnd()
-        try h.write(contentsOf: Data(s.utf8))
-        try h.close()
     }
 
     // MARK: evaluate

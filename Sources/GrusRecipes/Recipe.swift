@@ -6,10 +6,9 @@ public struct Recipe: Codable, Equatable {
     public struct Corpus: Codable, Equatable {
         public var format: String, path: String, train: String, dev: String, test: String
         public var devFraction: Double
-        public var textColumn: String, pathColumn: String, labelColumn: String, splitColumn: String
+        public var textColumn: String, labelColumn: String
         public var order: String, trecLabel: String, split: String, testSpeaker: String
-        public var twelveClass: Bool, words: [String]
-        public var onBadInput: String, onInvalidUtf8: String, maxSeconds: Double, longAudio: String
+        public var onBadInput: String, onInvalidUtf8: String, maxSeconds: Double
     }
     public struct Augment: Codable, Equatable {
         public var specAugment: Bool, timeMasks: Int, maxTimeWidth: Int, freqMasks: Int, maxFreqWidth: Int

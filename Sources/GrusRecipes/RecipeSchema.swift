@@ -9,7 +9,7 @@ public enum RecipeSchema {
     static func choice(_ d: String, _ options: [String], _ help: String = "") -> Field { Field(.choice(options), default: d, help) }
     static func bool(_ d: Bool, _ help: String = "") -> Field { Field(.bool, default: d, help) }
 
-    public static let corpusFormats = ["synthetic_speech_commands", "speech_commands", "fsdd", "manifest",
+    public static let corpusFormats = ["synthetic_speech_commands", "speech_commands", "fsdd",
                                        "text_tsv", "text_pairs", "fasttext", "trec"]
 
     public static let root = Field.section([
@@ -25,21 +25,15 @@ public enum RecipeSchema {
             "dev": Field(.string, default: "dev.tsv", "text corpora: development file ('' = carve from train)"),
             "test": Field(.string, default: "", "text corpora: test file ('' = none)"),
             "dev_fraction": number(0.1, min: 0, max: 0.5, "share of training data held out when there is no dev split"),
-            "text_column": Field(.string, default: "sentence", "TSV/manifest column with the text"),
-            "path_column": Field(.string, default: "path", "manifest column with the audio path"),
-            "label_column": Field(.string, default: "label", "TSV/manifest column with the label"),
-            "split_column": Field(.string, default: "split", "manifest column with train/dev/test (optional)"),
+            "text_column": Field(.string, default: "sentence", "TSV column with the text"),
+            "label_column": Field(.string, default: "label", "TSV column with the label"),
             "order": choice("text_label", ["text_label", "label_text"], "headerless text pairs: column order"),
             "trec_label": choice("coarse", ["coarse", "fine"], "TREC: coarse or fine labels"),
             "split": choice("official", ["official", "speaker"], "FSDD: official split (index 0-4 test) or a held-out speaker"),
             "test_speaker": Field(.string, default: "", "FSDD with split: speaker, the speaker held out for testing"),
-            "twelve_class": bool(false, "Speech Commands: 10 words + _unknown_ + _silence_"),
-            "words": Field(.list(.string), default: ["yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"],
-                           "Speech Commands: the command words of the 12-class protocol"),
             "on_bad_input": choice("fail", ["fail", "skip"], "stop on the first bad file or line, or skip and list it"),
             "on_invalid_utf8": choice("fail", ["fail", "replace", "skip"], "text lines that are not UTF-8"),
-            "max_seconds": number(0, min: 0, "longer audio is cropped or split (0 = no limit)"),
-            "long_audio": choice("crop", ["crop", "split"], "what to do with audio longer than max_seconds"),
+            "max_seconds": number(0, min: 0, "longer audio is cropped to this many seconds (0 = no limit)"),
         ]),
         "frontend": .section([
             "type": Field(.choice(["audio", "text"]), required: true, "audio or text"),
