@@ -1,27 +1,13 @@
 /// Branch-free exp, sigmoid and tanh that the compiler vectorises.
 ///
-/// `fastExp` is the Cephes single-precision algorithm: range reduction by ln 2 in two parts,
+/// `exp` is the Cephes single-precision algorithm: range reduction by ln 2 in two parts,
 /// a degree-6 polynomial, and the exponent placed with a bit shift. Relative error is
 /// about 2 ulp over the clamped range [-87.3, 88.3].
 public enum FastMath {
+    /// One value: the eight-wide algorithm on a single lane (only gate-loop tails use it).
     @inlinable @inline(__always)
-    public static func exp(_ xIn: Float) -> Float {
-        let x = min(max(xIn, -87.3), 88.3)
-        // Adding 1.5·2^23 rounds x·log2(e) to the nearest integer n, which lands in the low mantissa bits.
-        let shifted = x * 1.442_695_04 + 12_582_912
-        let n = shifted - 12_582_912
-        var r = x - n * 0.693_359_375
-        r = r + n * 2.121_944_4e-4
-        let r2 = r * r
-        var p: Float = 1.987_569_15e-4
-        p = p * r + 1.398_199_95e-3
-        p = p * r + 8.333_451_9e-3
-        p = p * r + 4.166_579_59e-2
-        p = p * r + 1.666_666_55e-1
-        p = p * r + 5.000_000_12e-1
-        let y = p * r2 + r + 1
-        let bits = (shifted.bitPattern &- 0x4B40_0000 &+ 127) << 23
-        return y * Float(bitPattern: bits)
+    public static func exp(_ x: Float) -> Float {
+        exp(Float8(repeating: x))[0]
     }
 
     @inlinable @inline(__always)
@@ -34,14 +20,6 @@ public enum FastMath {
     public static func tanh(_ x: Float) -> Float {
         1 - 2 / (exp(2 * x) + 1)
     }
-
-    public static func sigmoid(_ p: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { p[i] = sigmoid(p[i]) }
-    }
-
-    public static func tanh(_ p: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { p[i] = tanh(p[i]) }
-    }
 }
 
 /// Eight-wide versions of the same functions (AVX registers when built for haswell or later).
@@ -52,6 +30,7 @@ extension FastMath {
     public static func exp(_ xIn: Float8) -> Float8 {
         let lo = Float8(repeating: -87.3), hi = Float8(repeating: 88.3)
         let x = xIn.replacing(with: lo, where: xIn .< lo).replacing(with: hi, where: xIn .> hi)
+        // Adding 1.5·2^23 rounds x·log2(e) to the nearest integer n, which lands in the low mantissa bits.
         let shifted = x * 1.442_695_04 + 12_582_912
         let n = shifted - 12_582_912
         var r = x - n * 0.693_359_375
