@@ -5,8 +5,27 @@ import GrusData
 import GrusNN
 import GrusText
 
-/// Writes to the console and appends to the experiment's log.txt.
+/// Writes to the console and appends to the experiment's log.txt. On a terminal, `progress`
+/// redraws one status line (not logged); without one, progress goes through `callAsFunction`
+/// every `log_every` steps instead.
 final class RunLog {
+    let terminal = isatty(STDOUT_FILENO) != 0
+    private var lastDraw = Date.distantPast
+    private var drawn = false
+
+    func progress(_ line: @autoclosure () -> String, force: Bool = false) {
+        guard terminal, force || Date().timeIntervalSince(lastDraw) > 0.1 else { return }
+        lastDraw = Date()
+        let text = line()
+        print("\r" + text + "\u{1B}[K", terminator: "")
+        fflush(stdout)
+        drawn = true
+    }
+
+    private func clearProgress() {
+        if drawn { print("\r\u{1B}[K", terminator: ""); drawn = false }
+    }
+
     let handle: FileHandle?
     init(_ url: URL) {
         FileManager.default.createFile(atPath: url.path, contents: nil)
@@ -14,6 +33,7 @@ final class RunLog {
         _ = try? handle?.seekToEnd()
     }
     func callAsFunction(_ line: String) {
+        clearProgress()
         print(line)
         fflush(stdout)
         handle?.write(Data((line + "\n").utf8))
@@ -311,8 +331,16 @@ public final class Experiment {
                 optimizer.step()
                 state.step += 1
                 lossSum += Double(l) * Double(b.count); seen += b.count; lossCount += 1
-                if (bi + 1) % tr.logEvery == 0 {
-                    let rate = Double(seen) / Date().timeIntervalSince(epochStart)
+                let rate = Double(seen) / max(Date().timeIntervalSince(epochStart), 1e-9)
+                if log.terminal {
+                    let done = bi + 1, width = 24
+                    let filled = width * done / batches.count
+                    let eta = Double(batches.count - done) * Double(tr.batchSize) / max(rate, 1e-9)
+                    log.progress(String(format: "epoch %d/%d [%@%@] %d/%d loss %.4f %.0f utt/s ETA %d:%02d", epoch, tr.epochs,
+                                        String(repeating: "=", count: filled), String(repeating: " ", count: width - filled),
+                                        done, batches.count, lossSum / Double(seen), rate, Int(eta) / 60, Int(eta) % 60),
+                                 force: done == batches.count)
+                } else if (bi + 1) % tr.logEvery == 0 {
                     log(String(format: "epoch %d step %d/%d loss %.4f lr %.2e %.0f utt/s", epoch, bi + 1, batches.count, lossSum / Double(seen), lr, rate))
                 }
             }

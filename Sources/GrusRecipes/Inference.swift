@@ -60,9 +60,19 @@ public final class Predictor {
     /// Evaluates labelled items; labels the model does not know are counted, not scored.
     public func evaluate(_ items: [Item], topK: Int, predictions: URL?, log: (String) -> Void) throws -> (metrics: Metrics, bad: [BadInput]) {
         var truth: [Int] = [], scores: [[Float]] = [], bad: [BadInput] = [], unknown: [String: Int] = [:]
-        var lines = ""
+        // Predictions stream to a temporary file beside the target, renamed into place at the end.
+        var out: FileHandle?
+        var tmp: URL?
+        if let url = predictions {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+            FileManager.default.createFile(atPath: tmp!.path, contents: nil)
+            out = try FileHandle(forWritingTo: tmp!)
+        }
+        defer { if let t = tmp, FileManager.default.fileExists(atPath: t.path) { try? FileManager.default.removeItem(at: t) } }
         for start in stride(from: 0, to: items.count, by: chunk) {
             let part = items[start..<min(start + chunk, items.count)]
+            var lines = ""
             for (item, r) in zip(part, run(part.map { ($0.input, $0.origin, $0.label) })) {
                 switch r {
                 case let .failure(e): bad.append(BadInput(origin: item.origin, reason: "\(e)"))
@@ -77,9 +87,14 @@ public final class Predictor {
                     }
                 }
             }
+            try out?.write(contentsOf: Data(lines.utf8))
             log("evaluated \(min(start + chunk, items.count))/\(items.count)")
         }
-        if let url = predictions { try AtomicFile.write(lines, to: url) }
+        if let url = predictions, let t = tmp, let h = out {
+            try h.synchronize()
+            try h.close()
+            guard rename(t.path, url.path) == 0 else { throw GrusError.io(path: url.path, message: "cannot rename the predictions into place") }
+        }
         var nll = 0.0
         for (t, p) in zip(truth, scores) { nll -= Foundation.log(max(Double(p[t]), 1e-12)) }
         var m = Metrics.compute(labels: labels, truth: truth, scores: scores, k: topK, loss: truth.isEmpty ? nil : nll / Double(truth.count))
