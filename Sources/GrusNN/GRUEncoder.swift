@@ -124,13 +124,13 @@ public final class GRUEncoder: Module {
                 // Input projections for all time steps: one GEMM per direction and row block.
                 let blocks = splitRange(t * b, parts: t * b >= 256 ? threads : 1)
                 let xin = layerIn
-                runParallel(lc.count * blocks.count) { i in
+                parallelFor(lc.count * blocks.count) { i in
                     lc[i / blocks.count].project(xin, ldx: inSize, rows: blocks[i % blocks.count])
                 }
                 // Recurrence: one task per direction, or per batch block when unidirectional.
                 let rowBlocks = dirs == 1 ? splitRange(b, parts: threads) : [0..<b]
                 let act = active
-                runParallel(dirs * rowBlocks.count) { i in
+                parallelFor(dirs * rowBlocks.count) { i in
                     let d = i / rowBlocks.count, rows = rowBlocks[i % rowBlocks.count]
                     let k = l * dirs + d
                     lc[d].recur(rows: rows, active: act, h0: h0p.map { UnsafePointer($0 + k * b * h) },
@@ -195,7 +195,7 @@ public final class GRUEncoder: Module {
             let dyp = UnsafePointer(dy)
             dh0.withUnsafeMutableBufferPointer { d0 in
                 let d0p = d0.baseAddress!
-                runParallel(dirs * rowBlocks.count) { i in
+                parallelFor(dirs * rowBlocks.count) { i in
                     let d = i / rowBlocks.count, rows = rowBlocks[i % rowBlocks.count]
                     let k = l * dirs + d
                     lc[d].recurBackward(rows: rows, active: act, dy: dyp + d * h, ldy: dh,
@@ -213,7 +213,7 @@ public final class GRUEncoder: Module {
             if l == 0 && !computeInputGradient { break }
             let blocks = splitRange(t * b, parts: threads)
             let dxp = dx
-            runParallel(blocks.count) { i in
+            parallelFor(blocks.count) { i in
                 for (d, c) in lc.enumerated() { c.inputGrad(dxp, ldx: inSize, rows: blocks[i], accumulate: d > 0) }
             }
             if l > 0 && droppedOut[l - 1] {
@@ -255,7 +255,6 @@ public final class GRUEncoder: Module {
     }
 }
 
-/// Runs n tasks on the worker threads.
-func runParallel(_ n: Int, _ body: (Int) -> Void) { parallelFor(n, body) }
 
+/// Runs independent closures on the worker threads.
 func runParallelTasks(_ tasks: [() -> Void]) { parallelFor(tasks.count) { tasks[$0]() } }

@@ -26,7 +26,7 @@ public final class Pooling {
 
     public func forward(_ x: Tensor, lengths: [Int]) -> Tensor {
         precondition(x.rank == 3 && lengths.count == x.shape[1], "Pooling: input [T, B, F] with B lengths")
-        let t = x.shape[0], b = x.shape[1], f = x.shape[2]
+        let b = x.shape[1], f = x.shape[2]
         shape = x.shape
         self.lengths = lengths
         var out = Tensor(zeros: [b, f])
@@ -61,7 +61,6 @@ public final class Pooling {
                 }
             }
         }
-        _ = t
         return out
     }
 
