@@ -28,7 +28,7 @@ final class RunLog {
 
     let handle: FileHandle?
     init(_ url: URL) {
-        FileManager.default.createFile(atPath: url.path, contents: nil)
+        if !FileManager.default.fileExists(atPath: url.path) { FileManager.default.createFile(atPath: url.path, contents: nil) }
         handle = try? FileHandle(forWritingTo: url)
         _ = try? handle?.seekToEnd()
     }
@@ -65,17 +65,56 @@ public final class Experiment {
         log = RunLog(folder.appendingPathComponent("log.txt"))
     }
 
-    /// Runs every stage; `resume` continues training from checkpoints/last.
+    public enum Stage: Int, CaseIterable, Comparable {
+        case prepare, features, train, evaluate
+        public static func < (a: Stage, b: Stage) -> Bool { a.rawValue < b.rawValue }
+        public var name: String { ["prepare", "features", "train", "evaluate"][rawValue] }
+        public init?(name: String) { guard let s = Stage.allCases.first(where: { $0.name == name }) else { return nil }; self = s }
+    }
+
+    /// Runs the stages through `stopAfter`. A finished stage whose outputs exist for the same
+    /// inputs (keys in cache/) is loaded instead of run, unless `from` asks to rerun it (and every
+    /// stage after it). `resume` continues training from checkpoints/last. Returns the evaluation
+    /// metrics (nil when stopping earlier).
     @discardableResult
-    public func run(resume: Bool = false) throws -> Metrics {
+    public func run(resume: Bool = false, from: Stage? = nil, stopAfter: Stage = .evaluate) throws -> Metrics? {
+        func reuse(_ s: Stage) -> Bool { from.map { $0 > s } ?? true }
         let t0 = Date()
         log("experiment folder: \(folder.path)")
         try prepare()
-        try features()
-        let model = try train(resume: resume)
+        if stopAfter == .prepare { return nil }
+        let cache = FeatureCache(folder: folder.appendingPathComponent("cache"), key: featureKey())
+        if recipe.frontend.type == "audio" { try setUpAudio() }
+        let cached = reuse(.features) ? try cache.load(into: self) : false
+        if !cached {
+            try features()
+            try cache.save(from: self)
+        } else {
+            log("features: \(examples.count) examples from the cache (inputs unchanged)")
+        }
+        try handleBadInputs()
+        if stopAfter == .features { return nil }
+        let trainKey = StageKey.hash([featureKey(), recipe.model, recipe.training, recipe.experiment.seed])
+        let trainStamp = folder.appendingPathComponent("cache/train.json")
+        let model: SequenceClassifier
+        if reuse(.train) && !resume, StageKey.read(trainStamp) == trainKey, let done = try? ModelBundle.load(folder.path) {
+            model = done.model
+            bundle = done.bundle
+            log("train: model from \(folder.path)/model (inputs unchanged)")
+        } else {
+            model = try train(resume: resume)
+            try StageKey.write(trainKey, to: trainStamp)
+        }
+        if stopAfter == .train { return nil }
         let metrics = try evaluate(model)
         log(String(format: "done in %.1f s; experiment folder: %@", Date().timeIntervalSince(t0), folder.path))
         return metrics
+    }
+
+    /// Inputs of the features stage: the corpus as read, the corpus and front-end settings.
+    func featureKey() -> String {
+        StageKey.hash([recipe.corpus, recipe.frontend, recipe.experiment.seed,
+                       examples.map { "\($0.item.split.rawValue)\t\($0.item.label)\t\($0.item.origin)" }] as [Any])
     }
 
     // MARK: prepare
@@ -140,18 +179,16 @@ public final class Experiment {
     func features() throws {
         let t0 = Date()
         if recipe.frontend.type == "audio" { try audioFeatures() } else { try textFeatures() }
-        try handleBadInputs()
         let lengths = examples.map(\.length)
         log(String(format: "features: %d examples in %.1f s; lengths %d-%d", examples.count, Date().timeIntervalSince(t0),
                    lengths.min() ?? 0, lengths.max() ?? 0))
     }
 
-    func audioFeatures() throws {
+    /// The audio front end and augmenter (noise clips loaded), whether features come from the cache or not.
+    func setUpAudio() throws {
         let a = recipe.frontend.audio
-        let frontEnd = AudioFrontEnd(featureOptions(a))
-        audioFrontEnd = frontEnd
+        audioFrontEnd = AudioFrontEnd(featureOptions(a))
         let aug = augmentOptions(a.augment)
-        let waveformAugment = aug.noise != nil || aug.speeds != nil || aug.maxShiftMs != nil
         var noiseClips: [[Float]] = []
         if aug.noise?.source == .clips {
             let (clips, skipped) = try Augmenter.loadNoiseFolder(a.augment.noiseFolder, sampleRate: a.sampleRate)
@@ -160,6 +197,11 @@ public final class Experiment {
             guard !clips.isEmpty else { throw CorpusError("\(a.augment.noiseFolder): no readable noise clips") }
         }
         augmenter = Augmenter(aug, sampleRate: a.sampleRate, noiseClips: noiseClips)
+    }
+
+    func audioFeatures() throws {
+        let a = recipe.frontend.audio
+        let frontEnd = audioFrontEnd!
         // Decode and extract on every core.
         let n = examples.count
         var results = [Result<([Float], Tensor), Error>?](repeating: nil, count: n)
@@ -179,10 +221,9 @@ public final class Experiment {
         var kept: [Example] = []
         for (i, r) in results.enumerated() {
             switch r! {
-            case let .success((w, f)):
+            case let .success((_, f)):
                 var e = examples[i]
                 e.features = f
-                if waveformAugment && e.item.split == .train { e.waveform = w }
                 kept.append(e)
             case let .failure(err):
                 bad.append(BadInput(origin: examples[i].item.origin, reason: "\(err)"))
@@ -263,6 +304,7 @@ public final class Experiment {
         let model = try makeModel(rng: &initRNG)
         var rng = initRNG.fork()
         let trainIdx = examples.indices.filter { examples[$0].item.split == .train && examples[$0].label >= 0 }
+        try loadWaveformsForAugmentation(trainIdx)
         let devIdx = examples.indices.filter { examples[$0].item.split == .dev && examples[$0].label >= 0 }
         let params = model.parameters
         let optimizer: Optimizer
@@ -383,6 +425,26 @@ public final class Experiment {
         try model.loadStateDict(best.tensors, source: checkpoints.appendingPathComponent("best.safetensors").path)
         try ModelBundle.save(bundle, model: model, to: folder.appendingPathComponent("model"))
         return model
+    }
+
+    /// Waveform augmentation (noise, speed, shift) works on the audio: read it for the training set.
+    func loadWaveformsForAugmentation(_ idx: [Int]) throws {
+        guard let aug = augmenter, let fe = audioFrontEnd,
+              aug.options.noise != nil || aug.options.speeds != nil || aug.options.maxShiftMs != nil else { return }
+        var waves = [[Float]?](repeating: nil, count: idx.count)
+        let maxSeconds = recipe.corpus.maxSeconds, ex = examples
+        waves.withUnsafeMutableBufferPointer { wp in
+            let out = wp.baseAddress!
+            parallelFor(min(2, availableCores)) { k in
+                for j in stride(from: k, to: idx.count, by: 2) {
+                    out[j] = try? loadAudio(ex[idx[j]].item.input, frontEnd: fe, maxSeconds: maxSeconds)
+                }
+            }
+        }
+        for (j, i) in idx.enumerated() {
+            guard let w = waves[j] else { throw CorpusError("\(examples[i].item.origin): could not be read again for augmentation") }
+            examples[i].waveform = w
+        }
     }
 
     /// Per-batch augmentation of training audio (nil when there is none).

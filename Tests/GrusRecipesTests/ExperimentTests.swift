@@ -51,7 +51,7 @@ final class ExperimentTests: XCTestCase {
     func testTextExperimentEndToEndAndEvalReproducesIt() throws {
         let corpus = try textCorpus()
         let out = dir.appendingPathComponent("exp").path
-        let metrics = try Experiment(try RecipeLoader.load(textRecipe(corpus, epochs: 6)), out: out).run()
+        let metrics = try Experiment(try RecipeLoader.load(textRecipe(corpus, epochs: 6)), out: out).run()!
         XCTAssertGreaterThanOrEqual(metrics.accuracy, 0.95)
         for f in ["recipe.yaml", "model/model.safetensors", "model/model.json", "checkpoints/best.safetensors",
                   "checkpoints/last.safetensors", "metrics.json", "dev-metrics.json", "predictions.jsonl", "train-log.csv", "log.txt"] {
@@ -100,8 +100,33 @@ final class ExperimentTests: XCTestCase {
         training: {epochs: 8, batch_size: 4, lr: 0.01, log_every: 1000}
         evaluation: {splits: [test]}
         """.utf8))
-        let m = try Experiment(try RecipeLoader.load(p), out: dir.appendingPathComponent("exp").path).run()
+        let m = try Experiment(try RecipeLoader.load(p), out: dir.appendingPathComponent("exp").path).run()!
         XCTAssertEqual(m.n, 20)
         XCTAssertGreaterThanOrEqual(m.accuracy, 0.95)
+    }
+}
+
+extension ExperimentTests {
+    func testFinishedStagesAreReusedAndCanBeForced() throws {
+        let corpus = try textCorpus()
+        let out = dir.appendingPathComponent("exp").path
+        let recipe = textRecipe(corpus, epochs: 2)
+        let first = try Experiment(try RecipeLoader.load(recipe), out: out).run()!
+        let second = try Experiment(try RecipeLoader.load(recipe), out: out).run()!
+        XCTAssertEqual(first, second)
+        let log = try String(contentsOfFile: out + "/log.txt", encoding: .utf8)
+        XCTAssertTrue(log.contains("from the cache (inputs unchanged)"))
+        XCTAssertTrue(log.contains("model from"))
+        // A changed training setting retrains but reuses the features.
+        _ = try Experiment(try RecipeLoader.load(recipe, overrides: ["training.lr=0.02"]), out: out).run(stopAfter: .train)
+        func count(_ text: String) throws -> Int {
+            try String(contentsOfFile: out + "/log.txt", encoding: .utf8).components(separatedBy: text).count - 1
+        }
+        XCTAssertEqual(try count("from the cache"), 2)
+        XCTAssertEqual(try count("model from"), 1, "the changed recipe trained again")
+        // --from-stage features recomputes them even though the cache is valid.
+        _ = try Experiment(try RecipeLoader.load(recipe), out: out).run(from: .features, stopAfter: .features)
+        XCTAssertEqual(try count("from the cache"), 2)
+        XCTAssertEqual(try count("features: 540 examples in"), 2)
     }
 }
