@@ -1,0 +1,130 @@
+import XCTest
+import Foundation
+import GrusAudio
+import GrusCore
+import GrusData
+@testable import GrusRecipes
+
+/// Broken inputs through `grus run`'s stages, and hostile model folders through ModelBundle.load.
+final class ReliabilityTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("grus-rel-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    func tone(_ hz: Double, rate: Int, frames: Int, channels: Int = 1) -> Audio {
+        var s: [Float] = []
+        for i in 0..<frames { for _ in 0..<channels { s.append(Float(0.4 * sin(2 * Double.pi * hz * Double(i) / Double(rate)))) } }
+        return Audio(samples: s, sampleRate: rate, channels: channels)
+    }
+
+    /// An FSDD-named corpus of good tones plus one of each kind of broken file.
+    func brokenCorpus() throws -> (folder: String, broken: [String]) {
+        let c = dir.appendingPathComponent("corpus")
+        try FileManager.default.createDirectory(at: c, withIntermediateDirectories: true)
+        for (label, hz) in [("lo", 300.0), ("hi", 1500.0)] {
+            for s in ["a", "b"] { for i in 0..<8 { try AudioFile.write(tone(hz * (1 + 0.02 * Double(i)), rate: 8000, frames: 4000), to: c.appendingPathComponent("\(label)_\(s)_\(i).wav").path) } }
+        }
+        // Unusual but valid: 96 kHz and 6 channels are resampled and mixed down.
+        try AudioFile.write(tone(300, rate: 96000, frames: 48000), to: c.appendingPathComponent("lo_c_10.wav").path)
+        try AudioFile.write(tone(1500, rate: 8000, frames: 4000, channels: 6), to: c.appendingPathComponent("hi_c_10.wav").path)
+        var broken: [String] = []
+        func bad(_ name: String, _ data: Data) { FileManager.default.createFile(atPath: c.appendingPathComponent(name).path, contents: data); broken.append(name) }
+        bad("lo_c_11.wav", Data())                                   // 0 bytes
+        let good = try Data(contentsOf: c.appendingPathComponent("lo_a_0.wav"))
+        bad("lo_c_12.wav", good.prefix(30))                          // truncated header
+        var rng = RNG(seed: 1)
+        bad("lo_c_13.wav", Data((0..<3000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }))   // random bytes
+        try AudioFile.write(Audio(samples: [Float](repeating: .nan, count: 4000), sampleRate: 8000), to: c.appendingPathComponent("lo_c_14.wav").path, encoding: .float32)
+        broken.append("lo_c_14.wav")                                 // all NaN
+        try AudioFile.write(Audio(samples: [0.5], sampleRate: 8000), to: c.appendingPathComponent("hi_c_15.wav").path)
+        broken.append("hi_c_15.wav")                                 // 1 sample
+        try FileManager.default.createDirectory(at: c.appendingPathComponent("hi_c_16.wav"), withIntermediateDirectories: true)
+        broken.append("hi_c_16.wav")                                 // a directory
+        try FileManager.default.createSymbolicLink(atPath: c.appendingPathComponent("hi_c_17.wav").path, withDestinationPath: "/nowhere.wav")
+        broken.append("hi_c_17.wav")                                 // dangling link
+        return (c.path, broken)
+    }
+
+    func recipe(_ corpus: String, policy: String) -> String {
+        let p = dir.appendingPathComponent("r-\(policy).yaml").path
+        FileManager.default.createFile(atPath: p, contents: Data("""
+        corpus: {format: fsdd, path: \(corpus), on_bad_input: \(policy), dev_fraction: 0}
+        frontend: {type: audio, audio: {bins: 20}}
+        model: {encoder: {hidden: 8, layers: 1}}
+        training: {epochs: 2, batch_size: 4, log_every: 1000}
+        evaluation: {splits: [test]}
+        """.utf8))
+        return p
+    }
+
+    func testFailPolicyListsEveryBadFileBeforeTraining() throws {
+        let (corpus, broken) = try brokenCorpus()
+        let out = dir.appendingPathComponent("fail")
+        XCTAssertThrowsError(try Experiment(try RecipeLoader.load(recipe(corpus, policy: "fail")), out: out.path).run()) { e in
+            let msg = "\(e)"
+            XCTAssertTrue(msg.contains("\(broken.count) bad input(s)"), msg)
+            for name in broken { XCTAssertTrue(msg.contains(name), "\(name) missing from: \(msg)") }
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("model").path), "nothing trained")
+    }
+
+    func testSkipPolicyTrainsAndListsTheSkippedFiles() throws {
+        let (corpus, broken) = try brokenCorpus()
+        let out = dir.appendingPathComponent("skip")
+        let m = try Experiment(try RecipeLoader.load(recipe(corpus, policy: "skip")), out: out.path).run()!
+        XCTAssertGreaterThan(m.n, 0)
+        let lines = try String(contentsOf: out.appendingPathComponent("bad-inputs.jsonl"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, broken.count)
+        for name in broken { XCTAssertTrue(lines.contains { $0.contains(name) }, name) }
+    }
+
+    func testHostileModelFoldersGiveClearErrors() throws {
+        // A real model to damage.
+        let corpus = dir.appendingPathComponent("ok")
+        try FileManager.default.createDirectory(at: corpus, withIntermediateDirectories: true)
+        try "__label__a x y\n__label__b z w\n__label__a x\n__label__b w\n".write(to: corpus.appendingPathComponent("train.txt"), atomically: true, encoding: .utf8)
+        try "__label__a x\n__label__b z\n".write(to: corpus.appendingPathComponent("dev.txt"), atomically: true, encoding: .utf8)
+        let p = dir.appendingPathComponent("t.yaml").path
+        FileManager.default.createFile(atPath: p, contents: Data("""
+        corpus: {format: fasttext, path: \(corpus.path), train: train.txt, dev: dev.txt}
+        frontend: {type: text}
+        model: {embedding_dim: 4, encoder: {hidden: 4, layers: 1}}
+        training: {epochs: 1, batch_size: 2}
+        evaluation: {splits: [dev]}
+        """.utf8))
+        let exp = dir.appendingPathComponent("exp")
+        _ = try Experiment(try RecipeLoader.load(p), out: exp.path).run()
+        let weights = exp.appendingPathComponent("model/model.safetensors")
+        let json = exp.appendingPathComponent("model/model.json")
+        let goodWeights = try Data(contentsOf: weights), goodJSON = try Data(contentsOf: json)
+        func expectError(_ containing: String, file: StaticString = #filePath, line: UInt = #line) {
+            XCTAssertThrowsError(try ModelBundle.load(exp.path), file: file, line: line) { e in
+                XCTAssertTrue("\(e)".contains(containing), "\(e)", file: file, line: line)
+            }
+            try? goodWeights.write(to: weights)
+            try? goodJSON.write(to: json)
+        }
+        try goodWeights.prefix(goodWeights.count - 10).write(to: weights)
+        expectError("model.safetensors")                                   // truncated data
+        var oversized = goodWeights
+        oversized.replaceSubrange(0..<8, with: [0xFF, 0xFF, 0xFF, 0x7F, 0, 0, 0, 0])
+        try oversized.write(to: weights)
+        expectError("header length")                                       // header claims more than the file
+        try goodJSON.prefix(goodJSON.count / 2).write(to: json)
+        expectError("model.json")                                          // truncated JSON
+        var config = try JSONSerialization.jsonObject(with: goodJSON) as! [String: Any]
+        var arch = config["architecture"] as! [String: Any]
+        var enc = arch["encoder"] as! [String: Any]
+        enc["hiddenSize"] = 5
+        arch["encoder"] = enc
+        config["architecture"] = arch
+        try JSONSerialization.data(withJSONObject: config).write(to: json)
+        expectError("expects")                                             // shapes disagree with model.json
+        XCTAssertNoThrow(try ModelBundle.load(exp.path))
+    }
+}
