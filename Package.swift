@@ -67,3 +67,12 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// Fuzz targets (libFuzzer supplies main): only with GRUS_FUZZ=1, built by fuzz/run.sh.
+if ProcessInfo.processInfo.environment["GRUS_FUZZ"] == "1" {
+    package.targets += [
+        .executableTarget(name: "FuzzSafetensors", dependencies: ["GrusCore"], path: "fuzz/FuzzSafetensors"),
+        .executableTarget(name: "FuzzRecipe", dependencies: ["GrusRecipes"], path: "fuzz/FuzzRecipe"),
+        .executableTarget(name: "FuzzText", dependencies: ["GrusText", "GrusData"], path: "fuzz/FuzzText"),
+    ]
+}

@@ -48,7 +48,7 @@ public enum RecipeLoader {
         }
         let parsed: Any?
         do {
-            parsed = try Yams.load(yaml: text)
+            parsed = try parseYAML(text, file: path)
         } catch let e as YamlError {
             throw RecipeError(issues: [RecipeIssue(file: path, keyPath: "", message: "YAML syntax error: \(yamlMessage(e))")])
         }
@@ -70,6 +70,41 @@ public enum RecipeLoader {
             base = merge(base, try readWithIncludes(incPath, chain: chain + [full]))
         }
         return merge(base, tree)
+    }
+
+    /// YAML text → plain values (dictionaries, arrays, strings, numbers, booleans, NSNull), through
+    /// Yams's node tree: only plain-text mapping keys are accepted, so input such as `[]: x`
+    /// (which Yams's untyped loader cannot represent) is an error, not a crash.
+    static func parseYAML(_ text: String, file: String) throws -> Any? {
+        guard let node = try Yams.compose(yaml: text) else { return nil }
+        return try plain(node, path: "", file: file)
+    }
+
+    static func plain(_ node: Node, path: String, file: String) throws -> Any {
+        func fail(_ m: String) -> RecipeError { RecipeError(issues: [RecipeIssue(file: file, keyPath: path, message: m)]) }
+        switch node {
+        case .scalar:
+            switch node.tag.description {
+            case Tag.Name.null.rawValue: return NSNull()
+            case Tag.Name.bool.rawValue: return node.bool ?? node.string ?? ""
+            case Tag.Name.int.rawValue: return node.int ?? node.float ?? node.string ?? ""
+            case Tag.Name.float.rawValue: return node.float ?? node.string ?? ""
+            default: return node.string ?? ""
+            }
+        case let .sequence(seq):
+            return try seq.enumerated().map { try plain($1, path: "\(path)[\($0)]", file: file) }
+        case let .mapping(map):
+            var out: [String: Any] = [:]
+            for (k, v) in map {
+                guard case .scalar = k, let key = k.string else { throw fail("mapping keys must be plain text") }
+                let sub = path.isEmpty ? key : path + "." + key
+                if out[key] != nil { throw RecipeError(issues: [RecipeIssue(file: file, keyPath: sub, message: "appears twice")]) }
+                out[key] = try plain(v, path: sub, file: file)
+            }
+            return out
+        default:
+            throw fail("YAML aliases are not supported in recipes; write the value out")
+        }
     }
 
     /// Whole-number doubles written as integers ("max_seconds: 0", not "0e+0").
@@ -123,7 +158,7 @@ public enum RecipeLoader {
         }
         let value: Any
         if case .string = field.type { value = raw } else if case .path = field.type { value = raw } else {
-            value = (try? Yams.load(yaml: raw)).flatMap { $0 } ?? raw
+            value = (try? parseYAML(raw, file: "--set")).flatMap { $0 } ?? raw
         }
         setValue(value, at: keys, in: &tree)
     }

@@ -119,3 +119,13 @@ final class RecipeTests: XCTestCase {
         XCTAssertTrue(problems(p, overrides: ["training.lr=-1"]).contains { $0.contains("training.lr: must be greater than 0") })
     }
 }
+
+extension RecipeTests {
+    /// Found by fuzz/FuzzRecipe: YAML that Yams's untyped loader cannot represent.
+    func testOddYAMLIsAnErrorNotACrash() {
+        for text in ["[]: x\n", "{a: 1}: 2\n", "corpus: &a {format: fsdd}\nfrontend: *a\n", "training:\n  epochs: 1\n  epochs: 2\n"] {
+            let p = write("odd-\(abs(text.hashValue)).yaml", text)
+            XCTAssertFalse(problems(p).isEmpty, text)
+        }
+    }
+}

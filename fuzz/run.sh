@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (with AddressSanitizer) and runs each for a while.
+#   bash fuzz/run.sh [seconds per target, default 120]
+# Crashes are saved as fuzz/crash-* ; the corpus grows in .build-fuzz/corpus-<target>.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-120}
+export GRUS_FUZZ=1
+# Let a Swift trap reach libFuzzer directly (the runtime backtracer trips AddressSanitizer).
+export SWIFT_BACKTRACE=enable=no
+swift build --scratch-path .build-fuzz -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library \
+  --product FuzzSafetensors
+swift build --scratch-path .build-fuzz -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library \
+  --product FuzzRecipe
+swift build --scratch-path .build-fuzz -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library \
+  --product FuzzText
+for t in FuzzSafetensors FuzzRecipe FuzzText; do
+  mkdir -p ".build-fuzz/corpus-$t"
+  echo "== $t ($secs s)"
+  .build-fuzz/debug/$t ".build-fuzz/corpus-$t" -max_total_time="$secs" -artifact_prefix=fuzz/crash-$t- -print_final_stats=1 2>&1 \
+    | grep -E "stat::number_of_executed_units|stat::peak_rss|ERROR|SUMMARY|Done" || true
+done
