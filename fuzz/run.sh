@@ -17,6 +17,10 @@ swift build --scratch-path .build-fuzz -c debug -Xswiftc -sanitize=fuzzer,addres
 for t in FuzzSafetensors FuzzRecipe FuzzText; do
   mkdir -p ".build-fuzz/corpus-$t"
   echo "== $t ($secs s)"
-  .build-fuzz/debug/$t ".build-fuzz/corpus-$t" -max_total_time="$secs" -artifact_prefix=fuzz/crash-$t- -print_final_stats=1 2>&1 \
+  # FuzzText keeps a BPE tokenizer in a global enum payload; Swift stores enum tags in pointer
+  # spare bits, which LeakSanitizer cannot follow, so it would report that live object as leaked.
+  leaks=1; [ "$t" = FuzzText ] && leaks=0
+  .build-fuzz/debug/$t ".build-fuzz/corpus-$t" -max_total_time="$secs" -detect_leaks=$leaks \
+    -artifact_prefix=fuzz/crash-$t- -print_final_stats=1 2>&1 \
     | grep -E "stat::number_of_executed_units|stat::peak_rss|ERROR|SUMMARY|Done" || true
 done

@@ -34,9 +34,11 @@ public enum TextFile {
 
     /// All lines; invalid UTF-8 handled by `policy`, skipped line numbers returned in `skipped`.
     public static func lines(_ path: String, invalidUTF8 policy: InvalidUTF8Policy = .fail) throws -> (lines: [Line], skipped: [Int]) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TextError.missing(path: path)
-        }
+        // FileHandle rather than FileManager.contents(atPath:), which leaks a buffer per empty
+        // file in this Foundation (found by fuzz/FuzzText under LeakSanitizer).
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw TextError.missing(path: path) }
+        defer { try? handle.close() }
+        let data = (try? handle.readToEnd()) ?? Data()
         var out: [Line] = [], skipped: [Int] = []
         try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             let bytes = raw.bindMemory(to: UInt8.self)
