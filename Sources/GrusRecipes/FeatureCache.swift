@@ -18,7 +18,7 @@ enum StageKey {
     }
 
     static func read(_ url: URL) -> String? {
-        guard let d = FileManager.default.contents(atPath: url.path),
+        guard let d = readWholeFile(url.path),
               let o = try? JSONSerialization.jsonObject(with: d) as? [String: Any] else { return nil }
         return o["key"] as? String
     }
@@ -68,7 +68,7 @@ struct FeatureCache {
 
     /// Fills the experiment's examples from the cache; false when there is none for this key.
     func load(into e: Experiment) throws -> Bool {
-        guard let d = FileManager.default.contents(atPath: folder.appendingPathComponent("features.json").path),
+        guard let d = readWholeFile(folder.appendingPathComponent("features.json").path),
               let index = try? JSONDecoder().decode(Index.self, from: d), index.key == key else { return false }
         let byOrigin = Dictionary(e.examples.map { ($0.item.origin, $0) }, uniquingKeysWith: { a, _ in a })
         var out: [Example] = []

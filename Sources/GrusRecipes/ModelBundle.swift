@@ -32,7 +32,7 @@ public struct ModelBundle: Codable {
             dir = dir.appendingPathComponent("model")
         }
         let jsonURL = dir.appendingPathComponent("model.json")
-        guard let data = FileManager.default.contents(atPath: jsonURL.path) else {
+        guard let data = readWholeFile(jsonURL.path) else {
             throw GrusError.io(path: jsonURL.path, message: "no model here; pass an experiment folder made by `grus run`")
         }
         let bundle: ModelBundle

@@ -40,7 +40,7 @@ public enum RecipeLoader {
             throw RecipeError(issues: [RecipeIssue(file: path, keyPath: "include",
                                                    message: "include cycle: " + (chain + [full]).joined(separator: " -> "))])
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let data = readWholeFile(path) else {
             throw RecipeError(issues: [RecipeIssue(file: path, keyPath: "", message: "cannot read the recipe (no such file?)")])
         }
         guard let text = String(data: data, encoding: .utf8) else {

@@ -33,7 +33,7 @@ public enum SyntheticSpeechCommands {
     /// Generates the corpus in `folder` unless a corpus with the same settings is already there.
     public static func ensure(_ folder: String, settings: Settings = Settings(), log: (String) -> Void) throws {
         let stamp = URL(fileURLWithPath: folder).appendingPathComponent(stampName)
-        if let data = FileManager.default.contents(atPath: stamp.path),
+        if let data = readWholeFile(stamp.path),
            let existing = try? JSONDecoder().decode(Settings.self, from: data), existing == settings { return }
         guard let espeak = findExecutable("espeak-ng") else {
             throw CorpusError("espeak-ng is not installed; it speaks the synthetic corpus (Debian: apt-get install espeak-ng; `make demo` installs it)")

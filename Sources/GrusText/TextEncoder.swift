@@ -93,7 +93,7 @@ public struct TextEncoder: Codable, Equatable, Sendable {
     }
 
     public static func load(_ url: URL) throws -> TextEncoder {
-        guard let data = FileManager.default.contents(atPath: url.path) else { throw TextError.missing(path: url.path) }
+        guard let data = readWholeFile(url.path) else { throw TextError.missing(path: url.path) }
         do {
             return try JSONDecoder().decode(TextEncoder.self, from: data)
         } catch {

@@ -1,4 +1,5 @@
 import Foundation
+import GrusCore
 
 /// What to do with a line that is not valid UTF-8.
 public enum InvalidUTF8Policy: String, Codable, Sendable {
@@ -34,11 +35,7 @@ public enum TextFile {
 
     /// All lines; invalid UTF-8 handled by `policy`, skipped line numbers returned in `skipped`.
     public static func lines(_ path: String, invalidUTF8 policy: InvalidUTF8Policy = .fail) throws -> (lines: [Line], skipped: [Int]) {
-        // FileHandle rather than FileManager.contents(atPath:), which leaks a buffer per empty
-        // file in this Foundation (found by fuzz/FuzzText under LeakSanitizer).
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw TextError.missing(path: path) }
-        defer { try? handle.close() }
-        let data = (try? handle.readToEnd()) ?? Data()
+        guard let data = readWholeFile(path) else { throw TextError.missing(path: path) }
         var out: [Line] = [], skipped: [Int] = []
         try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             let bytes = raw.bindMemory(to: UInt8.self)
