@@ -4,6 +4,17 @@ import GrusCore
 /// Writes files so that a reader (or a crash) never sees a half-written one:
 /// the bytes go to a temporary file in the same folder, are flushed, then renamed over the target.
 public enum AtomicFile {
+    /// Called after the temporary file is complete and before the rename (fault-injection tests).
+    nonisolated(unsafe) public static var beforeRename: ((URL) -> Void)?
+
+    /// Removes temporary files a killed writer left in `folder` (never the files themselves).
+    public static func removeLeftovers(in folder: URL) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return }
+        for n in names where n.hasPrefix(".") && n.contains(".tmp-") {
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent(n))
+        }
+    }
+
     public static func write(_ data: Data, to url: URL) throws {
         let dir = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -16,6 +27,7 @@ public enum AtomicFile {
             try handle.write(contentsOf: data)
             try handle.synchronize()
             try handle.close()
+            beforeRename?(url)
             if rename(tmp.path, url.path) != 0 {
                 throw GrusError.io(path: url.path, message: "cannot rename the temporary file into place: \(String(cString: strerror(errno)))")
             }

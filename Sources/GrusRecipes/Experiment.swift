@@ -40,6 +40,23 @@ final class RunLog {
     }
 }
 
+/// Fault injection for the kill-and-resume tests: GRUS_FAULT=step:N (after N optimiser steps),
+/// checkpoint:N (during the N-th checkpoint write, after the temporary file, before the rename)
+/// or eval:N (during the N-th dev evaluation) makes the process kill itself with SIGKILL.
+enum Fault {
+    static let spec: (kind: String, n: Int)? = {
+        guard let v = ProcessInfo.processInfo.environment["GRUS_FAULT"], let c = v.firstIndex(of: ":"), let n = Int(v[v.index(after: c)...]) else { return nil }
+        return (String(v[..<c]), n)
+    }()
+    nonisolated(unsafe) static var counts: [String: Int] = [:]
+
+    static func point(_ kind: String) {
+        guard let s = spec, s.kind == kind else { return }
+        counts[kind, default: 0] += 1
+        if counts[kind] == s.n { kill(getpid(), SIGKILL) }
+    }
+}
+
 /// `grus run`: prepare → features → train → evaluate, leaving an experiment folder:
 /// recipe.yaml, model/, checkpoints/, metrics.json, dev-metrics.json, predictions.jsonl,
 /// train-log.csv, log.txt (and bad-inputs.jsonl when inputs were skipped).
@@ -61,6 +78,10 @@ public final class Experiment {
         resolvedYAML = loaded.resolvedYAML
         folder = URL(fileURLWithPath: out ?? recipe.experiment.out)
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("checkpoints"), withIntermediateDirectories: true)
+        for sub in ["", "checkpoints", "model", "cache"] { AtomicFile.removeLeftovers(in: folder.appendingPathComponent(sub)) }
+        if Fault.spec?.kind == "checkpoint" {
+            AtomicFile.beforeRename = { url in if url.lastPathComponent == "last.safetensors" { Fault.point("checkpoint") } }
+        }
         try AtomicFile.write(resolvedYAML, to: folder.appendingPathComponent("recipe.yaml"))
         log = RunLog(folder.appendingPathComponent("log.txt"))
     }
@@ -372,6 +393,7 @@ public final class Experiment {
                 }
                 optimizer.step()
                 state.step += 1
+                Fault.point("step")
                 lossSum += Double(l) * Double(b.count); seen += b.count; lossCount += 1
                 let rate = Double(seen) / max(Date().timeIntervalSince(epochStart), 1e-9)
                 if log.terminal {
@@ -387,6 +409,7 @@ public final class Experiment {
                 }
             }
             // Evaluate on dev, keep the best.
+            Fault.point("eval")
             let dev = devIdx.isEmpty ? nil : evaluateIndices(model, devIdx)
             let trainLoss = seen > 0 ? lossSum / Double(seen) : .nan
             let score: Double = dev.map { metricName == "loss" ? -($0.loss ?? 0) : (metricName == "macro_f1" ? $0.macroF1 : $0.accuracy) } ?? -trainLoss
@@ -529,7 +552,9 @@ enum Checkpoint {
     static func saveLast(model: SequenceClassifier, optimizer: Optimizer, state: TrainState, to dir: URL) throws {
         var tensors = model.stateDict()
         for (k, v) in optimizer.state() { tensors["optimizer." + k] = v }
-        let meta = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        let meta = String(decoding: try enc.encode(state), as: UTF8.self)
         try Safetensors.save(tensors, metadata: ["grus_train_state": meta], to: dir.appendingPathComponent("last.safetensors"))
     }
 

@@ -1,0 +1,88 @@
+import XCTest
+import Foundation
+import GrusCore
+
+/// Runs the `grus` binary, kills it with SIGKILL mid-epoch, during a checkpoint write and during
+/// evaluation (GRUS_FAULT), resumes with --resume, and compares the final weights and optimiser
+/// state with an uninterrupted run: they must be bit-identical.
+final class KillResumeTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("grus-kill-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    /// The `grus` executable built beside this test bundle (`swift build --build-tests` builds it).
+    func grusBinary() throws -> String {
+        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [here, here.deletingLastPathComponent()] {
+            let p = candidate.appendingPathComponent("grus").path
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        XCTFail("the grus executable was not found next to \(here.path); build it with `swift build --build-tests`")
+        throw GrusError.invalidArgument("no grus binary")
+    }
+
+    @discardableResult
+    func run(_ exe: String, _ args: [String], fault: String? = nil) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = args
+        var env = ProcessInfo.processInfo.environment
+        env["GRUS_FAULT"] = fault
+        p.environment = env
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        return p
+    }
+
+    func testKilledRunsResumeToTheSameWeights() throws {
+        let grus = try grusBinary()
+        var rng = RNG(seed: 4)
+        let words = ["good", "bad", "film", "plot", "the", "a", "fine", "dull", "cast", "story"]
+        let corpus = dir.appendingPathComponent("corpus")
+        try FileManager.default.createDirectory(at: corpus, withIntermediateDirectories: true)
+        for (name, n) in [("train.txt", 200), ("dev.txt", 40)] {
+            let lines = (0..<n).map { _ -> String in
+                let ws = (0..<(2 + rng.int(below: 6))).map { _ in words[rng.int(below: words.count)] }
+                return "__label__\(ws.contains("good") || ws.contains("fine") ? "pos" : "neg") " + ws.joined(separator: " ")
+            }
+            try lines.joined(separator: "\n").write(to: corpus.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        let recipe = dir.appendingPathComponent("r.yaml").path
+        try """
+        corpus: {format: fasttext, path: \(corpus.path), train: train.txt, dev: dev.txt}
+        frontend: {type: text}
+        model: {embedding_dim: 8, encoder: {hidden: 8, layers: 2, dropout: 0.2}, head: {dropout: 0.2}}
+        training: {epochs: 4, batch_size: 16, lr: 0.01, schedule: {type: cosine, warmup_steps: 5}}
+        evaluation: {splits: [dev]}
+        """.write(toFile: recipe, atomically: true, encoding: .utf8)
+        let straight = dir.appendingPathComponent("straight").path
+        XCTAssertEqual(try run(grus, ["run", recipe, "--out", straight]).terminationStatus, 0)
+        let referenceFile = URL(fileURLWithPath: straight + "/checkpoints/last.safetensors")
+        let reference = try Safetensors.load(referenceFile).tensors
+
+        // 13 steps per epoch: step 20 is mid-epoch 2; checkpoint 2 is the end of epoch 2; eval 3 is epoch 3's.
+        for fault in ["step:20", "checkpoint:2", "eval:3"] {
+            let out = dir.appendingPathComponent("run-\(fault.replacingOccurrences(of: ":", with: "-"))").path
+            let killed = try run(grus, ["run", recipe, "--out", out], fault: fault)
+            XCTAssertEqual(killed.terminationReason, .uncaughtSignal, fault)
+            XCTAssertEqual(killed.terminationStatus, SIGKILL, fault)
+            XCTAssertEqual(try run(grus, ["run", recipe, "--out", out, "--resume"]).terminationStatus, 0, fault)
+            let resumed = try Safetensors.load(URL(fileURLWithPath: out + "/checkpoints/last.safetensors")).tensors
+            XCTAssertEqual(Set(resumed.keys), Set(reference.keys), fault)
+            for (k, v) in reference { XCTAssertEqual(resumed[k], v, "\(fault): \(k)") }
+            // Weights, optimiser moments, RNG and progress: the whole file, byte for byte.
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out + "/checkpoints/last.safetensors")), try Data(contentsOf: referenceFile), fault)
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out + "/model/model.safetensors")),
+                           try Data(contentsOf: URL(fileURLWithPath: straight + "/model/model.safetensors")), fault)
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: out + "/checkpoints").filter { $0.contains(".tmp-") }
+            XCTAssertEqual(leftovers, [], fault)
+        }
+    }
+}
