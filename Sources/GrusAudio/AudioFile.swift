@@ -86,7 +86,9 @@ public enum AudioFile {
 
     /// Reads any format libsndfile reads (WAV PCM 8/16/24/32-bit and float, FLAC, OGG/Vorbis, ...).
     /// Integer PCM is scaled to [-1, 1). Non-finite samples are an error.
-    public static func read(_ path: String, channels policy: ChannelPolicy = .mixDown, maxFrames: Int? = nil) throws -> Audio {
+    /// `maxSeconds` (> 0) reads only the start of longer files, so memory stays bounded.
+    public static func read(_ path: String, channels policy: ChannelPolicy = .mixDown, maxFrames: Int? = nil,
+                            maxSeconds: Double? = nil) throws -> Audio {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             // A dangling symlink "exists" for lstat but not for fileExists.
@@ -113,6 +115,7 @@ public enum AudioFile {
         let channels = Int(info.channels)
         var frames = Int(info.frames)
         if let m = maxFrames { frames = min(frames, m) }
+        if let s = maxSeconds, s > 0 { frames = min(frames, Int((s * Double(info.samplerate)).rounded(.up))) }
         if frames <= 0 { throw AudioError.empty(path: path) }
         var samples = [Float](repeating: 0, count: frames * channels)
         let got = samples.withUnsafeMutableBufferPointer { sf_readf_float(file, $0.baseAddress!, sf_count_t(frames)) }

@@ -84,7 +84,7 @@ func augmentOptions(_ a: Recipe.Augment) -> AugmentOptions {
 /// Reads the audio of an item at the front end's rate, cropped to `maxSeconds` (0 = no limit).
 func loadAudio(_ path: String, frontEnd: AudioFrontEnd, maxSeconds: Double) throws -> [Float] {
     let rate = frontEnd.options.frame.sampleRate
-    var samples = try frontEnd.load(path).samples
+    var samples = try frontEnd.load(path, maxSeconds: maxSeconds > 0 ? maxSeconds : nil).samples
     if maxSeconds > 0 { samples = Array(samples.prefix(Int(maxSeconds * Double(rate)))) }
     let minimum = frontEnd.options.frame.windowLength
     if samples.count < minimum {

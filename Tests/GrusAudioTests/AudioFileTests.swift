@@ -209,3 +209,14 @@ final class PostProcessingTests: XCTestCase {
         XCTAssertEqual(back, s1)
     }
 }
+
+extension AudioFileTests {
+    /// A long file read with a limit decodes only its start.
+    func testMaxSecondsReadsOnlyTheStart() throws {
+        let long = Audio(samples: [Float](repeating: 0.1, count: 8000 * 30), sampleRate: 8000)
+        try AudioFile.write(long, to: path("long.wav"))
+        let head = try AudioFile.read(path("long.wav"), maxSeconds: 1.5)
+        XCTAssertEqual(head.frames, 12000)
+        XCTAssertEqual(try AudioFile.read(path("long.wav")).frames, 240_000)
+    }
+}
