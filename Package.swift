@@ -71,8 +71,9 @@ let package = Package(
 // Fuzz targets (libFuzzer supplies main): only with GRUS_FUZZ=1, built by fuzz/run.sh.
 if ProcessInfo.processInfo.environment["GRUS_FUZZ"] == "1" {
     package.targets += [
-        .executableTarget(name: "FuzzSafetensors", dependencies: ["GrusCore"], path: "fuzz/FuzzSafetensors"),
-        .executableTarget(name: "FuzzRecipe", dependencies: ["GrusRecipes"], path: "fuzz/FuzzRecipe"),
-        .executableTarget(name: "FuzzText", dependencies: ["GrusText", "GrusData"], path: "fuzz/FuzzText"),
+        .target(name: "FuzzSupport", path: "fuzz/FuzzSupport"),
+        .executableTarget(name: "FuzzSafetensors", dependencies: ["GrusCore", "FuzzSupport"], path: "fuzz/FuzzSafetensors"),
+        .executableTarget(name: "FuzzRecipe", dependencies: ["GrusRecipes", "FuzzSupport"], path: "fuzz/FuzzRecipe"),
+        .executableTarget(name: "FuzzText", dependencies: ["GrusText", "GrusData", "FuzzSupport"], path: "fuzz/FuzzText"),
     ]
 }

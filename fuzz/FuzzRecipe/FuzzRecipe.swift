@@ -1,5 +1,6 @@
 // libFuzzer target: any bytes as a recipe file (and as a --set override) give a RecipeError, never a crash.
 import Foundation
+import FuzzSupport
 import GrusRecipes
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -14,16 +15,7 @@ public func fuzzRecipe(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-// SwiftPM links executables with their module's entry point (FuzzRecipe_main) as `main`;
-// it hands control to libFuzzer's driver with the target above.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>,
-                     _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                     _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
-
 @_cdecl("FuzzRecipe_main")
 func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var args = argv
-    return runFuzzerDriver(&count, &args, fuzzRecipe)
+    runFuzzer(argc, argv, fuzzRecipe)
 }

@@ -1,6 +1,7 @@
 // libFuzzer target: text readers (line splitting, UTF-8 policies, TSV/fastText/TREC parsing,
 // pretrained vectors) and the text pipeline accept any bytes without crashing.
 import Foundation
+import FuzzSupport
 import GrusData
 import GrusText
 
@@ -27,16 +28,7 @@ public func fuzzText(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-// SwiftPM links executables with their module's entry point (FuzzText_main) as `main`;
-// it hands control to libFuzzer's driver with the target above.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>,
-                     _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                     _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
-
 @_cdecl("FuzzText_main")
 func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var args = argv
-    return runFuzzerDriver(&count, &args, fuzzText)
+    runFuzzer(argc, argv, fuzzText)
 }
