@@ -189,3 +189,82 @@ public enum CorpusReader {
         return out
     }
 }
+
+extension CorpusReader {
+    /// A manifest: CSV (RFC 4180 quoting), TSV or JSONL (by extension), one example per row with
+    /// an input column (an audio path, relative to the manifest's folder, or a text), a label and
+    /// an optional split column (train/dev/test; rows without one are training data).
+    public static func manifest(_ path: String, inputColumn: String, labelColumn: String, splitColumn: String,
+                                audio: Bool) throws -> (items: [Item], bad: [BadInput]) {
+        let (lines, _) = try TextFile.lines(path)
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent()
+        let lower = path.lowercased()
+        var rows: [(line: Int, fields: [String: String])] = []
+        var bad: [BadInput] = []
+        if lower.hasSuffix(".jsonl") || lower.hasSuffix(".json") {
+            for l in lines where !l.text.trimmingCharacters(in: .whitespaces).isEmpty {
+                guard let obj = try? JSONSerialization.jsonObject(with: Data(l.text.utf8)) as? [String: Any] else {
+                    bad.append(BadInput(origin: "\(path):\(l.number)", reason: "not a JSON object")); continue
+                }
+                rows.append((l.number, obj.mapValues { "\($0)" }))
+            }
+        } else {
+            let tsv = lower.hasSuffix(".tsv")
+            let records = tsv ? lines.map { (number: $0.number, fields: $0.text.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)) }
+                              : try csvRecords(lines, path: path)
+            guard let header = records.first?.fields else { return ([], []) }
+            for r in records.dropFirst() where !(r.fields.count == 1 && r.fields[0].isEmpty) {
+                guard r.fields.count == header.count else {
+                    bad.append(BadInput(origin: "\(path):\(r.number)", reason: "\(r.fields.count) columns, the header has \(header.count)")); continue
+                }
+                rows.append((r.number, Dictionary(zip(header, r.fields), uniquingKeysWith: { a, _ in a })))
+            }
+        }
+        var items: [Item] = []
+        for (number, f) in rows {
+            let origin = "\(path):\(number)"
+            guard let input = f[inputColumn], !input.isEmpty else { bad.append(BadInput(origin: origin, reason: "no '\(inputColumn)' value")); continue }
+            guard let label = f[labelColumn], !label.isEmpty else { bad.append(BadInput(origin: origin, reason: "no '\(labelColumn)' value")); continue }
+            var split = Split.train
+            if let s = f[splitColumn], !s.isEmpty {
+                guard let parsed = Split(rawValue: s.lowercased()) ?? (s.lowercased() == "validation" ? .dev : nil) else {
+                    bad.append(BadInput(origin: origin, reason: "split '\(s)' is not train, dev or test")); continue
+                }
+                split = parsed
+            }
+            if audio {
+                let full = input.hasPrefix("/") ? input : base.appendingPathComponent(input).path
+                items.append(Item(input: full, label: label, split: split, origin: full))
+            } else {
+                items.append(Item(input: input, label: label, split: split, origin: origin))
+            }
+        }
+        return (items, bad)
+    }
+
+    /// CSV records with quoted fields ("a, b", doubled quotes), which may span lines.
+    static func csvRecords(_ lines: [TextFile.Line], path: String) throws -> [(number: Int, fields: [String])] {
+        var out: [(Int, [String])] = []
+        var fields: [String] = [], field = "", quoted = false, start = 0
+        for l in lines {
+            if !quoted { start = l.number; fields = []; field = "" } else { field += "\n" }
+            var chars = Array(l.text)[...]
+            while let c = chars.popFirst() {
+                if quoted {
+                    if c == "\"" {
+                        if chars.first == "\"" { field.append("\""); chars.removeFirst() } else { quoted = false }
+                    } else { field.append(c) }
+                } else if c == "\"" && field.isEmpty {
+                    quoted = true
+                } else if c == "," {
+                    fields.append(field); field = ""
+                } else {
+                    field.append(c)
+                }
+            }
+            if !quoted { fields.append(field); out.append((start, fields)) }
+        }
+        if quoted { throw CorpusError("\(path):\(start): a quoted field is not closed") }
+        return out
+    }
+}

@@ -155,6 +155,11 @@ public final class Experiment {
             }
             let r = try CorpusReader.speechCommands(c.path)
             items = r.items; bad += r.bad
+        case "manifest":
+            let audio = recipe.frontend.type == "audio"
+            let r = try CorpusReader.manifest(c.path, inputColumn: audio ? c.pathColumn : c.textColumn, labelColumn: c.labelColumn,
+                                              splitColumn: c.splitColumn, audio: audio)
+            items = r.items; bad += r.bad
         case "text_tsv", "text_pairs", "fasttext", "trec":
             let policy = InvalidUTF8Policy(rawValue: c.onInvalidUtf8)!
             for (name, split) in [(c.train, Split.train), (c.dev, .dev), (c.test, .test)] where !name.isEmpty {

@@ -6,7 +6,7 @@ public struct Recipe: Codable, Equatable {
     public struct Corpus: Codable, Equatable {
         public var format: String, path: String, train: String, dev: String, test: String
         public var devFraction: Double
-        public var textColumn: String, labelColumn: String
+        public var textColumn: String, pathColumn: String, labelColumn: String, splitColumn: String
         public var order: String, trecLabel: String, split: String, testSpeaker: String
         public var onBadInput: String, onInvalidUtf8: String, maxSeconds: Double
     }

@@ -9,7 +9,7 @@ public enum RecipeSchema {
     static func choice(_ d: String, _ options: [String], _ help: String = "") -> Field { Field(.choice(options), default: d, help) }
     static func bool(_ d: Bool, _ help: String = "") -> Field { Field(.bool, default: d, help) }
 
-    public static let corpusFormats = ["synthetic_speech_commands", "speech_commands", "fsdd",
+    public static let corpusFormats = ["synthetic_speech_commands", "speech_commands", "fsdd", "manifest",
                                        "text_tsv", "text_pairs", "fasttext", "trec"]
 
     public static let root = Field.section([
@@ -20,13 +20,15 @@ public enum RecipeSchema {
         ]),
         "corpus": .section([
             "format": Field(.choice(corpusFormats), required: true, "how the corpus is laid out"),
-            "path": Field(.path, required: true, "corpus folder or file"),
+            "path": Field(.path, required: true, "corpus folder, or the manifest file (.csv, .tsv, .jsonl)"),
             "train": Field(.string, default: "train.tsv", "text corpora: training file inside path"),
             "dev": Field(.string, default: "dev.tsv", "text corpora: development file ('' = carve from train)"),
             "test": Field(.string, default: "", "text corpora: test file ('' = none)"),
             "dev_fraction": number(0.1, min: 0, max: 0.5, "share of training data held out when there is no dev split"),
-            "text_column": Field(.string, default: "sentence", "TSV column with the text"),
-            "label_column": Field(.string, default: "label", "TSV column with the label"),
+            "text_column": Field(.string, default: "sentence", "TSV/manifest column with the text"),
+            "path_column": Field(.string, default: "path", "manifest column with the audio path (relative to the manifest)"),
+            "label_column": Field(.string, default: "label", "TSV/manifest column with the label"),
+            "split_column": Field(.string, default: "split", "manifest column with train/dev/test (optional)"),
             "order": choice("text_label", ["text_label", "label_text"], "headerless text pairs: column order"),
             "trec_label": choice("coarse", ["coarse", "fine"], "TREC: coarse or fine labels"),
             "split": choice("official", ["official", "speaker"], "FSDD: official split (index 0-4 test) or a held-out speaker"),

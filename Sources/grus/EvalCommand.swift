@@ -15,11 +15,13 @@ struct Eval: ParsableCommand {
 
     @Option(help: "Experiment folder (or its model/ folder).") var model: String
     @Option(help: "Corpus folder or text file.") var data: String
-    @Option(help: "fsdd, speech_commands, text_tsv, text_pairs, fasttext or trec (default: fsdd/speech_commands for audio, text_tsv for text).") var format: String?
+    @Option(help: "fsdd, speech_commands, manifest (.csv/.tsv/.jsonl), text_tsv, text_pairs, fasttext or trec (default: fsdd/speech_commands for audio, text_tsv for text).") var format: String?
     @Option(help: "Which split of a corpus folder: all, train, dev or test.") var split: String = "all"
     @Option(help: "FSDD: the held-out speaker that defines the test split.") var testSpeaker: String?
-    @Option(help: "text_tsv: text column.") var textColumn: String = "sentence"
-    @Option(help: "text_tsv: label column.") var labelColumn: String = "label"
+    @Option(help: "text_tsv / manifest: text column.") var textColumn: String = "sentence"
+    @Option(help: "text_tsv / manifest: label column.") var labelColumn: String = "label"
+    @Option(help: "manifest: audio path column.") var pathColumn: String = "path"
+    @Option(help: "manifest: split column.") var splitColumn: String = "split"
     @Option(help: "Top-k accuracy's k.") var topK: Int = 3
     @Option(help: "Write the metrics as JSON here.") var report: String?
     @Option(help: "Write one JSON line per input here.") var predictions: String?
@@ -33,9 +35,12 @@ struct Eval: ParsableCommand {
         switch fmt {
         case "fsdd": (items, bad) = try CorpusReader.fsdd(data, testSpeaker: testSpeaker)
         case "speech_commands": (items, bad) = try CorpusReader.speechCommands(data)
+        case "manifest":
+            (items, bad) = try CorpusReader.manifest(data, inputColumn: isAudio ? pathColumn : textColumn, labelColumn: labelColumn,
+                                                     splitColumn: splitColumn, audio: isAudio)
         case "text_tsv", "text_pairs", "fasttext", "trec":
             (items, bad) = try CorpusReader.textFile(data, split: .test, format: fmt, textColumn: textColumn, labelColumn: labelColumn)
-        default: throw ValidationError("--format must be fsdd, speech_commands, text_tsv, text_pairs, fasttext or trec")
+        default: throw ValidationError("--format must be fsdd, speech_commands, manifest, text_tsv, text_pairs, fasttext or trec")
         }
         if split != "all" {
             guard let s = Split(rawValue: split) else { throw ValidationError("--split must be all, train, dev or test") }

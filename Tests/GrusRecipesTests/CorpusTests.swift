@@ -90,3 +90,30 @@ final class CorpusTests: XCTestCase {
         XCTAssertEqual(a.filter { $0.split == .dev && $0.label == "b" }.count, 5)
     }
 }
+
+extension CorpusTests {
+    func testManifestsInCSVTSVAndJSONL() throws {
+        touch("m/clips/a.wav"); touch("m/clips/b.wav")
+        touch("m/list.csv", "path,label,split\nclips/a.wav,yes,train\n\"clips/b.wav\",\"no, really\",test\nclips/c.wav,,dev\nclips/d.wav,go,later\n")
+        let (csv, bad) = try CorpusReader.manifest(dir.appendingPathComponent("m/list.csv").path, inputColumn: "path",
+                                                   labelColumn: "label", splitColumn: "split", audio: true)
+        XCTAssertEqual(csv.map(\.label), ["yes", "no, really"])
+        XCTAssertEqual(csv.map(\.split), [.train, .test])
+        XCTAssertEqual(csv[0].input, dir.appendingPathComponent("m/clips/a.wav").path, "relative to the manifest")
+        XCTAssertEqual(bad.map(\.reason), ["no 'label' value", "split 'later' is not train, dev or test"])
+        XCTAssertTrue(bad[0].origin.hasSuffix("list.csv:4"))
+        touch("m/t.tsv", "text\tlabel\nhello there\tgreet\nbye\n")
+        let tsv = try CorpusReader.manifest(dir.appendingPathComponent("m/t.tsv").path, inputColumn: "text", labelColumn: "label", splitColumn: "split", audio: false)
+        XCTAssertEqual(tsv.items.map(\.input), ["hello there"])
+        XCTAssertEqual(tsv.items[0].split, .train, "no split column: training data")
+        XCTAssertEqual(tsv.bad.count, 1)
+        touch("m/t.jsonl", "{\"text\": \"play jazz\", \"label\": \"music\", \"split\": \"validation\"}\nnot json\n")
+        let jl = try CorpusReader.manifest(dir.appendingPathComponent("m/t.jsonl").path, inputColumn: "text", labelColumn: "label", splitColumn: "split", audio: false)
+        XCTAssertEqual(jl.items.first?.split, .dev)
+        XCTAssertEqual(jl.bad.first?.reason, "not a JSON object")
+        touch("m/open.csv", "text,label\n\"unclosed,x\n")
+        XCTAssertThrowsError(try CorpusReader.manifest(dir.appendingPathComponent("m/open.csv").path, inputColumn: "text", labelColumn: "label", splitColumn: "split", audio: false)) {
+            XCTAssertTrue("\($0)".contains("open.csv:2"), "\($0)")
+        }
+    }
+}
