@@ -127,7 +127,17 @@ public final class Experiment {
             try StageKey.write(trainKey, to: trainStamp)
         }
         if stopAfter == .train { return nil }
+        let evalKey = StageKey.hash([trainKey, recipe.evaluation])
+        let evalStamp = folder.appendingPathComponent("cache/evaluate.json")
+        let metricsURL = folder.appendingPathComponent("metrics.json")
+        if reuse(.evaluate), StageKey.read(evalStamp) == evalKey, let data = readWholeFile(metricsURL.path),
+           let stored = try? JSONDecoder().decode(Metrics.self, from: data) {
+            log(stored.table(title: "metrics.json (inputs unchanged)"))
+            log(String(format: "done in %.1f s; experiment folder: %@", Date().timeIntervalSince(t0), folder.path))
+            return stored
+        }
         let metrics = try evaluate(model)
+        try StageKey.write(evalKey, to: evalStamp)
         log(String(format: "done in %.1f s; experiment folder: %@", Date().timeIntervalSince(t0), folder.path))
         return metrics
     }

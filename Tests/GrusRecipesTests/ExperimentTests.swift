@@ -117,6 +117,7 @@ extension ExperimentTests {
         let log = try String(contentsOfFile: out + "/log.txt", encoding: .utf8)
         XCTAssertTrue(log.contains("from the cache (inputs unchanged)"))
         XCTAssertTrue(log.contains("model from"))
+        XCTAssertTrue(log.contains("metrics.json (inputs unchanged)"), "a finished evaluation is not redone")
         // A changed training setting retrains but reuses the features.
         _ = try Experiment(try RecipeLoader.load(recipe, overrides: ["training.lr=0.02"]), out: out).run(stopAfter: .train)
         func count(_ text: String) throws -> Int {
