@@ -86,9 +86,10 @@ public enum AudioFile {
 
     /// Reads any format libsndfile reads (WAV PCM 8/16/24/32-bit and float, FLAC, OGG/Vorbis, ...).
     /// Integer PCM is scaled to [-1, 1). Non-finite samples are an error.
-    /// `maxSeconds` (> 0) reads only the start of longer files, so memory stays bounded.
+    /// `maxSeconds` (> 0) reads only that much, starting `startSeconds` in, so memory stays
+    /// bounded however long the file is.
     public static func read(_ path: String, channels policy: ChannelPolicy = .mixDown, maxFrames: Int? = nil,
-                            maxSeconds: Double? = nil) throws -> Audio {
+                            maxSeconds: Double? = nil, startSeconds: Double = 0) throws -> Audio {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             // A dangling symlink "exists" for lstat but not for fileExists.
@@ -114,6 +115,13 @@ public enum AudioFile {
         }
         let channels = Int(info.channels)
         var frames = Int(info.frames)
+        if startSeconds > 0 {
+            let start = Int(startSeconds * Double(info.samplerate))
+            guard start < frames, sf_seek(file, sf_count_t(start), SEEK_SET) >= 0 else {
+                throw AudioError.unsupported(path: path, reason: "cannot start reading at \(startSeconds) s of a \(Double(frames) / Double(info.samplerate)) s file")
+            }
+            frames -= start
+        }
         if let m = maxFrames { frames = min(frames, m) }
         if let s = maxSeconds, s > 0 { frames = min(frames, Int((s * Double(info.samplerate)).rounded(.up))) }
         if frames <= 0 { throw AudioError.empty(path: path) }

@@ -15,8 +15,9 @@ public final class AudioFrontEnd: @unchecked Sendable {
     }
 
     /// Mono samples at the features' rate; with `maxSeconds` only the start of the file is read.
-    public func load(_ path: String, maxSeconds: Double? = nil) throws -> Audio {
-        let audio = try AudioFile.read(path, channels: channels == .keepAll ? .mixDown : channels, maxSeconds: maxSeconds)
+    public func load(_ path: String, maxSeconds: Double? = nil, startSeconds: Double = 0) throws -> Audio {
+        let audio = try AudioFile.read(path, channels: channels == .keepAll ? .mixDown : channels, maxSeconds: maxSeconds,
+                                       startSeconds: startSeconds)
         let rate = options.frame.sampleRate
         if audio.sampleRate == rate { return audio }
         return ResamplerCache.shared.resampler(from: audio.sampleRate, to: rate).process(audio)

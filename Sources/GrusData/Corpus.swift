@@ -13,13 +13,16 @@ public struct Item: Codable, Equatable, Sendable {
     /// "file:line" for text, the path for audio; used in messages.
     public var origin: String
     public var speaker: String?
+    /// For long audio split into stretches: which stretch of `input` this example is.
+    public var segment: Int?
 
-    public init(input: String, label: String, split: Split, origin: String, speaker: String? = nil) {
+    public init(input: String, label: String, split: Split, origin: String, speaker: String? = nil, segment: Int? = nil) {
         self.input = input
         self.label = label
         self.split = split
         self.origin = origin
         self.speaker = speaker
+        self.segment = segment
     }
 }
 

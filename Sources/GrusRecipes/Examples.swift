@@ -81,10 +81,12 @@ func augmentOptions(_ a: Recipe.Augment) -> AugmentOptions {
     return o
 }
 
-/// Reads the audio of an item at the front end's rate, cropped to `maxSeconds` (0 = no limit).
-func loadAudio(_ path: String, frontEnd: AudioFrontEnd, maxSeconds: Double) throws -> [Float] {
+/// Reads the audio of an item at the front end's rate, cropped to `maxSeconds` (0 = no limit);
+/// `segment` k reads the k-th `maxSeconds` stretch instead (long files split into examples).
+func loadAudio(_ path: String, frontEnd: AudioFrontEnd, maxSeconds: Double, segment: Int? = nil) throws -> [Float] {
     let rate = frontEnd.options.frame.sampleRate
-    var samples = try frontEnd.load(path, maxSeconds: maxSeconds > 0 ? maxSeconds : nil).samples
+    let start = Double(segment ?? 0) * maxSeconds
+    var samples = try frontEnd.load(path, maxSeconds: maxSeconds > 0 ? maxSeconds : nil, startSeconds: start).samples
     if maxSeconds > 0 { samples = Array(samples.prefix(Int(maxSeconds * Double(rate)))) }
     let minimum = frontEnd.options.frame.windowLength
     if samples.count < minimum {

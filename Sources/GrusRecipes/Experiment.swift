@@ -184,6 +184,7 @@ public final class Experiment {
         default:
             throw CorpusError("corpus.format '\(c.format)' is not supported by `grus run` yet")
         }
+        if recipe.frontend.type == "audio" && c.longAudio == "split" && c.maxSeconds > 0 { items = splitLongAudio(items) }
         items = CorpusReader.carveDev(items, fraction: c.devFraction, seed: UInt64(recipe.experiment.seed))
         labels = Array(Set(items.filter { $0.split == .train }.map(\.label))).sorted { a, b in
             if let x = Int(a), let y = Int(b) { return x < y }
@@ -194,6 +195,26 @@ public final class Experiment {
         examples = items.map { Example(item: $0, label: index[$0.label] ?? -1) }
         let counts = Dictionary(grouping: items, by: \.split).mapValues(\.count)
         log("prepare: \(items.count) items (train \(counts[.train] ?? 0), dev \(counts[.dev] ?? 0), test \(counts[.test] ?? 0)), \(labels.count) labels")
+    }
+
+    /// Audio longer than max_seconds becomes one example per max_seconds stretch (the last one
+    /// kept if it holds at least half a stretch). Only headers are read here.
+    func splitLongAudio(_ items: [Item]) -> [Item] {
+        let limit = recipe.corpus.maxSeconds
+        var out: [Item] = []
+        for item in items {
+            guard let info = try? AudioFile.info(item.input), info.sampleRate > 0 else { out.append(item); continue }
+            let seconds = Double(info.frames) / Double(info.sampleRate)
+            if seconds <= limit { out.append(item); continue }
+            let whole = Int(seconds / limit), rest = seconds - Double(whole) * limit
+            for k in 0..<(whole + (rest >= limit / 2 ? 1 : 0)) {
+                var s = item
+                s.segment = k
+                s.origin = "\(item.origin)#\(k)"
+                out.append(s)
+            }
+        }
+        return out
     }
 
     /// Applies the bad-input policy: fail lists every bad item; skip writes bad-inputs.jsonl.
@@ -248,7 +269,7 @@ public final class Experiment {
             parallelFor(min(2, availableCores)) { k in
                 for i in stride(from: k, to: n, by: 2) {
                     out[i] = Result {
-                        let w = try loadAudio(ex[i].item.input, frontEnd: frontEnd, maxSeconds: maxSeconds)
+                        let w = try loadAudio(ex[i].item.input, frontEnd: frontEnd, maxSeconds: maxSeconds, segment: ex[i].item.segment)
                         return (w, frontEnd.extractor.compute(w))
                     }
                 }
@@ -475,7 +496,7 @@ public final class Experiment {
             let out = wp.baseAddress!
             parallelFor(min(2, availableCores)) { k in
                 for j in stride(from: k, to: idx.count, by: 2) {
-                    out[j] = try? loadAudio(ex[idx[j]].item.input, frontEnd: fe, maxSeconds: maxSeconds)
+                    out[j] = try? loadAudio(ex[idx[j]].item.input, frontEnd: fe, maxSeconds: maxSeconds, segment: ex[idx[j]].item.segment)
                 }
             }
         }

@@ -35,7 +35,8 @@ public enum RecipeSchema {
             "test_speaker": Field(.string, default: "", "FSDD with split: speaker, the speaker held out for testing"),
             "on_bad_input": choice("fail", ["fail", "skip"], "stop on the first bad file or line, or skip and list it"),
             "on_invalid_utf8": choice("fail", ["fail", "replace", "skip"], "text lines that are not UTF-8"),
-            "max_seconds": number(0, min: 0, "longer audio is cropped to this many seconds (0 = no limit)"),
+            "max_seconds": number(0, min: 0, "longer audio is cropped or split (0 = no limit)"),
+            "long_audio": choice("crop", ["crop", "split"], "audio longer than max_seconds: keep the start, or split it into max_seconds examples"),
         ]),
         "frontend": .section([
             "type": Field(.choice(["audio", "text"]), required: true, "audio or text"),

@@ -128,3 +128,50 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertNoThrow(try ModelBundle.load(exp.path))
     }
 }
+
+extension ReliabilityTests {
+    /// A 3-hour WAV (sparse on disk): with max_seconds only its start is decoded.
+    func testThreeHourFileIsReadOnlyAsFarAsNeeded() throws {
+        let path = dir.appendingPathComponent("long.wav").path
+        let rate = 8000, frames = 3 * 3600 * rate
+        var header = Data()
+        func u32(_ v: Int) { var x = UInt32(v).littleEndian; withUnsafeBytes(of: &x) { header.append(contentsOf: $0) } }
+        func u16(_ v: Int) { var x = UInt16(v).littleEndian; withUnsafeBytes(of: &x) { header.append(contentsOf: $0) } }
+        header.append(contentsOf: Array("RIFF".utf8)); u32(36 + frames * 2); header.append(contentsOf: Array("WAVEfmt ".utf8))
+        u32(16); u16(1); u16(1); u32(rate); u32(rate * 2); u16(2); u16(16)
+        header.append(contentsOf: Array("data".utf8)); u32(frames * 2)
+        FileManager.default.createFile(atPath: path, contents: header)
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try h.truncate(atOffset: UInt64(header.count + frames * 2))   // silence, without writing it
+        try h.close()
+        XCTAssertEqual(try AudioFile.info(path).frames, frames)
+        let t0 = Date()
+        let head = try AudioFile.read(path, maxSeconds: 2)
+        XCTAssertEqual(head.frames, 2 * rate)
+        XCTAssertLessThan(Date().timeIntervalSince(t0), 1, "only the start is decoded")
+        let later = try AudioFile.read(path, maxSeconds: 1, startSeconds: 3 * 3600 - 0.5)
+        XCTAssertEqual(later.frames, rate / 2, "a stretch near the end, cut at the end")
+    }
+
+    /// long_audio: split turns a long recording into max_seconds examples.
+    func testLongAudioSplitIntoExamples() throws {
+        let c = dir.appendingPathComponent("split")
+        try FileManager.default.createDirectory(at: c, withIntermediateDirectories: true)
+        try AudioFile.write(tone(300, rate: 8000, frames: 8000 * 10), to: c.appendingPathComponent("lo_a_5.wav").path)
+        try AudioFile.write(tone(1500, rate: 8000, frames: 8000 * 9), to: c.appendingPathComponent("hi_a_5.wav").path)
+        try AudioFile.write(tone(300, rate: 8000, frames: 8000), to: c.appendingPathComponent("lo_b_0.wav").path)
+        try AudioFile.write(tone(1500, rate: 8000, frames: 8000), to: c.appendingPathComponent("hi_b_0.wav").path)
+        let p = dir.appendingPathComponent("split.yaml").path
+        FileManager.default.createFile(atPath: p, contents: Data("""
+        corpus: {format: fsdd, path: \(c.path), dev_fraction: 0, max_seconds: 2, long_audio: split}
+        frontend: {type: audio, audio: {bins: 20}}
+        """.utf8))
+        let exp = try Experiment(try RecipeLoader.load(p), out: dir.appendingPathComponent("exp").path)
+        try exp.run(stopAfter: .features)
+        let train = exp.examples.filter { $0.item.split == .train }
+        XCTAssertEqual(train.count, 5 + 5, "10 s → 5 stretches; 9 s → 4 stretches and a half-length rest")
+        XCTAssertEqual(Set(train.compactMap(\.item.segment)), [0, 1, 2, 3, 4])
+        XCTAssertTrue(train.filter { $0.item.segment! < 4 }.allSatisfy { $0.features!.shape[0] == 198 }, "2 s at 10 ms hops")
+        XCTAssertEqual(exp.examples.filter { $0.item.split == .test }.count, 2)
+    }
+}
