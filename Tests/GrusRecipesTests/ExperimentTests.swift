@@ -131,3 +131,32 @@ extension ExperimentTests {
         XCTAssertEqual(try count("features: 540 examples in"), 2)
     }
 }
+
+extension ExperimentTests {
+    /// Labels never seen in training are counted at evaluation, not scored, and nothing crashes.
+    func testUnseenLabelsAreCountedAtEvaluation() throws {
+        let corpus = try textCorpus()
+        try ("__label__surprise what a twist\n__label__surprise unexpected\n" + (try String(contentsOfFile: corpus + "/test.txt", encoding: .utf8)))
+            .write(toFile: corpus + "/test.txt", atomically: true, encoding: .utf8)
+        let m = try Experiment(try RecipeLoader.load(textRecipe(corpus, epochs: 1)), out: dir.appendingPathComponent("u").path).run()!
+        XCTAssertEqual(m.unknownLabels, ["surprise": 2])
+        XCTAssertEqual(m.n, 80)
+        let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("u/metrics.json"))) as! [String: Any]
+        XCTAssertEqual(saved["unknown_labels"] as? [String: Int], ["surprise": 2])
+    }
+
+    /// A non-finite loss stops the run naming the step (the last good checkpoint stays), or with
+    /// on_nan: skip, the batch is skipped and the learning rate halved.
+    func testNonFiniteLossStopsOrSkips() throws {
+        let corpus = try textCorpus()
+        let out = dir.appendingPathComponent("nan").path
+        XCTAssertThrowsError(try Experiment(try RecipeLoader.load(textRecipe(corpus, epochs: 2), overrides: ["training.lr=1e30", "training.clip_norm=0"]), out: out).run()) { e in
+            XCTAssertTrue("\(e)".contains("step") && "\(e)".contains("not finite") || "\(e)".contains("gradient norm"), "\(e)")
+        }
+        let skipped = try Experiment(try RecipeLoader.load(textRecipe(corpus, epochs: 1), overrides: ["training.lr=1e30", "training.clip_norm=0", "training.on_nan=skip"]),
+                                     out: dir.appendingPathComponent("nan-skip").path)
+        _ = try? skipped.run()
+        let log = try String(contentsOfFile: dir.appendingPathComponent("nan-skip/log.txt").path, encoding: .utf8)
+        XCTAssertTrue(log.contains("batch skipped, learning rate halved"), log)
+    }
+}
