@@ -165,6 +165,7 @@ public final class Experiment {
             }
             let r = try CorpusReader.speechCommands(c.path)
             items = r.items; bad += r.bad
+            if c.twelveClass { items = try twelveClass(items, corpus: c.path) }
         case "manifest":
             let audio = recipe.frontend.type == "audio"
             let r = try CorpusReader.manifest(c.path, inputColumn: audio ? c.pathColumn : c.textColumn, labelColumn: c.labelColumn,
@@ -195,6 +196,41 @@ public final class Experiment {
         examples = items.map { Example(item: $0, label: index[$0.label] ?? -1) }
         let counts = Dictionary(grouping: items, by: \.split).mapValues(\.count)
         log("prepare: \(items.count) items (train \(counts[.train] ?? 0), dev \(counts[.dev] ?? 0), test \(counts[.test] ?? 0)), \(labels.count) labels")
+    }
+
+    /// The 12-class protocol: the command words keep their labels, every other word becomes
+    /// `_unknown_`, and `_silence_` examples are one-second stretches cut (at random gains) from
+    /// `_background_noise_`, written once to cache/silence and split 80/10/10.
+    func twelveClass(_ items: [Item], corpus: String) throws -> [Item] {
+        let words = Set(recipe.corpus.words)
+        var out = items.filter { $0.label != "_silence_" }.map { item -> Item in
+            var i = item
+            if !words.contains(i.label) { i.label = "_unknown_" }
+            return i
+        }
+        let noiseDir = (corpus as NSString).appendingPathComponent("_background_noise_")
+        guard FileManager.default.fileExists(atPath: noiseDir) else {
+            throw CorpusError("\(noiseDir): the 12-class protocol cuts _silence_ from this folder; it is missing")
+        }
+        let rate = recipe.frontend.audio.sampleRate
+        let (clips, skipped) = try Augmenter.loadNoiseFolder(noiseDir, sampleRate: rate)
+        bad += skipped.map { BadInput(origin: $0.path, reason: $0.description) }
+        guard !clips.isEmpty else { throw CorpusError("\(noiseDir): no readable noise clips for _silence_") }
+        let perClass = max(1, out.count / (words.count + 1))
+        let folder = self.folder.appendingPathComponent("cache/silence")
+        var rng = RNG(seed: UInt64(recipe.experiment.seed) &+ 12)
+        for k in 0..<perClass {
+            let clip = clips[rng.int(below: clips.count)]
+            let piece = Augmenter.segment(of: clip, count: rate, rng: &rng)
+            let gain = Float(pow(10, -2 * rng.uniformDouble()))   // 0 to -40 dB
+            let url = folder.appendingPathComponent("silence_\(k).wav")
+            if !FileManager.default.fileExists(atPath: url.path) {
+                try AudioFile.write(Audio(samples: piece.map { $0 * gain }, sampleRate: rate), to: url.path)
+            }
+            let r = rng.uniformDouble()
+            out.append(Item(input: url.path, label: "_silence_", split: r < 0.8 ? .train : (r < 0.9 ? .dev : .test), origin: url.path))
+        }
+        return out
     }
 
     /// Audio longer than max_seconds becomes one example per max_seconds stretch (the last one

@@ -8,6 +8,7 @@ public struct Recipe: Codable, Equatable {
         public var devFraction: Double
         public var textColumn: String, pathColumn: String, labelColumn: String, splitColumn: String
         public var order: String, trecLabel: String, split: String, testSpeaker: String
+        public var twelveClass: Bool, words: [String]
         public var onBadInput: String, onInvalidUtf8: String, maxSeconds: Double, longAudio: String
     }
     public struct Augment: Codable, Equatable {

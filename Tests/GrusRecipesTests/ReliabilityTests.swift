@@ -193,3 +193,29 @@ extension ReliabilityTests {
         XCTAssertTrue(stderr.contains("\(path): cannot be read (permission denied)"), stderr)
     }
 }
+
+extension ReliabilityTests {
+    /// Speech Commands layout with Unicode label folders, through the 12-class protocol.
+    func testSpeechCommandsTwelveClassWithUnicodeLabels() throws {
+        let c = dir.appendingPathComponent("gsc")
+        for (label, hz) in [("ñandú", 300.0), ("日本", 700.0), ("other", 1200.0)] {
+            for s in ["a1b2c3d4", "e5f6a7b8", "c9d0e1f2", "a3b4c5d6"] {
+                try AudioFile.write(tone(hz, rate: 16000, frames: 16000), to: c.appendingPathComponent("\(label)/\(s)_nohash_0.wav").path)
+            }
+        }
+        var rng = RNG(seed: 3)
+        try AudioFile.write(Audio(samples: Augmenter.pinkNoise(count: 16000 * 5, rng: &rng), sampleRate: 16000),
+                            to: c.appendingPathComponent("_background_noise_/pink.wav").path)
+        let p = dir.appendingPathComponent("gsc.yaml").path
+        FileManager.default.createFile(atPath: p, contents: Data("""
+        corpus: {format: speech_commands, path: \(c.path), twelve_class: true, words: ["ñandú", "日本"]}
+        frontend: {type: audio}
+        """.utf8))
+        let exp = try Experiment(try RecipeLoader.load(p), out: dir.appendingPathComponent("exp").path)
+        try exp.run(stopAfter: .prepare)
+        XCTAssertEqual(Set(exp.examples.map(\.item.label)), ["ñandú", "日本", "_unknown_", "_silence_"])
+        XCTAssertEqual(exp.examples.filter { $0.item.label == "_unknown_" }.count, 4, "'other' became _unknown_")
+        XCTAssertEqual(exp.examples.filter { $0.item.label == "_silence_" }.count, 4, "one class's worth of silence")
+        XCTAssertTrue(exp.examples.filter { $0.item.label == "_silence_" }.allSatisfy { FileManager.default.fileExists(atPath: $0.item.input) })
+    }
+}
