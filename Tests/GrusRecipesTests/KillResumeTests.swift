@@ -17,17 +17,7 @@ final class KillResumeTests: XCTestCase {
 
     @discardableResult
     func run(_ exe: String, _ args: [String], fault: String? = nil) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        env["GRUS_FAULT"] = fault
-        p.environment = env
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        return p
+        try runProgram(exe, args, environment: fault.map { ["GRUS_FAULT": $0] } ?? [:]).process
     }
 
     func testKilledRunsResumeToTheSameWeights() throws {
