@@ -297,7 +297,7 @@ public final class Experiment {
         let frontEnd = audioFrontEnd!
         // Decode and extract on every core.
         let n = examples.count
-        var results = [Result<([Float], Tensor), Error>?](repeating: nil, count: n)
+        var results = [Result<Tensor, Error>?](repeating: nil, count: n)
         let maxSeconds = recipe.corpus.maxSeconds
         results.withUnsafeMutableBufferPointer { rp in
             let out = rp.baseAddress!
@@ -305,8 +305,9 @@ public final class Experiment {
             parallelFor(min(2, availableCores)) { k in
                 for i in stride(from: k, to: n, by: 2) {
                     out[i] = Result {
-                        let w = try loadAudio(ex[i].item.input, frontEnd: frontEnd, maxSeconds: maxSeconds, segment: ex[i].item.segment)
-                        return (w, frontEnd.extractor.compute(w))
+                        // Only the features are kept; each waveform is freed as soon as it is used.
+                        frontEnd.extractor.compute(try loadAudio(ex[i].item.input, frontEnd: frontEnd, maxSeconds: maxSeconds,
+                                                                 segment: ex[i].item.segment))
                     }
                 }
             }
@@ -314,7 +315,7 @@ public final class Experiment {
         var kept: [Example] = []
         for (i, r) in results.enumerated() {
             switch r! {
-            case let .success((_, f)):
+            case let .success(f):
                 var e = examples[i]
                 e.features = f
                 kept.append(e)
