@@ -40,6 +40,50 @@ public enum AtomicFile {
     public static func write(_ string: String, to url: URL) throws {
         try write(Data(string.utf8), to: url)
     }
+
+    /// A file written piece by piece (for outputs too large to hold in memory): appends go to a
+    /// temporary file; `commit` flushes and renames it over the target, `abort` removes it.
+    public final class Writer {
+        public let url: URL
+        let tmp: URL
+        let handle: FileHandle
+        public private(set) var bytesWritten = 0
+
+        public init(_ url: URL) throws {
+            self.url = url
+            let dir = url.deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+            guard FileManager.default.createFile(atPath: tmp.path, contents: nil) else {
+                throw GrusError.io(path: tmp.path, message: "cannot create a temporary file; check the folder's permissions")
+            }
+            handle = try FileHandle(forWritingTo: tmp)
+        }
+
+        public func append(_ bytes: UnsafeRawBufferPointer) throws {
+            try handle.write(contentsOf: bytes)
+            bytesWritten += bytes.count
+        }
+
+        public func commit() throws {
+            do {
+                try handle.synchronize()
+                try handle.close()
+                beforeRename?(url)
+                if rename(tmp.path, url.path) != 0 {
+                    throw GrusError.io(path: url.path, message: "cannot rename the temporary file into place: \(String(cString: strerror(errno)))")
+                }
+            } catch {
+                try? FileManager.default.removeItem(at: tmp)
+                throw error
+            }
+        }
+
+        public func abort() {
+            try? handle.close()
+            try? FileManager.default.removeItem(at: tmp)
+        }
+    }
 }
 
 /// Reads a whole file, or nil when it cannot be opened. (FileManager.contents(atPath:) leaks a
@@ -48,4 +92,11 @@ public func readWholeFile(_ path: String) -> Data? {
     guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
     defer { try? handle.close() }
     return (try? handle.readToEnd()) ?? Data()
+}
+
+/// The process's peak resident memory so far, in MB (getrusage).
+public func peakMemoryMB() -> Double {
+    var u = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
+    return Double(u.ru_maxrss) / 1024
 }

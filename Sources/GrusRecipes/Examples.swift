@@ -5,23 +5,35 @@ import GrusData
 import GrusNN
 import GrusText
 
-/// One example after its front end: features [frames, dim] (audio) or token ids (text).
+/// One example after its front end: token ids (text), or audio features [frames, dim] held
+/// either here (`features`) or as entry `stored` of a FeatureStore.
 struct Example {
     var item: Item
     var label: Int            // −1: a label the model does not know
     var features: Tensor?
     var tokens: [Int]?
-    var waveform: [Float]?    // kept for waveform augmentation of training audio
-    var length: Int { features?.shape[0] ?? tokens?.count ?? 0 }
+    var stored: Int?
+    var frames = 0
+    var length: Int { features?.shape[0] ?? tokens?.count ?? frames }
+
+    func audioFeatures(_ store: FeatureStore?) throws -> Tensor {
+        if let f = features { return f }
+        guard let k = stored, let store else { preconditionFailure("example \(item.origin) has no features") }
+        return try store.read(k)
+    }
 }
 
-/// Pads examples into a time-major batch.
-func makeBatch(_ examples: [Example], _ indices: [Int], transform: ((Int, Tensor) -> Tensor)? = nil) -> SequenceBatch {
+/// Pads examples into a time-major batch; stored features are read from `store`.
+func makeBatch(_ examples: [Example], _ indices: [Int], store: FeatureStore? = nil,
+               transform: ((Int, Tensor) throws -> Tensor)? = nil) throws -> SequenceBatch {
     let labels = indices.map { max(0, examples[$0].label) }
     if examples[indices[0]].tokens != nil {
         return SequenceBatch.padding(indices.map { examples[$0].tokens! }, labels: labels)
     }
-    let feats = indices.map { i -> Tensor in transform?(i, examples[i].features!) ?? examples[i].features! }
+    let feats = try indices.map { i -> Tensor in
+        let f = try examples[i].audioFeatures(store)
+        return try transform?(i, f) ?? f
+    }
     let t = feats.map { $0.shape[0] }.max()!, b = feats.count, d = feats[0].shape[1]
     var x = Tensor(zeros: [t, b, d])
     x.data.withUnsafeMutableBufferPointer { xp in
@@ -36,12 +48,12 @@ func makeBatch(_ examples: [Example], _ indices: [Int], transform: ((Int, Tensor
 
 /// Runs the model over examples in batches (both cores inside the GRU) and returns class
 /// probabilities in the examples' order.
-func predictAll(_ model: SequenceClassifier, _ examples: [Example], batchSize: Int) -> [[Float]] {
+func predictAll(_ model: SequenceClassifier, _ examples: [Example], store: FeatureStore? = nil, batchSize: Int) throws -> [[Float]] {
     var out = [[Float]](repeating: [], count: examples.count)
     let order = examples.indices.sorted { examples[$0].length > examples[$1].length }
     for start in stride(from: 0, to: order.count, by: batchSize) {
         let idx = Array(order[start..<min(start + batchSize, order.count)])
-        let probs = model.predict(makeBatch(examples, idx))
+        let probs = model.predict(try makeBatch(examples, idx, store: store))
         let c = probs.shape[1]
         for (j, i) in idx.enumerated() { out[i] = Array(probs.data[(j * c)..<((j + 1) * c)]) }
     }

@@ -72,6 +72,7 @@ public final class Experiment {
     var audioFrontEnd: AudioFrontEnd?
     var augmenter: Augmenter?
     var cmvn: CMVNStats?
+    var store: FeatureStore?
 
     public init(_ loaded: RecipeLoader.Loaded, out: String? = nil) throws {
         recipe = loaded.recipe
@@ -108,7 +109,8 @@ public final class Experiment {
         if recipe.frontend.type == "audio" { try setUpAudio() }
         let cached = reuse(.features) ? try cache.load(into: self) : false
         if !cached {
-            try features()
+            cache.invalidate()
+            try features(cache)
             try cache.save(from: self)
         } else {
             log("features: \(examples.count) examples from the cache (inputs unchanged)")
@@ -133,12 +135,12 @@ public final class Experiment {
         if reuse(.evaluate), StageKey.read(evalStamp) == evalKey, let data = readWholeFile(metricsURL.path),
            let stored = try? JSONDecoder().decode(Metrics.self, from: data) {
             log(stored.table(title: "metrics.json (inputs unchanged)"))
-            log(String(format: "done in %.1f s; experiment folder: %@", Date().timeIntervalSince(t0), folder.path))
+            log(String(format: "done in %.1f s (peak memory %.0f MB); experiment folder: %@", Date().timeIntervalSince(t0), peakMemoryMB(), folder.path))
             return stored
         }
         let metrics = try evaluate(model)
         try StageKey.write(evalKey, to: evalStamp)
-        log(String(format: "done in %.1f s; experiment folder: %@", Date().timeIntervalSince(t0), folder.path))
+        log(String(format: "done in %.1f s (peak memory %.0f MB); experiment folder: %@", Date().timeIntervalSince(t0), peakMemoryMB(), folder.path))
         return metrics
     }
 
@@ -269,12 +271,12 @@ public final class Experiment {
 
     // MARK: features
 
-    func features() throws {
+    func features(_ cache: FeatureCache) throws {
         let t0 = Date()
-        if recipe.frontend.type == "audio" { try audioFeatures() } else { try textFeatures() }
+        if recipe.frontend.type == "audio" { try audioFeatures(to: cache.binURL) } else { try textFeatures() }
         let lengths = examples.map(\.length)
-        log(String(format: "features: %d examples in %.1f s; lengths %d-%d", examples.count, Date().timeIntervalSince(t0),
-                   lengths.min() ?? 0, lengths.max() ?? 0))
+        log(String(format: "features: %d examples in %.1f s; lengths %d-%d; peak memory %.0f MB", examples.count, Date().timeIntervalSince(t0),
+                   lengths.min() ?? 0, lengths.max() ?? 0, peakMemoryMB()))
     }
 
     /// The audio front end and augmenter (noise clips loaded), whether features come from the cache or not.
@@ -292,44 +294,52 @@ public final class Experiment {
         augmenter = Augmenter(aug, sampleRate: a.sampleRate, noiseClips: noiseClips)
     }
 
-    func audioFeatures() throws {
+    /// Decodes and extracts on both cores, a chunk at a time; each chunk's features are appended
+    /// to the store file and dropped, so memory does not grow with the corpus. Global CMVN
+    /// statistics are accumulated over the training split as the chunks pass.
+    func audioFeatures(to url: URL) throws {
         let a = recipe.frontend.audio
         let frontEnd = audioFrontEnd!
-        // Decode and extract on every core.
-        let n = examples.count
-        var results = [Result<Tensor, Error>?](repeating: nil, count: n)
-        let maxSeconds = recipe.corpus.maxSeconds
-        results.withUnsafeMutableBufferPointer { rp in
-            let out = rp.baseAddress!
-            let ex = examples
-            parallelFor(min(2, availableCores)) { k in
-                for i in stride(from: k, to: n, by: 2) {
-                    out[i] = Result {
-                        // Only the features are kept; each waveform is freed as soon as it is used.
-                        frontEnd.extractor.compute(try loadAudio(ex[i].item.input, frontEnd: frontEnd, maxSeconds: maxSeconds,
-                                                                 segment: ex[i].item.segment))
+        let writer = try FeatureStore.Writer(url, dimension: frontEnd.options.dimension)
+        var stats = CMVNStats(dimension: frontEnd.options.dimension)
+        var kept: [Example] = []
+        let maxSeconds = recipe.corpus.maxSeconds, chunk = 16
+        do {
+            for start in stride(from: 0, to: examples.count, by: chunk) {
+                let part = Array(examples[start..<min(start + chunk, examples.count)])
+                var results = [Result<Tensor, Error>?](repeating: nil, count: part.count)
+                results.withUnsafeMutableBufferPointer { rp in
+                    let out = rp.baseAddress!
+                    parallelFor(min(2, availableCores)) { k in
+                        for i in stride(from: k, to: part.count, by: 2) {
+                            out[i] = Result {
+                                frontEnd.extractor.compute(try loadAudio(part[i].item.input, frontEnd: frontEnd, maxSeconds: maxSeconds,
+                                                                         segment: part[i].item.segment))
+                            }
+                        }
+                    }
+                }
+                for (i, r) in results.enumerated() {
+                    switch r! {
+                    case let .success(f):
+                        var e = part[i]
+                        e.stored = writer.frames.count
+                        e.frames = f.shape[0]
+                        try writer.append(f)
+                        if a.cmvn == "global" && e.item.split == .train { stats.add(f) }
+                        kept.append(e)
+                    case let .failure(err):
+                        bad.append(BadInput(origin: part[i].item.origin, reason: "\(err)"))
                     }
                 }
             }
-        }
-        var kept: [Example] = []
-        for (i, r) in results.enumerated() {
-            switch r! {
-            case let .success(f):
-                var e = examples[i]
-                e.features = f
-                kept.append(e)
-            case let .failure(err):
-                bad.append(BadInput(origin: examples[i].item.origin, reason: "\(err)"))
-            }
+            cmvn = a.cmvn == "global" ? stats : nil
+            store = try writer.commit(cmvn: cmvn)
+        } catch {
+            writer.file.abort()
+            throw error
         }
         examples = kept
-        if a.cmvn == "global" {
-            var stats = CMVNStats(dimension: frontEnd.options.dimension)
-            for e in examples where e.item.split == .train { stats.add(e.features!) }
-            cmvn = stats
-            for i in examples.indices { examples[i].features = stats.apply(examples[i].features!) }
-        }
     }
 
     func textFeatures() throws {
@@ -372,7 +382,7 @@ public final class Experiment {
             inputSize = v.dimension
             vectors = v
         }
-        if let e = examples.first?.features { inputSize = e.shape[1] }
+        if let s = store { inputSize = s.dimension }
         let gru = GRUConfig(inputSize: inputSize, hiddenSize: m.encoder.hidden, numLayers: m.encoder.layers,
                             bidirectional: m.encoder.bidirectional, dropout: Float(m.encoder.dropout),
                             form: GRUForm(rawValue: m.encoder.form)!, recurrentInit: m.encoder.recurrentInit == "orthogonal" ? .orthogonal : .uniform)
@@ -398,7 +408,6 @@ public final class Experiment {
         let model = try makeModel(rng: &initRNG)
         var rng = initRNG.fork()
         let trainIdx = examples.indices.filter { examples[$0].item.split == .train && examples[$0].label >= 0 }
-        try loadWaveformsForAugmentation(trainIdx)
         let devIdx = examples.indices.filter { examples[$0].item.split == .dev && examples[$0].label >= 0 }
         let params = model.parameters
         let optimizer: Optimizer
@@ -444,7 +453,7 @@ public final class Experiment {
             for (bi, b) in batches.enumerated() {
                 let lr = schedule.rate(step: state.step)
                 optimizer.learningRate = Float(lr)
-                let batch = makeBatch(examples, b, transform: augmentation(rng: &rng))
+                let batch = try makeBatch(examples, b, store: store, transform: augmentation(rng: &rng))
                 model.zeroGrad()
                 let logits = model.forward(batch, training: true, rng: &rng)
                 let (l, grad, _) = loss(logits, targets: batch.labels)
@@ -483,7 +492,7 @@ public final class Experiment {
             }
             // Evaluate on dev, keep the best.
             Fault.point("eval")
-            let dev = devIdx.isEmpty ? nil : evaluateIndices(model, devIdx)
+            let dev = devIdx.isEmpty ? nil : try evaluateIndices(model, devIdx)
             let trainLoss = seen > 0 ? lossSum / Double(seen) : .nan
             let score: Double = dev.map { metricName == "loss" ? -($0.loss ?? 0) : (metricName == "macro_f1" ? $0.macroF1 : $0.accuracy) } ?? -trainLoss
             let improved = state.best == nil || score > state.best!
@@ -523,35 +532,22 @@ public final class Experiment {
         return model
     }
 
-    /// Waveform augmentation (noise, speed, shift) works on the audio: read it for the training set.
-    func loadWaveformsForAugmentation(_ idx: [Int]) throws {
-        guard let aug = augmenter, let fe = audioFrontEnd,
-              aug.options.noise != nil || aug.options.speeds != nil || aug.options.maxShiftMs != nil else { return }
-        var waves = [[Float]?](repeating: nil, count: idx.count)
-        let maxSeconds = recipe.corpus.maxSeconds, ex = examples
-        waves.withUnsafeMutableBufferPointer { wp in
-            let out = wp.baseAddress!
-            parallelFor(min(2, availableCores)) { k in
-                for j in stride(from: k, to: idx.count, by: 2) {
-                    out[j] = try? loadAudio(ex[idx[j]].item.input, frontEnd: fe, maxSeconds: maxSeconds, segment: ex[idx[j]].item.segment)
-                }
-            }
-        }
-        for (j, i) in idx.enumerated() {
-            guard let w = waves[j] else { throw CorpusError("\(examples[i].item.origin): could not be read again for augmentation") }
-            examples[i].waveform = w
-        }
-    }
-
-    /// Per-batch augmentation of training audio (nil when there is none).
-    func augmentation(rng: inout RNG) -> ((Int, Tensor) -> Tensor)? {
+    /// Per-batch augmentation of training audio (nil when there is none). Waveform augmentation
+    /// (noise, speed, shift) reads the example's audio again and recomputes its features.
+    func augmentation(rng: inout RNG) -> ((Int, Tensor) throws -> Tensor)? {
         guard let aug = augmenter, let fe = audioFrontEnd,
               aug.options.specAugment != nil || aug.options.noise != nil || aug.options.speeds != nil || aug.options.maxShiftMs != nil else { return nil }
+        let onWaveform = aug.options.noise != nil || aug.options.speeds != nil || aug.options.maxShiftMs != nil
         var local = rng.fork()
-        let stats = cmvn
+        let stats = cmvn, maxSeconds = recipe.corpus.maxSeconds
         return { [examples] i, f in
             var feats = f
-            if let w = examples[i].waveform {
+            if onWaveform {
+                let item = examples[i].item
+                let w: [Float]
+                do { w = try loadAudio(item.input, frontEnd: fe, maxSeconds: maxSeconds, segment: item.segment) } catch {
+                    throw CorpusError("\(item.origin): could not be read again for augmentation: \(error)")
+                }
                 feats = fe.extractor.compute(aug.waveform(w, training: true, rng: &local), rng: &local)
                 if let s = stats { feats = s.apply(feats) }
             }
@@ -561,9 +557,9 @@ public final class Experiment {
 
     // MARK: evaluate
 
-    func evaluateIndices(_ model: SequenceClassifier, _ idx: [Int]) -> Metrics {
+    func evaluateIndices(_ model: SequenceClassifier, _ idx: [Int]) throws -> Metrics {
         let subset = idx.map { examples[$0] }
-        let probs = predictAll(model, subset, batchSize: 128)
+        let probs = try predictAll(model, subset, store: store, batchSize: 128)
         var nll = 0.0
         for (j, e) in subset.enumerated() { nll -= Foundation.log(max(Double(probs[j][e.label]), 1e-12)) }
         return Metrics.compute(labels: labels, truth: subset.map(\.label), scores: probs, k: recipe.evaluation.topK,
@@ -577,7 +573,7 @@ public final class Experiment {
             let all = examples.indices.filter { examples[$0].item.split == split }
             if all.isEmpty { continue }
             let known = all.filter { examples[$0].label >= 0 }
-            var m = evaluateIndices(model, known)
+            var m = try evaluateIndices(model, known)
             let unknown = Dictionary(grouping: all.filter { examples[$0].label < 0 }, by: { examples[$0].item.label }).mapValues(\.count)
             if !unknown.isEmpty { m.unknownLabels = unknown }
             log(m.table(title: name))
@@ -597,7 +593,7 @@ public final class Experiment {
 
     func writePredictions(_ model: SequenceClassifier, _ idx: [Int], to url: URL) throws {
         let subset = idx.map { examples[$0] }
-        let probs = predictAll(model, subset, batchSize: 128)
+        let probs = try predictAll(model, subset, store: store, batchSize: 128)
         var out = ""
         for (j, e) in subset.enumerated() {
             let best = probs[j].indices.max { probs[j][$0] < probs[j][$1] }!

@@ -34,14 +34,97 @@ struct AnyEncodable: Encodable {
     func encode(to encoder: Encoder) throws { try value.encode(to: encoder) }
 }
 
-/// The features stage's output: cache/features.json (key, per-example lengths or token ids,
-/// bad inputs, CMVN statistics, tokenizer) and cache/features.bin (all audio features, Float32,
-/// concatenated). Both written atomically; the .bin is memory-mapped when read.
+/// Audio features of a whole corpus in one file of Float32 rows, read back one example at a time
+/// with pread: a batch costs only its own rows, so memory stays bounded by the batch rather than
+/// the corpus, and the operating system's page cache does the caching. Global CMVN statistics are
+/// applied as rows are read.
+final class FeatureStore: @unchecked Sendable {
+    let path: String
+    let dimension: Int
+    let frames: [Int]
+    let offsets: [Int]          // first row of each entry
+    let cmvn: CMVNStats?
+    private let fd: Int32
+
+    init(path: String, dimension: Int, frames: [Int], cmvn: CMVNStats?) throws {
+        self.path = path
+        self.dimension = dimension
+        self.frames = frames
+        self.cmvn = cmvn
+        var row = 0
+        offsets = frames.map { n in defer { row += n }; return row }
+        fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            throw GrusError.io(path: path, message: "cannot open the feature cache (\(String(cString: strerror(errno)))); rerun with --from-stage features")
+        }
+        var st = stat()
+        let expected = row * dimension * 4
+        guard fstat(fd, &st) == 0, Int(st.st_size) == expected else {
+            close(fd)
+            throw GrusError.io(path: path, message: "the feature cache holds \(st.st_size) bytes, its index expects \(expected); rerun with --from-stage features")
+        }
+    }
+
+    deinit { close(fd) }
+
+    var count: Int { frames.count }
+
+    /// Entry k as [frames, dimension], normalised with the store's CMVN statistics.
+    func read(_ k: Int) throws -> Tensor {
+        var t = Tensor(zeros: [frames[k], dimension])
+        let bytes = frames[k] * dimension * 4, start = offsets[k] * dimension * 4
+        try t.data.withUnsafeMutableBytes { p in
+            var done = 0
+            while done < bytes {
+                let n = pread(fd, p.baseAddress! + done, bytes - done, off_t(start + done))
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else {
+                    throw GrusError.io(path: path, message: "reading the feature cache failed at byte \(start + done) (\(n < 0 ? String(cString: strerror(errno)) : "file shortened")); rerun with --from-stage features")
+                }
+                done += n
+            }
+        }
+        return cmvn.map { $0.apply(t) } ?? t
+    }
+
+    /// Appends features to a new store file; `commit` renames it into place.
+    final class Writer {
+        let file: AtomicFile.Writer
+        let dimension: Int
+        private(set) var frames: [Int] = []
+
+        init(_ url: URL, dimension: Int) throws {
+            file = try AtomicFile.Writer(url)
+            self.dimension = dimension
+        }
+
+        func append(_ x: Tensor) throws {
+            precondition(x.rank == 2 && x.shape[1] == dimension)
+            try x.data.withUnsafeBytes { try file.append($0) }
+            frames.append(x.shape[0])
+        }
+
+        func commit(cmvn: CMVNStats?) throws -> FeatureStore {
+            try file.commit()
+            return try FeatureStore(path: file.url.path, dimension: dimension, frames: frames, cmvn: cmvn)
+        }
+    }
+}
+
+/// The features stage's index, cache/features.json: key, per-example origins and frame counts (or
+/// token ids), bad inputs, CMVN statistics, tokenizer. Audio features themselves are in
+/// cache/features.bin (a FeatureStore, raw features; CMVN is applied on read). The index is
+/// written last, so a present index with the right key means a complete cache.
 struct FeatureCache {
+    static let format = 2
     let folder: URL
     let key: String
 
+    var binURL: URL { folder.appendingPathComponent("features.bin") }
+    var indexURL: URL { folder.appendingPathComponent("features.json") }
+
     struct Index: Codable {
+        var format: Int
         var key: String
         var dimension: Int
         var origins: [String]
@@ -52,42 +135,35 @@ struct FeatureCache {
         var text: TextEncoder?
     }
 
+    /// Called before a new features.bin is written, so a stale index never describes it.
+    func invalidate() { try? FileManager.default.removeItem(at: indexURL) }
+
     func save(from e: Experiment) throws {
-        let dim = e.examples.first?.features?.shape[1] ?? 0
-        let index = Index(key: key, dimension: dim, origins: e.examples.map(\.item.origin),
-                          frames: e.examples.map { $0.features?.shape[0] ?? 0 },
+        let index = Index(format: Self.format, key: key, dimension: e.store?.dimension ?? 0, origins: e.examples.map(\.item.origin),
+                          frames: e.examples.map(\.length),
                           tokens: e.bundleText == nil ? nil : e.examples.map { $0.tokens ?? [] },
                           bad: e.bad, cmvn: e.cmvn, text: e.bundleText)
-        if dim > 0 {
-            var data = Data(capacity: e.examples.reduce(0) { $0 + $1.features!.count } * 4)
-            for ex in e.examples { ex.features!.data.withUnsafeBytes { data.append(contentsOf: $0) } }
-            try AtomicFile.write(data, to: folder.appendingPathComponent("features.bin"))
-        }
-        try AtomicFile.write(try JSONEncoder().encode(index), to: folder.appendingPathComponent("features.json"))
+        try AtomicFile.write(try JSONEncoder().encode(index), to: indexURL)
     }
 
     /// Fills the experiment's examples from the cache; false when there is none for this key.
     func load(into e: Experiment) throws -> Bool {
-        guard let d = readWholeFile(folder.appendingPathComponent("features.json").path),
-              let index = try? JSONDecoder().decode(Index.self, from: d), index.key == key else { return false }
+        guard let d = readWholeFile(indexURL.path),
+              let index = try? JSONDecoder().decode(Index.self, from: d), index.format == Self.format, index.key == key else { return false }
         let byOrigin = Dictionary(e.examples.map { ($0.item.origin, $0) }, uniquingKeysWith: { a, _ in a })
         var out: [Example] = []
         if let tokens = index.tokens {
             for (o, t) in zip(index.origins, tokens) { guard var ex = byOrigin[o] else { return false }; ex.tokens = t; out.append(ex) }
             e.bundleText = index.text
         } else {
-            let bin = try Data(contentsOf: folder.appendingPathComponent("features.bin"), options: .alwaysMapped)
-            guard bin.count == index.frames.reduce(0, +) * index.dimension * 4 else { return false }
-            var offset = 0
-            for (o, frames) in zip(index.origins, index.frames) {
+            guard let store = try? FeatureStore(path: binURL.path, dimension: index.dimension, frames: index.frames, cmvn: index.cmvn) else { return false }
+            for (k, o) in index.origins.enumerated() {
                 guard var ex = byOrigin[o] else { return false }
-                let n = frames * index.dimension
-                var values = [Float](repeating: 0, count: n)
-                values.withUnsafeMutableBytes { _ = bin.copyBytes(to: $0, from: (offset * 4)..<((offset + n) * 4)) }
-                ex.features = Tensor(shape: [frames, index.dimension], data: values)
+                ex.stored = k
+                ex.frames = index.frames[k]
                 out.append(ex)
-                offset += n
             }
+            e.store = store
             e.cmvn = index.cmvn
         }
         e.examples = out

@@ -48,7 +48,8 @@ public final class Predictor {
             }
         }
         let good = made.enumerated().compactMap { i, r -> (Int, Example)? in if case let .success(e)? = r { return (i, e) }; return nil }
-        let probs = good.isEmpty ? [] : predictAll(model, good.map(\.1), batchSize: 64)
+        // Features are in memory here (no store), so batching cannot fail.
+        let probs = good.isEmpty ? [] : try! predictAll(model, good.map(\.1), batchSize: 64)
         var results = made.map { r -> Result<(Example, [Float]), Error> in
             if case let .failure(e)? = r { return .failure(e) }
             return .failure(CorpusError("internal: no result"))

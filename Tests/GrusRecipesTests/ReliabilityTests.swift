@@ -171,7 +171,7 @@ extension ReliabilityTests {
         let train = exp.examples.filter { $0.item.split == .train }
         XCTAssertEqual(train.count, 5 + 5, "10 s → 5 stretches; 9 s → 4 stretches and a half-length rest")
         XCTAssertEqual(Set(train.compactMap(\.item.segment)), [0, 1, 2, 3, 4])
-        XCTAssertTrue(train.filter { $0.item.segment! < 4 }.allSatisfy { $0.features!.shape[0] == 198 }, "2 s at 10 ms hops")
+        XCTAssertTrue(train.filter { $0.item.segment! < 4 }.allSatisfy { $0.length == 198 }, "2 s at 10 ms hops")
         XCTAssertEqual(exp.examples.filter { $0.item.split == .test }.count, 2)
     }
 }
