@@ -1,3 +1,4 @@
+import Foundation
 import GrusCore
 
 /// Which GRU equations to use.
@@ -40,6 +41,13 @@ final class GRUCell {
     let bias = Scratch()     // [b_ir + b_hr, b_iz + b_hz, b_in, b_hn]
     let weightHHT = Scratch() // W_hhᵀ, refreshed by prepare when W_hh changes
     private var transposedVersion = -1
+    // PyTorch form with H a multiple of 16: the per-step products use W_hh packed once per change
+    // (W_hhᵀ for h·W_hhᵀ forward, W_hh for dq·W_hh backward) instead of a GEMM that packs per call.
+    let packedForward = PackedMatrix()
+    let packedBackward = PackedMatrix()
+    var usePacked: Bool { form == .pytorch && PackedMatrix.supports(n: hiddenSize) && !GRUCell.disablePacked }
+    /// Tests and benchmarks compare both paths (GRUS_NO_PACKED=1 turns the packed one off).
+    nonisolated(unsafe) public static var disablePacked = ProcessInfo.processInfo.environment["GRUS_NO_PACKED"] != nil
 
     private(set) var steps = 0
     private(set) var batch = 0
@@ -81,7 +89,15 @@ final class GRUCell {
         state.ensure(b * h)
         carry.ensure(b * h)
         gh.ensure(b * 3 * h)
-        if transposedVersion != weightHH.version {
+        if usePacked {
+            if packedForward.stamp != weightHH.version {
+                weightHH.value.data.withUnsafeBufferPointer { w in
+                    packedForward.pack(k: h, n: 3 * h, w.baseAddress!, ldb: h, transposed: true)
+                    packedBackward.pack(k: 3 * h, n: h, w.baseAddress!, ldb: h, transposed: false)
+                }
+                packedForward.stamp = weightHH.version
+            }
+        } else if transposedVersion != weightHH.version {
             let wt = weightHHT.ensure(3 * h * h)
             weightHH.value.data.withUnsafeBufferPointer { w in
                 for i in 0..<(3 * h) { for k in 0..<h { wt[k * 3 * h + i] = w[i * h + k] } }
@@ -119,6 +135,7 @@ final class GRUCell {
             if let h0 { (st + r * h).update(from: h0 + r * h, count: h) } else { (st + r * h).update(repeating: 0, count: h) }
         }
         let wt = weightHHT.pointer   // W_hhᵀ [H, 3H]: the per-step GEMM runs without a transpose
+        let packed = usePacked
         do {
             for s in 0..<steps {
                 let t = reverse ? steps - 1 - s : s
@@ -136,8 +153,12 @@ final class GRUCell {
                 (hp + row0 * h).update(from: st + r0 * h, count: n * h)
                 switch form {
                 case .pytorch:
-                    BLAS.gemm(transA: false, transB: false, m: n, n: h3, k: h,
-                              st + r0 * h, lda: h, wt, ldb: h3, ghp + r0 * h3, ldc: h3)
+                    if packed {
+                        packedForward.multiply(m: n, st + r0 * h, lda: h, ghp + r0 * h3, ldc: h3, accumulate: false)
+                    } else {
+                        BLAS.gemm(transA: false, transB: false, m: n, n: h3, k: h,
+                                  st + r0 * h, lda: h, wt, ldb: h3, ghp + r0 * h3, ldc: h3)
+                    }
                     for i in 0..<n {
                         sweep(h, ForwardGates(gi: gip + (row0 + i) * h3, q: ghp + (r0 + i) * h3, bias: bs,
                                               a: gp + (row0 + i) * h3, hn: ap + (row0 + i) * h,
@@ -174,6 +195,7 @@ final class GRUCell {
         let cp = carry.pointer, dq = dgh.pointer   // sized by prepare; tasks share them by row
         let gip = gi.pointer, gp = gates.pointer, ap = aux.pointer, hp = hprev.pointer
         let scratch = gh.pointer   // [B, 3H]; cho2014 keeps d(r ∘ h) here
+        let packed = usePacked
         for r in rows {
             if let dhN { (cp + r * h).update(from: dhN + r * h, count: h) } else { (cp + r * h).update(repeating: 0, count: h) }
         }
@@ -198,8 +220,12 @@ final class GRUCell {
                                                dy: dyRows + (row0 + i) * ldy, dgi: gip + (row0 + i) * h3,
                                                dgq: dq + (row0 + i) * h3, carry: cp + (r0 + i) * h, h: h))
                     }
-                    BLAS.gemm(transA: false, transB: false, m: n, n: h, k: h3,
-                              dq + row0 * h3, lda: h3, w, ldb: h, beta: 1, cp + r0 * h, ldc: h)
+                    if packed {
+                        packedBackward.multiply(m: n, dq + row0 * h3, lda: h3, cp + r0 * h, ldc: h, accumulate: true)
+                    } else {
+                        BLAS.gemm(transA: false, transB: false, m: n, n: h, k: h3,
+                                  dq + row0 * h3, lda: h3, w, ldb: h, beta: 1, cp + r0 * h, ldc: h)
+                    }
                 case .cho2014:
                     for i in 0..<n {
                         sweep(h, BackwardCandidate(a: gp + (row0 + i) * h3, hp: hp + (row0 + i) * h,

@@ -70,6 +70,7 @@ public final class Embedding: Module {
         var w = Tensor(shape: [vocabSize, dim], data: (0..<(vocabSize * dim)).map { _ in rng.normal() })
         if let p = paddingIndex { for j in 0..<dim { w[p, j] = 0 } }
         weight = Parameter((name.isEmpty ? "" : name + ".") + "weight", w)
+        weight.enableRowSparse()
     }
 
     public var parameters: [Parameter] { [weight] }
@@ -106,6 +107,7 @@ public final class Embedding: Module {
         dy.data.withUnsafeBufferPointer { g in
             weight.grad.data.withUnsafeMutableBufferPointer { gw in
                 for (i, id) in ids.enumerated() where id != paddingIndex {
+                    weight.markRow(id)
                     for j in 0..<dim { gw[id * dim + j] += g[i * dim + j] }
                 }
             }

@@ -6,6 +6,10 @@ import Foundation
 public protocol Optimizer: AnyObject {
     var learningRate: Float { get set }
     var parameters: [Parameter] { get }
+    /// Lazy updates of row-sparse parameters (embeddings): only the rows the last batch touched
+    /// are updated, and their moments only then (PyTorch's SparseAdam, TensorFlow's LazyAdam).
+    /// Off (the default), every row is updated every step, as dense PyTorch optimisers do.
+    var lazyRowSparse: Bool { get set }
     func step()
     func state() -> [String: Tensor]
     func load(state: [String: Tensor]) throws
@@ -13,6 +17,11 @@ public protocol Optimizer: AnyObject {
 
 extension Optimizer {
     public func zeroGrad() { for p in parameters { p.zeroGrad() } }
+
+    /// The element ranges a step updates for parameter p.
+    func updateRanges(_ p: Parameter) -> [Range<Int>] {
+        lazyRowSparse && p.rowSparse ? p.gradientRanges : splitRange(p.value.count, parts: max(1, p.value.count / 65_536))
+    }
 }
 
 /// SGD with optional momentum (PyTorch's form: v = μv + g; p -= lr·v), Nesterov, and L2 weight decay.
@@ -24,6 +33,7 @@ public final class SGD: Optimizer {
     public let parameters: [Parameter]
     private var velocity: [[Float]]
     private var steps = 0
+    public var lazyRowSparse = false
 
     public init(_ parameters: [Parameter], learningRate: Float, momentum: Float = 0, nesterov: Bool = false, weightDecay: Float = 0) {
         self.parameters = parameters
@@ -37,17 +47,18 @@ public final class SGD: Optimizer {
     public func step() {
         for (pi, p) in parameters.enumerated() where p.trainable {
             let lr = learningRate, mu = momentum, wd = weightDecay, first = steps == 0
+            let ranges = updateRanges(p)
             p.value.data.withUnsafeMutableBufferPointer { w in
                 p.grad.data.withUnsafeBufferPointer { g in
                     velocity[pi].withUnsafeMutableBufferPointer { v in
-                        for i in w.indices {
+                        for r in ranges { for i in r {
                             var d = g[i] + wd * w[i]
                             if mu != 0 {
                                 v[i] = first ? d : mu * v[i] + d
                                 d = nesterov ? d + mu * v[i] : v[i]
                             }
                             w[i] -= lr * d
-                        }
+                        } }
                     }
                 }
             }
@@ -87,6 +98,7 @@ public final class Adam: Optimizer {
     private final class Moments { var m: [Float]; var v: [Float]; init(_ n: Int) { m = [Float](repeating: 0, count: n); v = m } }
     private let moments: [Moments]
     private var steps = 0
+    public var lazyRowSparse = false
 
     public init(_ parameters: [Parameter], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-8, weightDecay: Float = 0, decoupled: Bool = false) {
@@ -112,14 +124,14 @@ public final class Adam: Optimizer {
         let lr = learningRate, b1 = beta1, b2 = beta2, eps = epsilon, wd = weightDecay, dec = decoupled
         let stepSize = lr / c1, c2Root = c2.squareRoot()
         let scale = stepSize, root = c2Root
-        let trainable = parameters.indices.filter { parameters[$0].trainable }
+        let trainable = parameters.indices.filter { parameters[$0].trainable && parameters[$0].value.count > 0 }
         // Every parameter's four arrays, pinned for the whole update, then updated in chunks on
         // both cores (the update streams w, g, m, v: memory-bound for large embeddings).
+        var chunks: [(Int, Range<Int>)] = []
+        for (k, pi) in trainable.enumerated() {
+            for r in updateRanges(parameters[pi]) { chunks.append((k, r)) }
+        }
         withPinned(trainable, 0, []) { arrays in
-            var chunks: [(Int, Range<Int>)] = []
-            for (k, a) in arrays.enumerated() {
-                for r in splitRange(a.count, parts: max(1, a.count / 65_536)) { chunks.append((k, r)) }
-            }
             parallelFor(min(2, availableCores, chunks.count)) { t in
                 for c in stride(from: t, to: chunks.count, by: 2) {
                     let a = arrays[chunks[c].0], r = chunks[c].1
@@ -200,18 +212,21 @@ public final class Adam: Optimizer {
 public func clipGradNorm(_ parameters: [Parameter], maxNorm: Float) -> Float {
     var sum = 0.0
     for p in parameters {
+        let ranges = p.gradientRanges
         p.grad.data.withUnsafeBufferPointer { g in
-            // Float partial sums of 4096 elements (vectorised), accumulated in Double.
-            var start = 0
-            while start < g.count {
-                let end = min(start + 4096, g.count)
-                var lanes = Float8()
-                var i = start
-                while i + 8 <= end { let x = load8(g.baseAddress! + i); lanes.addProduct(x, x); i += 8 }
-                var part = lanes.sum()
-                while i < end { part += g[i] * g[i]; i += 1 }
-                sum += Double(part)
-                start = end
+            // Float partial sums of up to 4096 elements (vectorised), accumulated in Double.
+            for range in ranges {
+                var start = range.lowerBound
+                while start < range.upperBound {
+                    let end = min(start + 4096, range.upperBound)
+                    var lanes = Float8()
+                    var i = start
+                    while i + 8 <= end { let x = load8(g.baseAddress! + i); lanes.addProduct(x, x); i += 8 }
+                    var part = lanes.sum()
+                    while i < end { part += g[i] * g[i]; i += 1 }
+                    sum += Double(part)
+                    start = end
+                }
             }
         }
     }
@@ -219,7 +234,8 @@ public func clipGradNorm(_ parameters: [Parameter], maxNorm: Float) -> Float {
     if norm.isFinite && norm > maxNorm {
         let scale = maxNorm / (norm + 1e-6)
         for p in parameters {
-            p.grad.data.withUnsafeMutableBufferPointer { g in for i in g.indices { g[i] *= scale } }
+            let ranges = p.gradientRanges
+            p.grad.data.withUnsafeMutableBufferPointer { g in for r in ranges { for i in r { g[i] *= scale } } }
         }
     }
     return norm

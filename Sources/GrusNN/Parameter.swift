@@ -19,9 +19,40 @@ public final class Parameter {
         self.grad = Tensor(zeros: value.shape)
     }
 
+    /// Row-sparse gradients (embeddings): only the rows in `touchedRows` of this [rows, width]
+    /// parameter can have a non-zero gradient, so zeroGrad, clipping and lazy optimiser updates
+    /// visit just those rows. The layer that writes the gradient marks the rows it writes.
+    public private(set) var rowSparse = false
+    public private(set) var touchedRows: [Int] = []
+    private var touched: [Bool] = []
+
+    public func enableRowSparse() {
+        rowSparse = true
+        touched = [Bool](repeating: false, count: value.shape[0])
+        touchedRows = []
+    }
+
+    public func markRow(_ r: Int) {
+        if !touched[r] { touched[r] = true; touchedRows.append(r) }
+    }
+
+    public var rowWidth: Int { value.shape.isEmpty ? 1 : value.count / max(1, value.shape[0]) }
+
+    /// Where the gradient can be non-zero: the touched rows of a row-sparse parameter, else all of it.
+    public var gradientRanges: [Range<Int>] {
+        guard rowSparse else { return [0..<value.count] }
+        let w = rowWidth
+        return touchedRows.map { ($0 * w)..<(($0 + 1) * w) }
+    }
+
     public func zeroGrad() {
+        let ranges = gradientRanges
         grad.data.withUnsafeMutableBufferPointer { g in
-            for i in g.indices { g[i] = 0 }
+            for r in ranges { (g.baseAddress! + r.lowerBound).update(repeating: 0, count: r.count) }
+        }
+        if rowSparse {
+            for r in touchedRows { touched[r] = false }
+            touchedRows.removeAll(keepingCapacity: true)
         }
     }
 }

@@ -416,6 +416,7 @@ public final class Experiment {
         case "adamw": optimizer = Adam.adamW(params, learningRate: Float(tr.lr), weightDecay: Float(tr.weightDecay))
         default: optimizer = Adam(params, learningRate: Float(tr.lr), weightDecay: Float(tr.weightDecay))
         }
+        optimizer.lazyRowSparse = tr.lazyEmbeddingUpdates
         var weights: [Float]? = nil
         if tr.classWeights == "balanced" {
             var counts = [Int](repeating: 0, count: labels.count)

@@ -38,7 +38,7 @@ public struct Recipe: Codable, Equatable {
     public struct EarlyStopping: Codable, Equatable { public var metric: String; public var patience: Int }
     public struct Training: Codable, Equatable {
         public var epochs: Int, batchSize: Int, optimizer: String, lr: Double, momentum: Double, weightDecay: Double
-        public var clipNorm: Double, labelSmoothing: Double, classWeights: String
+        public var clipNorm: Double, labelSmoothing: Double, classWeights: String, lazyEmbeddingUpdates: Bool
         public var schedule: Schedule, earlyStopping: EarlyStopping
         public var bucket: Bool, threads: Int, logEvery: Int, onNan: String
     }

@@ -111,6 +111,7 @@ public enum RecipeSchema {
             "clip_norm": number(5, min: 0, "global gradient-norm limit (0 = off)"),
             "label_smoothing": number(0, min: 0, max: 0.99),
             "class_weights": choice("none", ["none", "balanced"]),
+            "lazy_embedding_updates": bool(false, "update only the embedding rows each batch uses (as PyTorch's SparseAdam); much faster with large vocabularies"),
             "schedule": .section([
                 "type": choice("constant", ["constant", "step", "cosine", "plateau"]),
                 "warmup_steps": int(0, min: 0),

@@ -42,6 +42,25 @@ final class GRUParityTests: XCTestCase {
         try runCase("gru_2layer_bi_ragged", threads: 2, inputGradient: false)
     }
 
+    /// H = 16 and 32 use the packed recurrent products (6-row tiles with a partial tile, and the
+    /// one-row path); the general GEMM path must agree with PyTorch on the same cases.
+    func testPackedRecurrentProducts() throws {
+        for disabled in [false, true] {
+            GRUCell.disablePacked = disabled
+            defer { GRUCell.disablePacked = false }
+            try runCase("gru_2layer_bi_h16_ragged", threads: 2)
+            try runCase("gru_2layer_bi_h16_ragged", threads: 1)
+            try runCase("gru_batch1_h32", threads: 1)
+        }
+        var rng = RNG(seed: 0)
+        func cell(_ h: Int, _ form: GRUForm) -> GRUCell {
+            GRUCell(inputSize: 3, hiddenSize: h, reverse: false, form: form, suffix: "l0", recurrentInit: .uniform, rng: &rng)
+        }
+        XCTAssertTrue(cell(16, .pytorch).usePacked)
+        XCTAssertFalse(cell(20, .pytorch).usePacked)
+        XCTAssertFalse(cell(16, .cho2014).usePacked)
+    }
+
     func testBatchOne() throws {
         try runCase("gru_batch1", threads: 2)
     }

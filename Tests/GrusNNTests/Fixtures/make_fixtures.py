@@ -223,6 +223,10 @@ if __name__ == "__main__":
     gru_case("gru_2layer_bi_ragged", I=5, H=4, L=2, bidir=True, lengths=[4, 7, 1, 5], T=7, seed=2)
     gru_case("gru_batch1", I=3, H=6, L=2, bidir=True, lengths=[9], T=9, seed=3, with_h0=False)
     gru_case("gru_3layer_uni_small_batch", I=4, H=20, L=3, bidir=False, lengths=[19, 11], T=19, seed=5)
+    # Hidden sizes that are multiples of 16 take the packed recurrent product (6-row tiles and the
+    # one-row path); 8 ragged rows leave a partial tile.
+    gru_case("gru_2layer_bi_h16_ragged", I=5, H=16, L=2, bidir=True, lengths=[4, 7, 1, 5, 3, 6, 7, 2], T=7, seed=6)
+    gru_case("gru_batch1_h32", I=3, H=32, L=2, bidir=False, lengths=[9], T=9, seed=7)
     cho_case("gru_cho2014_bi_ragged", I=5, H=4, L=2, bidir=True, lengths=[4, 7, 1, 5], T=7, seed=4)
     loss_case()
     optim_case()

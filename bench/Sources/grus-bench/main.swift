@@ -144,6 +144,32 @@ if only == "text" {
     exit(0)
 }
 
+/// The recurrent step's GEMM: OpenBLAS (packing the weights on every call) against a PackedMatrix.
+if only == "packed" {
+    BLAS.configureOnce()
+    print("m    k    n     sgemm-us  packed-us  packed GFLOP/s")
+    for (m, k, n) in [(64, 128, 384), (32, 128, 384), (64, 384, 128), (64, 256, 768), (64, 768, 256), (7, 128, 384), (1, 128, 384), (1, 256, 768)] {
+        var rng = RNG(seed: 3)
+        let a = (0..<(m * k)).map { _ in rng.normal() }, b = (0..<(k * n)).map { _ in rng.normal() }
+        var c = [Float](repeating: 0, count: m * n)
+        let packed = PackedMatrix()
+        b.withUnsafeBufferPointer { packed.pack(k: k, n: n, $0.baseAddress!, ldb: n, transposed: false) }
+        let reps = 2000
+        func time(_ body: () -> Void) -> Double {
+            median((0..<runs).map { _ in let t0 = DispatchTime.now().uptimeNanoseconds; for _ in 0..<reps { body() }
+                return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e3 / Double(reps) })
+        }
+        let blas = a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+            time { BLAS.gemm(transA: false, transB: false, m: m, n: n, k: k, ap.baseAddress!, lda: k, bp.baseAddress!, ldb: n, cp.baseAddress!, ldc: n) } } } }
+        let ref = c
+        let mine = a.withUnsafeBufferPointer { ap in c.withUnsafeMutableBufferPointer { cp in
+            time { packed.multiply(m: m, ap.baseAddress!, lda: k, cp.baseAddress!, ldc: n, accumulate: false) } } }
+        let err = zip(ref, c).map { abs($0 - $1) }.max()!
+        print(String(format: "%-4d %-4d %-5d %8.2f  %9.2f  %6.1f   (max diff %.1e)", m, k, n, blas, mine, 2 * Double(m * k * n) / mine / 1e3, err))
+    }
+    exit(0)
+}
+
 if only == "features" {
     try featureBenchmark(runs: runs)
     exit(0)
