@@ -1,23 +1,46 @@
-/// A matrix B [k × n] packed once into 16-column panels ([n/16][k][16], 64-byte aligned), and
+/// How packed weights are stored. Products always accumulate in Float32.
+public protocol PackedElement {
+    init(_ x: Float)
+    /// Eight stored values at p, widened to Float32.
+    static func load8(_ p: UnsafePointer<Self>) -> Float8
+}
+
+extension Float: PackedElement {
+    @inlinable @inline(__always)
+    public static func load8(_ p: UnsafePointer<Float>) -> Float8 { GrusCore.load8(p) }
+}
+
+/// IEEE half precision (10-bit mantissa): half the bytes to stream per step, widened with F16C.
+extension Float16: PackedElement {
+    @inlinable @inline(__always)
+    public static func load8(_ p: UnsafePointer<Float16>) -> Float8 {
+        Float8(UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float16>.self))
+    }
+}
+
+/// A matrix B [k × n] packed once into groups of 64 columns ([k][64] each, the last group
+/// narrower; 64-byte aligned), stored as Float32 or (for inference) Float16, and
 /// C [m × n] (+)= A [m × k] · B computed from it. The recurrent step multiplies the same weights
 /// by a new state at every time step; a general GEMM re-packs the weights on each call, this packs
-/// them once per batch. Rows go 6 at a time through a 6×16 register tile (12 AVX accumulators).
+/// them once per change. Rows go 6 at a time through a 6×16 register tile (12 AVX accumulators);
+/// a single row (batch-1 inference) streams each group once with 8 accumulators.
 public final class PackedMatrix {
     public private(set) var k = 0
     public private(set) var n = 0
-    private(set) var data: UnsafeMutablePointer<Float>
-    private var capacity = 0
+    public private(set) var half = false
+    private var storage: UnsafeMutableRawPointer
+    private var bytes = 0
     private var zeros: UnsafeMutablePointer<Float>   // stands in for missing A rows (read-only)
     /// Free for the owner to record what the packed data was made from.
     public var stamp = -1
 
     public init() {
-        data = .allocate(capacity: 16)
+        storage = .allocate(byteCount: 64, alignment: 64)
         zeros = .allocate(capacity: 16)
     }
 
     deinit {
-        UnsafeMutableRawPointer(data).deallocate()
+        storage.deallocate()
         zeros.deallocate()
     }
 
@@ -25,13 +48,14 @@ public final class PackedMatrix {
     public static func supports(n: Int) -> Bool { n > 0 && n % 16 == 0 }
 
     /// Packs B [k × n] given row-major with leading dimension ldb, or, with `transposed`, given as
-    /// Bᵀ [n × k] (leading dimension ldb).
-    public func pack(k: Int, n: Int, _ b: UnsafePointer<Float>, ldb: Int, transposed: Bool) {
+    /// Bᵀ [n × k] (leading dimension ldb). `half` stores Float16 (values rounded to nearest).
+    public func pack(k: Int, n: Int, _ b: UnsafePointer<Float>, ldb: Int, transposed: Bool, half: Bool = false) {
         precondition(Self.supports(n: n), "PackedMatrix: n = \(n) is not a multiple of 16")
-        if k * n > capacity {
-            UnsafeMutableRawPointer(data).deallocate()
-            data = UnsafeMutablePointer<Float>(OpaquePointer(UnsafeMutableRawPointer.allocate(byteCount: k * n * 4, alignment: 64)))
-            capacity = k * n
+        let need = k * n * (half ? 2 : 4)
+        if need > bytes {
+            storage.deallocate()
+            storage = .allocate(byteCount: need, alignment: 64)
+            bytes = need
         }
         if k > self.k {
             zeros.deallocate()
@@ -40,11 +64,17 @@ public final class PackedMatrix {
         }
         self.k = k
         self.n = n
-        for p in 0..<(n / 16) {
-            let panel = data + p * k * 16
+        self.half = half
+        if half { fill(Float16.self, b, ldb: ldb, transposed: transposed) } else { fill(Float.self, b, ldb: ldb, transposed: transposed) }
+    }
+
+    private func fill<E: PackedElement>(_: E.Type, _ b: UnsafePointer<Float>, ldb: Int, transposed: Bool) {
+        let data = storage.assumingMemoryBound(to: E.self)
+        for g in stride(from: 0, to: n, by: 64) {
+            let w = min(64, n - g), group = data + g * k
             for kk in 0..<k {
-                for c in 0..<16 {
-                    panel[kk * 16 + c] = transposed ? b[(p * 16 + c) * ldb + kk] : b[kk * ldb + p * 16 + c]
+                for c in 0..<w {
+                    group[kk * w + c] = E(transposed ? b[(g + c) * ldb + kk] : b[kk * ldb + g + c])
                 }
             }
         }
@@ -52,8 +82,19 @@ public final class PackedMatrix {
 
     /// C [m × n] = A [m × k] · B (or += with `accumulate`), A and C row-major.
     public func multiply(m: Int, _ a: UnsafePointer<Float>, lda: Int, _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        if half {
+            let b = UnsafePointer(storage.assumingMemoryBound(to: Float16.self))
+            if m == 1 { multiplyRow(b, a, c, accumulate: accumulate) } else { multiplyTiles(b, m: m, a, lda: lda, c, ldc: ldc, accumulate: accumulate) }
+        } else {
+            let b = UnsafePointer(storage.assumingMemoryBound(to: Float.self))
+            if m == 1 { multiplyRow(b, a, c, accumulate: accumulate) } else { multiplyTiles(b, m: m, a, lda: lda, c, ldc: ldc, accumulate: accumulate) }
+        }
+    }
+
+    @inline(__always)
+    private func multiplyTiles<E: PackedElement>(_ data: UnsafePointer<E>, m: Int, _ a: UnsafePointer<Float>, lda: Int,
+                                                 _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
         let k = self.k, panels = n / 16
-        if m == 1 { multiplyRow(a, c, accumulate: accumulate); return }
         var i = 0
         while i < m {
             let rows = min(6, m - i)
@@ -65,19 +106,19 @@ public final class PackedMatrix {
             let a5 = rows > 5 ? a0 + 5 * lda : UnsafePointer(zeros)
             let c0 = c + i * ldc, c1 = c0 + ldc, c2 = c0 + 2 * ldc, c3 = c0 + 3 * ldc, c4 = c0 + 4 * ldc, c5 = c0 + 5 * ldc
             for p in 0..<panels {
-                let col = p * 16
-                var b = UnsafePointer(data + p * k * 16)
+                let col = p * 16, g = col / 64 * 64, w = min(64, n - g)
+                var b = data + g * k + (col - g)
                 var x00 = Float8(), x01 = Float8(), x10 = Float8(), x11 = Float8(), x20 = Float8(), x21 = Float8()
                 var x30 = Float8(), x31 = Float8(), x40 = Float8(), x41 = Float8(), x50 = Float8(), x51 = Float8()
                 for kk in 0..<k {
-                    let b0 = load8(b), b1 = load8(b + 8)
+                    let b0 = E.load8(b), b1 = E.load8(b + 8)
                     var s = Float8(repeating: a0[kk]); x00.addProduct(s, b0); x01.addProduct(s, b1)
                     s = Float8(repeating: a1[kk]); x10.addProduct(s, b0); x11.addProduct(s, b1)
                     s = Float8(repeating: a2[kk]); x20.addProduct(s, b0); x21.addProduct(s, b1)
                     s = Float8(repeating: a3[kk]); x30.addProduct(s, b0); x31.addProduct(s, b1)
                     s = Float8(repeating: a4[kk]); x40.addProduct(s, b0); x41.addProduct(s, b1)
                     s = Float8(repeating: a5[kk]); x50.addProduct(s, b0); x51.addProduct(s, b1)
-                    b += 16
+                    b += w
                 }
                 if accumulate {
                     x00 += load8(c0 + col); x01 += load8(c0 + col + 8)
@@ -98,41 +139,47 @@ public final class PackedMatrix {
         }
     }
 
-    /// One row (batch-1 inference): memory-bound on B, so four panels at a time keep eight
-    /// independent accumulators in flight.
-    private func multiplyRow(_ a: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        let k = self.k, panels = n / 16
-        var p = 0
-        while p + 4 <= panels {
-            let b = UnsafePointer(data + p * k * 16), stride = k * 16
+    /// One row: memory-bound on B, which is read as one sequential stream per 64-column group,
+    /// eight accumulators in flight.
+    @inline(__always)
+    private func multiplyRow<E: PackedElement>(_ data: UnsafePointer<E>, _ a: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+                                               accumulate: Bool) {
+        let k = self.k
+        var g = 0
+        while g + 64 <= n {
+            var b = data + g * k
             var x0 = Float8(), x1 = Float8(), x2 = Float8(), x3 = Float8(), x4 = Float8(), x5 = Float8(), x6 = Float8(), x7 = Float8()
             for kk in 0..<k {
-                let s = Float8(repeating: a[kk]), o = kk * 16
-                x0.addProduct(s, load8(b + o)); x1.addProduct(s, load8(b + o + 8))
-                x2.addProduct(s, load8(b + stride + o)); x3.addProduct(s, load8(b + stride + o + 8))
-                x4.addProduct(s, load8(b + 2 * stride + o)); x5.addProduct(s, load8(b + 2 * stride + o + 8))
-                x6.addProduct(s, load8(b + 3 * stride + o)); x7.addProduct(s, load8(b + 3 * stride + o + 8))
+                let s = Float8(repeating: a[kk])
+                x0.addProduct(s, E.load8(b)); x1.addProduct(s, E.load8(b + 8))
+                x2.addProduct(s, E.load8(b + 16)); x3.addProduct(s, E.load8(b + 24))
+                x4.addProduct(s, E.load8(b + 32)); x5.addProduct(s, E.load8(b + 40))
+                x6.addProduct(s, E.load8(b + 48)); x7.addProduct(s, E.load8(b + 56))
+                b += 64
             }
-            let out = c + p * 16
+            let out = c + g
             if accumulate {
                 x0 += load8(out); x1 += load8(out + 8); x2 += load8(out + 16); x3 += load8(out + 24)
                 x4 += load8(out + 32); x5 += load8(out + 40); x6 += load8(out + 48); x7 += load8(out + 56)
             }
             store8(x0, out); store8(x1, out + 8); store8(x2, out + 16); store8(x3, out + 24)
             store8(x4, out + 32); store8(x5, out + 40); store8(x6, out + 48); store8(x7, out + 56)
-            p += 4
+            g += 64
         }
-        while p < panels {
-            let b = UnsafePointer(data + p * k * 16)
-            var x0 = Float8(), x1 = Float8()
-            for kk in 0..<k {
-                let s = Float8(repeating: a[kk])
-                x0.addProduct(s, load8(b + kk * 16)); x1.addProduct(s, load8(b + kk * 16 + 8))
+        if g < n {   // a last group of 16, 32 or 48 columns
+            let w = n - g, base = data + g * k
+            for col in stride(from: 0, to: w, by: 16) {
+                var x0 = Float8(), x1 = Float8()
+                var b = base + col
+                for kk in 0..<k {
+                    let s = Float8(repeating: a[kk])
+                    x0.addProduct(s, E.load8(b)); x1.addProduct(s, E.load8(b + 8))
+                    b += w
+                }
+                let out = c + g + col
+                if accumulate { x0 += load8(out); x1 += load8(out + 8) }
+                store8(x0, out); store8(x1, out + 8)
             }
-            let out = c + p * 16
-            if accumulate { x0 += load8(out); x1 += load8(out + 8) }
-            store8(x0, out); store8(x1, out + 8)
-            p += 1
         }
     }
 }

@@ -45,6 +45,11 @@ final class GRUCell {
     // (W_hhᵀ for h·W_hhᵀ forward, W_hh for dq·W_hh backward) instead of a GEMM that packs per call.
     let packedForward = PackedMatrix()
     let packedBackward = PackedMatrix()
+    /// Inference only: W_hhᵀ stored as Float16 for the forward product (see GRUEncoder.halfPrecisionInference).
+    let packedHalf = PackedMatrix()
+    var halfStep = false
+    /// False for inference: the step then saves nothing for backward.
+    var keepActivations = true
     var usePacked: Bool { form == .pytorch && PackedMatrix.supports(n: hiddenSize) && !GRUCell.disablePacked }
     /// Tests and benchmarks compare both paths (GRUS_NO_PACKED=1 turns the packed one off).
     nonisolated(unsafe) public static var disablePacked = ProcessInfo.processInfo.environment["GRUS_NO_PACKED"] != nil
@@ -77,9 +82,17 @@ final class GRUCell {
 
     /// Sizes every buffer for a batch (so that parallel tasks never reallocate) and folds the
     /// biases. Call before `project`.
-    func prepare(steps t: Int, batch b: Int) {
+    func prepare(steps t: Int, batch b: Int, keep: Bool = true, half: Bool = false) {
         steps = t
         batch = b
+        keepActivations = keep
+        halfStep = half && usePacked
+        if halfStep && packedHalf.stamp != weightHH.version {
+            weightHH.value.data.withUnsafeBufferPointer { w in
+                packedHalf.pack(k: hiddenSize, n: 3 * hiddenSize, w.baseAddress!, ldb: hiddenSize, transposed: true, half: true)
+            }
+            packedHalf.stamp = weightHH.version
+        }
         let h = hiddenSize
         gi.ensure(t * b * 3 * h)
         gates.ensure(t * b * 3 * h)
@@ -135,7 +148,7 @@ final class GRUCell {
             if let h0 { (st + r * h).update(from: h0 + r * h, count: h) } else { (st + r * h).update(repeating: 0, count: h) }
         }
         let wt = weightHHT.pointer   // W_hhᵀ [H, 3H]: the per-step GEMM runs without a transpose
-        let packed = usePacked
+        let packed = usePacked, keep = keepActivations
         do {
             for s in 0..<steps {
                 let t = reverse ? steps - 1 - s : s
@@ -144,25 +157,34 @@ final class GRUCell {
                 let row0 = t * b + r0
                 // Padded rows: zeros, so the whole-batch weight-gradient GEMMs read no garbage.
                 if n < rows.count {
-                    (hp + (row0 + n) * h).update(repeating: 0, count: (rows.count - n) * h)
-                    (ap + (row0 + n) * h).update(repeating: 0, count: (rows.count - n) * h)
+                    if keep {
+                        (hp + (row0 + n) * h).update(repeating: 0, count: (rows.count - n) * h)
+                        (ap + (row0 + n) * h).update(repeating: 0, count: (rows.count - n) * h)
+                    }
                     for i in n..<rows.count { (y + (row0 + i) * ldy).update(repeating: 0, count: h) }
                 }
                 if n == 0 { continue }
                 // Save h_{t-1} for backward.
-                (hp + row0 * h).update(from: st + r0 * h, count: n * h)
+                if keep { (hp + row0 * h).update(from: st + r0 * h, count: n * h) }
                 switch form {
                 case .pytorch:
                     if packed {
-                        packedForward.multiply(m: n, st + r0 * h, lda: h, ghp + r0 * h3, ldc: h3, accumulate: false)
+                        (halfStep ? packedHalf : packedForward).multiply(m: n, st + r0 * h, lda: h, ghp + r0 * h3, ldc: h3, accumulate: false)
                     } else {
                         BLAS.gemm(transA: false, transB: false, m: n, n: h3, k: h,
                                   st + r0 * h, lda: h, wt, ldb: h3, ghp + r0 * h3, ldc: h3)
                     }
-                    for i in 0..<n {
-                        sweep(h, ForwardGates(gi: gip + (row0 + i) * h3, q: ghp + (r0 + i) * h3, bias: bs,
-                                              a: gp + (row0 + i) * h3, hn: ap + (row0 + i) * h,
-                                              state: st + (r0 + i) * h, out: y + (row0 + i) * ldy, h: h))
+                    if keep {
+                        for i in 0..<n {
+                            sweep(h, ForwardGates(gi: gip + (row0 + i) * h3, q: ghp + (r0 + i) * h3, bias: bs,
+                                                  a: gp + (row0 + i) * h3, hn: ap + (row0 + i) * h,
+                                                  state: st + (r0 + i) * h, out: y + (row0 + i) * ldy, h: h))
+                        }
+                    } else {
+                        for i in 0..<n {
+                            sweep(h, InferenceGates(gi: gip + (row0 + i) * h3, q: ghp + (r0 + i) * h3, bias: bs,
+                                                    state: st + (r0 + i) * h, out: y + (row0 + i) * ldy, h: h))
+                        }
                     }
                 case .cho2014:
                     // r and z from the first 2H rows of W_hh, then n from r ∘ h.

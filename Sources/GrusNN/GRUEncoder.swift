@@ -43,6 +43,11 @@ public final class GRUEncoder: Module {
     /// Whether `backward` computes the input gradient. Features that nothing upstream learns
     /// (audio) don't need it; `dInput` is then zeros.
     public var computeInputGradient = true
+    /// Inference only (forward with keepForBackward: false; training always uses Float32): the recurrent weights are streamed as
+    /// Float16 at each step, which halves the bytes a batch-1 step reads. Products still
+    /// accumulate in Float32; outputs move by about 1e-3. Needs H a multiple of 16 and the
+    /// PyTorch form (otherwise Float32 is used).
+    public var halfPrecisionInference = false
 
     // Saved by forward for backward.
     private var order: [Int] = []          // sorted position -> original batch index
@@ -82,8 +87,9 @@ public final class GRUEncoder: Module {
     public var parameters: [Parameter] { cells.flatMap { $0.flatMap { $0.parameters } } }
 
     /// Forward pass. `h0` is `[L·D, B, H]` or nil for zeros. With `training` and dropout > 0,
-    /// `rng` draws the dropout masks.
-    public func forward(_ x: Tensor, lengths: [Int], h0: Tensor? = nil, training: Bool = false,
+    /// `rng` draws the dropout masks. `keepForBackward: false` (inference) saves nothing for
+    /// `backward` and allows `halfPrecisionInference`.
+    public func forward(_ x: Tensor, lengths: [Int], h0: Tensor? = nil, training: Bool = false, keepForBackward: Bool = true,
                         rng: inout RNG) -> (output: Tensor, hN: Tensor) {
         BLAS.configureOnce()
         precondition(x.rank == 3 && x.shape[2] == config.inputSize,
@@ -120,7 +126,7 @@ public final class GRUEncoder: Module {
                 let inSize = l == 0 ? config.inputSize : dh
                 let y = outputs[l].ensure(t * b * dh)
                 let lc = cells[l]
-                for c in lc { c.prepare(steps: t, batch: b) }
+                for c in lc { c.prepare(steps: t, batch: b, keep: keepForBackward || training, half: halfPrecisionInference && !keepForBackward && !training) }
                 // Input projections for all time steps: one GEMM per direction and row block.
                 let blocks = splitRange(t * b, parts: t * b >= 256 ? threads : 1)
                 let xin = layerIn

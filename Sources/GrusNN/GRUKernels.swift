@@ -24,6 +24,20 @@ struct ForwardGates: LaneKernel {
     }
 }
 
+/// PyTorch form, inference: the same step, saving nothing for backward.
+struct InferenceGates: LaneKernel {
+    let gi: FloatPointer, q: FloatPointer, bias: FloatPointer, state: FloatPointer, out: FloatPointer, h: Int
+
+    @inline(__always)
+    func run<V: FloatLanes>(_: V.Type, _ j: Int) {
+        let r = V.sigmoid(V.load(gi + j) + V.load(q + j) + V.load(bias + j))
+        let z = V.sigmoid(V.load(gi + h + j) + V.load(q + h + j) + V.load(bias + h + j))
+        let n = V.tanh(V.load(gi + 2 * h + j) + V.load(bias + 2 * h + j) + r * (V.load(q + 2 * h + j) + V.load(bias + 3 * h + j)))
+        let hNew = n + z * (V.load(state + j) - n)
+        hNew.store(state + j); hNew.store(out + j)
+    }
+}
+
 /// cho2014 form, forward part 1: r and z, and r ∘ h for the recurrent product of n.
 struct ForwardResetUpdate: LaneKernel {
     let gi: FloatPointer, q: FloatPointer, bias: FloatPointer, a: FloatPointer, rh: FloatPointer

@@ -99,7 +99,7 @@ public final class SequenceClassifier: Module {
     public var parameters: [Parameter] { (embedding?.parameters ?? []) + encoder.parameters + head.parameters }
 
     /// Logits [B, classes].
-    public func forward(_ batch: SequenceBatch, training: Bool, rng: inout RNG) -> Tensor {
+    public func forward(_ batch: SequenceBatch, training: Bool, keepForBackward: Bool = true, rng: inout RNG) -> Tensor {
         let x: Tensor
         if let e = embedding {
             guard let ids = batch.tokens else { preconditionFailure("SequenceClassifier: text model needs token ids") }
@@ -109,7 +109,7 @@ public final class SequenceClassifier: Module {
             x = f
         }
         lastBatch = (batch.steps, batch.size)
-        let (out, _) = encoder.forward(x, lengths: batch.lengths, training: training, rng: &rng)
+        let (out, _) = encoder.forward(x, lengths: batch.lengths, training: training, keepForBackward: keepForBackward, rng: &rng)
         let pooled = pooling.forward(out, lengths: batch.lengths)
         return head.forward(dropout.forward(pooled, training: training, rng: &rng))
     }
@@ -125,7 +125,7 @@ public final class SequenceClassifier: Module {
     /// Class probabilities [B, classes] in evaluation mode.
     public func predict(_ batch: SequenceBatch) -> Tensor {
         var rng = RNG(seed: 0)
-        return softmax(forward(batch, training: false, rng: &rng))
+        return softmax(forward(batch, training: false, keepForBackward: false, rng: &rng))
     }
 }
 

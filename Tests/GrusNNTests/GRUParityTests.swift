@@ -61,6 +61,31 @@ final class GRUParityTests: XCTestCase {
         XCTAssertFalse(cell(16, .cho2014).usePacked)
     }
 
+    /// Inference (nothing kept for backward) gives the training path's outputs exactly; Float16
+    /// recurrent weights move them by about 1e-3, no more.
+    func testInferencePathAndHalfPrecision() throws {
+        for name in ["gru_2layer_bi_h16_ragged", "gru_batch1_h32", "gru_2layer_bi_ragged"] {
+            let f = try Fixture.load(name)
+            let c = f["config"] as! [String: Any]
+            var rng = RNG(seed: 0)
+            let gru = GRUEncoder(GRUConfig(inputSize: c["input"] as! Int, hiddenSize: c["hidden"] as! Int, numLayers: c["layers"] as! Int,
+                                           bidirectional: c["bidirectional"] as! Bool), rng: &rng)
+            try gru.loadStateDict(Fixture.tensors(f["weights"]))
+            let x = Fixture.tensor(f["x"]), lengths = (f["lengths"] as! [NSNumber]).map { $0.intValue }
+            let full = gru.forward(x, lengths: lengths, rng: &rng)
+            let lean = gru.forward(x, lengths: lengths, keepForBackward: false, rng: &rng)
+            XCTAssertEqual(full.output, lean.output, name)
+            XCTAssertEqual(full.hN, lean.hN, name)
+            gru.halfPrecisionInference = true
+            let half = gru.forward(x, lengths: lengths, keepForBackward: false, rng: &rng)
+            let diff = zip(half.output.data, full.output.data).map { abs($0 - $1) }.max()!
+            XCTAssertLessThan(diff, 3e-3, name)
+            if (c["hidden"] as! Int) % 16 == 0 { XCTAssertGreaterThan(diff, 0, "\(name): Float16 weights are in use") } else { XCTAssertEqual(diff, 0, name) }
+            // Training-path calls ignore the setting.
+            XCTAssertEqual(gru.forward(x, lengths: lengths, rng: &rng).output, full.output, name)
+        }
+    }
+
     func testBatchOne() throws {
         try runCase("gru_batch1", threads: 2)
     }

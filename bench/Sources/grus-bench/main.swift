@@ -29,12 +29,13 @@ let shapes = [
     Shape(name: "text-train", batch: 64, steps: 40, input: 128, hidden: 256, layers: 1, bidirectional: true, training: true),
     Shape(name: "latency-b1", batch: 1, steps: 98, input: 40, hidden: 128, layers: 2, bidirectional: false, training: false),
     // Diagnostics, run only with --only NAME.
+    Shape(name: "latency-b1-fp16", batch: 1, steps: 98, input: 40, hidden: 128, layers: 2, bidirectional: false, training: false),
     Shape(name: "latency-b1-1layer", batch: 1, steps: 98, input: 40, hidden: 128, layers: 1, bidirectional: false, training: false),
     Shape(name: "latency-b1-1layer-in128", batch: 1, steps: 98, input: 128, hidden: 128, layers: 1, bidirectional: false, training: false),
     Shape(name: "infer-uni-1thread", batch: 64, steps: 98, input: 256, hidden: 128, layers: 1, bidirectional: false, training: false),
     Shape(name: "infer-bi-2threads", batch: 64, steps: 98, input: 256, hidden: 128, layers: 1, bidirectional: true, training: false),
 ]
-let diagnostics: Set = ["latency-b1-1layer", "latency-b1-1layer-in128", "infer-uni-1thread", "infer-bi-2threads"]
+let diagnostics: Set = ["latency-b1-fp16", "latency-b1-1layer", "latency-b1-1layer-in128", "infer-uni-1thread", "infer-bi-2threads"]
 
 var runs = 7
 var only: String? = nil
@@ -165,7 +166,12 @@ if only == "packed" {
         let mine = a.withUnsafeBufferPointer { ap in c.withUnsafeMutableBufferPointer { cp in
             time { packed.multiply(m: m, ap.baseAddress!, lda: k, cp.baseAddress!, ldc: n, accumulate: false) } } }
         let err = zip(ref, c).map { abs($0 - $1) }.max()!
-        print(String(format: "%-4d %-4d %-5d %8.2f  %9.2f  %6.1f   (max diff %.1e)", m, k, n, blas, mine, 2 * Double(m * k * n) / mine / 1e3, err))
+        b.withUnsafeBufferPointer { packed.pack(k: k, n: n, $0.baseAddress!, ldb: n, transposed: false, half: true) }
+        let half = a.withUnsafeBufferPointer { ap in c.withUnsafeMutableBufferPointer { cp in
+            time { packed.multiply(m: m, ap.baseAddress!, lda: k, cp.baseAddress!, ldc: n, accumulate: false) } } }
+        let rel = zip(ref, c).map { abs($0 - $1) }.max()! / ref.map { abs($0) }.max()!
+        print(String(format: "%-4d %-4d %-5d %8.2f  %9.2f  %6.1f   (max diff %.1e)   fp16 %6.2f us (max diff / max |C| %.1e)",
+                     m, k, n, blas, mine, 2 * Double(m * k * n) / mine / 1e3, err, half, rel))
     }
     exit(0)
 }
@@ -181,11 +187,12 @@ for s in shapes where only == s.name || (only == nil && !diagnostics.contains(s.
     let gru = GRUEncoder(GRUConfig(inputSize: s.input, hiddenSize: s.hidden, numLayers: s.layers, bidirectional: s.bidirectional), rng: &rng)
     let x = Tensor(shape: [s.steps, s.batch, s.input], data: (0..<(s.steps * s.batch * s.input)).map { _ in rng.normal() })
     if s.name == "infer-uni-1thread" { gru.threads = 1 }
+    if s.name.hasSuffix("fp16") { gru.halfPrecisionInference = true }
     gru.computeInputGradient = false   // as in the PyTorch script, where the input needs no gradient
     let lengths = [Int](repeating: s.steps, count: s.batch)
     let dy = Tensor(repeating: 1, shape: [s.steps, s.batch, (s.bidirectional ? 2 : 1) * s.hidden])
     func once() {
-        let out = gru.forward(x, lengths: lengths, training: s.training, rng: &rng)
+        let out = gru.forward(x, lengths: lengths, training: s.training, keepForBackward: s.training, rng: &rng)
         if s.training { gru.zeroGrad(); gru.backward(dy) } else { _ = out }
     }
     // Inner repetitions so each timed run lasts long enough to measure.
