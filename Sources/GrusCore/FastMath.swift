@@ -85,6 +85,8 @@ public protocol FloatLanes {
     static func + (a: Self, b: Self) -> Self
     static func - (a: Self, b: Self) -> Self
     static func * (a: Self, b: Self) -> Self
+    static func / (a: Self, b: Self) -> Self
+    func squareRoot() -> Self
     static func sigmoid(_ x: Self) -> Self
     static func tanh(_ x: Self) -> Self
 }

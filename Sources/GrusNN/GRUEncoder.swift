@@ -126,21 +126,29 @@ public final class GRUEncoder: Module {
                 let inSize = l == 0 ? config.inputSize : dh
                 let y = outputs[l].ensure(t * b * dh)
                 let lc = cells[l]
-                for c in lc { c.prepare(steps: t, batch: b, keep: keepForBackward || training, half: halfPrecisionInference && !keepForBackward && !training) }
-                // Input projections for all time steps: one GEMM per direction and row block.
-                let blocks = splitRange(t * b, parts: t * b >= 256 ? threads : 1)
-                let xin = layerIn
-                parallelFor(lc.count * blocks.count) { i in
-                    lc[i / blocks.count].project(xin, ldx: inSize, rows: blocks[i % blocks.count])
-                }
-                // Recurrence: one task per direction, or per batch block when unidirectional.
-                let rowBlocks = dirs == 1 ? splitRange(b, parts: threads) : [0..<b]
-                let act = active
-                parallelFor(dirs * rowBlocks.count) { i in
-                    let d = i / rowBlocks.count, rows = rowBlocks[i % rowBlocks.count]
+                let keep = keepForBackward || training, half = halfPrecisionInference && !keepForBackward && !training
+                // Bidirectional: each direction is prepared (buffers sized, weights packed),
+                // projected (one GEMM for all time steps) and run on its own thread, no barrier
+                // between. Unidirectional: the projection splits its rows, then the recurrence its
+                // batch rows.
+                let xin = layerIn, act = active
+                func run(_ d: Int, rows: Range<Int>) {
                     let k = l * dirs + d
                     lc[d].recur(rows: rows, active: act, h0: h0p.map { UnsafePointer($0 + k * b * h) },
                                 y: y + d * h, ldy: dh, hN: hNs + k * b * h)
+                }
+                if dirs > 1 {
+                    parallelFor(dirs) { d in
+                        lc[d].prepare(steps: t, batch: b, keep: keep, half: half)
+                        lc[d].project(xin, ldx: inSize, rows: 0..<(t * b))
+                        run(d, rows: 0..<b)
+                    }
+                } else {
+                    lc[0].prepare(steps: t, batch: b, keep: keep, half: half)
+                    let blocks = splitRange(t * b, parts: t * b >= 256 ? threads : 1)
+                    parallelFor(blocks.count) { lc[0].project(xin, ldx: inSize, rows: blocks[$0]) }
+                    let rowBlocks = splitRange(b, parts: threads)
+                    parallelFor(rowBlocks.count) { run(0, rows: rowBlocks[$0]) }
                 }
                 // Dropout between layers, training only.
                 droppedOut[l] = training && config.dropout > 0 && l < layers - 1
@@ -196,26 +204,30 @@ public final class GRUEncoder: Module {
         for l in stride(from: layers - 1, through: 0, by: -1) {
             let inSize = l == 0 ? config.inputSize : dh
             let lc = cells[l]
-            let rowBlocks = dirs == 1 ? splitRange(b, parts: threads) : [0..<b]
             let act = active
             let dyp = UnsafePointer(dy)
+            // Layer input: the previous layer's (dropped-out) output, or the (sorted) model input.
+            let xin = UnsafePointer(l > 0 ? outputs[l - 1].pointer : input.pointer)
             dh0.withUnsafeMutableBufferPointer { d0 in
                 let d0p = d0.baseAddress!
-                parallelFor(dirs * rowBlocks.count) { i in
-                    let d = i / rowBlocks.count, rows = rowBlocks[i % rowBlocks.count]
+                func back(_ d: Int, rows: Range<Int>) {
                     let k = l * dirs + d
                     lc[d].recurBackward(rows: rows, active: act, dy: dyp + d * h, ldy: dh,
                                         dhN: dhNp.map { UnsafePointer($0 + k * b * h) }, dh0: d0p + k * b * h)
                 }
+                if dirs > 1 {
+                    // Each direction's BPTT and then its weight gradients, on its own thread.
+                    parallelFor(dirs) { d in
+                        back(d, rows: 0..<b)
+                        lc[d].accumulateRecurrentGrads()
+                        lc[d].accumulateInputWeightGrad(xin, ldx: inSize)
+                    }
+                } else {
+                    let rowBlocks = splitRange(b, parts: threads)
+                    parallelFor(rowBlocks.count) { back(0, rows: rowBlocks[$0]) }
+                    runParallelTasks([{ lc[0].accumulateRecurrentGrads() }, { lc[0].accumulateInputWeightGrad(xin, ldx: inSize) }])
+                }
             }
-            // Layer input: the previous layer's (dropped-out) output, or the (sorted) model input.
-            let xin = UnsafePointer(l > 0 ? outputs[l - 1].pointer : input.pointer)
-            var tasks: [() -> Void] = []
-            for c in lc {
-                tasks.append { c.accumulateRecurrentGrads() }
-                tasks.append { c.accumulateInputWeightGrad(xin, ldx: inSize) }
-            }
-            runParallelTasks(tasks)
             if l == 0 && !computeInputGradient { break }
             let blocks = splitRange(t * b, parts: threads)
             let dxp = dx

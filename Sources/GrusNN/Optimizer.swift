@@ -135,28 +135,29 @@ public final class Adam: Optimizer {
             parallelFor(min(2, availableCores, chunks.count)) { t in
                 for c in stride(from: t, to: chunks.count, by: 2) {
                     let a = arrays[chunks[c].0], r = chunks[c].1
-                    let w = a.w, g = a.g, mp = a.m, vp = a.v
-                    // Two plain loops (decoupled or not) so each vectorises.
-                    if dec {
-                        let shrink = 1 - lr * wd
-                        for i in r {
-                            let gi = g[i]
-                            let mi = b1 * mp[i] + (1 - b1) * gi
-                            let vi = b2 * vp[i] + (1 - b2) * gi * gi
-                            mp[i] = mi; vp[i] = vi
-                            w[i] = w[i] * shrink - scale * mi / (vi.squareRoot() / root + eps)
-                        }
-                    } else {
-                        for i in r {
-                            let gi = g[i] + wd * w[i]
-                            let mi = b1 * mp[i] + (1 - b1) * gi
-                            let vi = b2 * vp[i] + (1 - b2) * gi * gi
-                            mp[i] = mi; vp[i] = vi
-                            w[i] -= scale * mi / (vi.squareRoot() / root + eps)
-                        }
-                    }
+                    let o = r.lowerBound
+                    sweep(r.count, AdamKernel(w: a.w + o, g: a.g + o, m: a.m + o, v: a.v + o, b1: b1, b2: b2, scale: scale,
+                                              root: root, eps: eps, wd: wd, shrink: 1 - lr * wd, decoupled: dec))
                 }
             }
+        }
+    }
+
+    /// One element's (or eight elements') Adam update, in the order PyTorch's single-tensor Adam computes it.
+    struct AdamKernel: LaneKernel {
+        let w: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
+        let b1: Float, b2: Float, scale: Float, root: Float, eps: Float, wd: Float, shrink: Float
+        let decoupled: Bool
+
+        @inline(__always)
+        func run<V: FloatLanes>(_: V.Type, _ j: Int) {
+            let wj = V.load(w + j)
+            let gj = decoupled ? V.load(g + j) : V.load(g + j) + V.splat(wd) * wj
+            let mj = V.splat(b1) * V.load(m + j) + V.splat(1 - b1) * gj
+            let vj = V.splat(b2) * V.load(v + j) + V.splat(1 - b2) * gj * gj
+            mj.store(m + j); vj.store(v + j)
+            let step = V.splat(scale) * mj / (vj.squareRoot() / V.splat(root) + V.splat(eps))
+            (decoupled ? wj * V.splat(shrink) - step : wj - step).store(w + j)
         }
     }
 
