@@ -41,12 +41,29 @@ public final class Pooling {
                     }
                 case .max:
                     argmax = [Int32](repeating: 0, count: b * f)
-                    for bi in 0..<b {
-                        for j in 0..<f { o[bi * f + j] = xp[bi * f + j] }
-                        for s in 1..<max(1, lengths[bi]) {
-                            for j in 0..<f where xp[(s * b + bi) * f + j] > o[bi * f + j] {
-                                o[bi * f + j] = xp[(s * b + bi) * f + j]
-                                argmax[bi * f + j] = Int32(s)
+                    argmax.withUnsafeMutableBufferPointer { am in
+                        let x = xp.baseAddress!, out = o.baseAddress!, arg = am.baseAddress!
+                        for bi in 0..<b {
+                            // Eight features at a time; the first maximum wins, as in the scalar tail.
+                            var j = 0
+                            while j + 8 <= f {
+                                var best = load8(x + bi * f + j), at = SIMD8<Int32>(repeating: 0)
+                                for s in 1..<max(1, lengths[bi]) {
+                                    let v = load8(x + (s * b + bi) * f + j), better = v .> best
+                                    best.replace(with: v, where: better)
+                                    at.replace(with: SIMD8<Int32>(repeating: Int32(s)), where: better)
+                                }
+                                store8(best, out + bi * f + j)
+                                UnsafeMutableRawPointer(arg + bi * f + j).storeBytes(of: at, as: SIMD8<Int32>.self)
+                                j += 8
+                            }
+                            while j < f {
+                                out[bi * f + j] = x[bi * f + j]
+                                for s in 1..<max(1, lengths[bi]) where x[(s * b + bi) * f + j] > out[bi * f + j] {
+                                    out[bi * f + j] = x[(s * b + bi) * f + j]
+                                    arg[bi * f + j] = Int32(s)
+                                }
+                                j += 1
                             }
                         }
                     }

@@ -126,17 +126,23 @@ final class GradientCheckTests: XCTestCase {
     }
 
     func testPooling() {
-        for kind in Pooling.Kind.allCases {
-            var rng = RNG(seed: 14)
-            let pool = Pooling(kind, directions: 2)
-            let lengths = [2, 4, 1]
-            let x = randomTensor([4, 3, 6], &rng)
-            let g = randomTensor([3, 6], &rng)
-            _ = pool.forward(x, lengths: lengths)
-            let dx = pool.backward(g)
-            check("pool \(kind)", values: x, analytic: dx) { Self.dot(pool.forward($0, lengths: lengths), g) }
-            // Padded frames get no gradient.
-            for t in 0..<4 { for b in 0..<3 where t >= lengths[b] { for j in 0..<6 { XCTAssertEqual(dx[t, b, j], 0) } } }
+        // 6 features run the scalar path; 22 run two eight-lane blocks and a scalar tail.
+        for f in [6, 22] {
+            for kind in Pooling.Kind.allCases {
+                var rng = RNG(seed: 14)
+                let pool = Pooling(kind, directions: 2)
+                let lengths = [2, 4, 1]
+                let x = randomTensor([4, 3, f], &rng)
+                let g = randomTensor([3, f], &rng)
+                let y = pool.forward(x, lengths: lengths)
+                if kind == .max {
+                    for b in 0..<3 { for j in 0..<f { XCTAssertEqual(y[b, j], (0..<lengths[b]).map { x[$0, b, j] }.max()!) } }
+                }
+                let dx = pool.backward(g)
+                check("pool \(kind) f=\(f)", values: x, analytic: dx) { Self.dot(pool.forward($0, lengths: lengths), g) }
+                // Padded frames get no gradient.
+                for t in 0..<4 { for b in 0..<3 where t >= lengths[b] { for j in 0..<f { XCTAssertEqual(dx[t, b, j], 0) } } }
+            }
         }
     }
 
