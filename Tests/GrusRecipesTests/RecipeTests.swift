@@ -43,6 +43,21 @@ final class RecipeTests: XCTestCase {
         }
     }
 
+    /// Every recipe in Recipes/ loads and validates (corpus paths aside: they live elsewhere).
+    func testBundledRecipesValidate() throws {
+        let recipes = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Recipes")
+        let files = try FileManager.default.contentsOfDirectory(atPath: recipes.path).filter { $0.hasSuffix(".yaml") }.sorted()
+        XCTAssertGreaterThanOrEqual(files.count, 6, "\(files)")
+        for f in files {
+            XCTAssertNoThrow(try RecipeLoader.load(recipes.appendingPathComponent(f).path, fileExists: { _ in true }), f)
+        }
+        let speaker = try RecipeLoader.load(recipes.appendingPathComponent("fsdd-speaker.yaml").path, fileExists: { _ in true }).recipe
+        XCTAssertEqual(speaker.corpus.split, "speaker")
+        XCTAssertEqual(speaker.frontend.audio.cmvn, "utterance")
+        XCTAssertEqual(speaker.model.encoder.hidden, 128, "the rest comes from fsdd.yaml")
+    }
+
     func testMinimalRecipeGetsEveryDefault() throws {
         let p = write("sst.yaml", minimal)
         let r = try RecipeLoader.load(p).recipe
