@@ -1,5 +1,4 @@
 import Foundation
-import GrusCore
 
 /// Writes files so that a reader (or a crash) never sees a half-written one:
 /// the bytes go to a temporary file in the same folder, are flushed, then renamed over the target.

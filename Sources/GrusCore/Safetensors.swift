@@ -133,7 +133,7 @@ public enum Safetensors {
             }
             let count = (e.end - e.begin) / 4
             var values = [Float](repeating: 0, count: count)
-            values.withUnsafeMutableBytes { dst in
+            _ = values.withUnsafeMutableBytes { dst in
                 data.copyBytes(to: dst, from: (data.startIndex + dataStart + e.begin)..<(data.startIndex + dataStart + e.end))
             }
             tensors[e.name] = Tensor(shape: e.shape, data: values)

@@ -70,7 +70,7 @@ public final class Predictor {
         if let url = predictions {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-            FileManager.default.createFile(atPath: tmp!.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: tmp!.path, contents: nil)
             out = try FileHandle(forWritingTo: tmp!)
         }
         defer { if let t = tmp, FileManager.default.fileExists(atPath: t.path) { try? FileManager.default.removeItem(at: t) } }
