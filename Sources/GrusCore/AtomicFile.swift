@@ -15,25 +15,9 @@ public enum AtomicFile {
     }
 
     public static func write(_ data: Data, to url: URL) throws {
-        let dir = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        guard FileManager.default.createFile(atPath: tmp.path, contents: nil) else {
-            throw GrusError.io(path: tmp.path, message: "cannot create a temporary file; check the folder's permissions")
-        }
-        do {
-            let handle = try FileHandle(forWritingTo: tmp)
-            try handle.write(contentsOf: data)
-            try handle.synchronize()
-            try handle.close()
-            beforeRename?(url)
-            if rename(tmp.path, url.path) != 0 {
-                throw GrusError.io(path: url.path, message: "cannot rename the temporary file into place: \(String(cString: strerror(errno)))")
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: tmp)
-            throw error
-        }
+        let writer = try Writer(url)
+        do { try data.withUnsafeBytes { try writer.append($0) } } catch { writer.abort(); throw error }
+        try writer.commit()
     }
 
     public static func write(_ string: String, to url: URL) throws {
