@@ -8,10 +8,10 @@ public final class AudioFrontEnd: @unchecked Sendable {
     public let channels: ChannelPolicy
     public let extractor: FeatureExtractor
 
-    public init(_ options: FeatureOptions, channels: ChannelPolicy = .mixDown) {
+    public init(_ options: FeatureOptions, channels: ChannelPolicy = .mixDown) throws {
         self.options = options
         self.channels = channels
-        extractor = FeatureExtractor(options)
+        extractor = try FeatureExtractor(options)
     }
 
     /// Mono samples at the features' rate; with `maxSeconds` only the start of the file is read.

@@ -13,11 +13,12 @@ public final class FeatureExtractor: @unchecked Sendable {
     let dct: [Float]          // [numCeps, numBins], orthonormal DCT-II rows
     let lifter: [Float]
 
-    public init(_ options: FeatureOptions) {
+    /// Refuses options that `FeatureOptions.problems()` finds fault with, before sizing anything.
+    public init(_ options: FeatureOptions) throws {
+        let problems = options.problems()
+        guard problems.isEmpty else { throw FeatureOptionsError(problems: problems) }
         self.options = options
         let f = options.frame
-        precondition(f.windowLength >= 2 && f.hopLength >= 1, "FeatureExtractor: window and hop must be positive")
-        precondition(f.fftLength >= f.windowLength, "FeatureExtractor: nFFT \(f.fftLength) is shorter than the window \(f.windowLength)")
         fft = RealFFT.of(size: f.fftLength)
         window = FeatureExtractor.makeWindow(f.window, length: f.windowLength, periodic: f.periodicWindow)
         // Centred framing (librosa/torch) reads nFFT samples and centres the window in them;

@@ -95,7 +95,7 @@ public struct MelOptions: Codable, Equatable, Sendable {
     public init() {}
 }
 
-public enum LogKind: String, Codable, Sendable {
+public enum LogKind: String, Codable, Sendable, CaseIterable {
     /// ln(max(x, floor)).
     case natural
     /// 10·log10(max(x, floor)), with an optional `topDb` clamp (librosa's power_to_db).
@@ -123,7 +123,7 @@ public struct MFCCOptions: Codable, Equatable, Sendable {
     public init() {}
 }
 
-public enum FeatureKind: String, Codable, Sendable {
+public enum FeatureKind: String, Codable, Sendable, CaseIterable {
     /// Log mel filterbank energies (Kaldi "fbank").
     case fbank
     case mfcc
@@ -131,12 +131,18 @@ public enum FeatureKind: String, Codable, Sendable {
     case spectrogram
 }
 
-public enum CMVNMode: String, Codable, Sendable {
+public enum CMVNMode: String, Codable, Sendable, CaseIterable {
     case none
     /// Mean and variance over each utterance's own frames.
     case utterance
     /// Statistics from the training set, kept with the model.
     case global
+}
+
+/// Feature settings to start from (`frontend.audio.preset`).
+public enum FeaturePreset: String, Codable, Sendable, CaseIterable {
+    case kaldi, librosa
+    public var options: FeatureOptions { self == .kaldi ? .kaldi : .librosa }
 }
 
 /// The whole front end for one feature type.

@@ -47,6 +47,11 @@ public struct CMVNStats: Codable, Equatable, Sendable {
     public var count: Double = 0
     public var sum: [Double]
     public var sumSquares: [Double]
+    /// No dimension's standard deviation is taken below this share of the median one, so a
+    /// near-constant dimension (mel bins above a recording's bandwidth hold only resampler
+    /// noise, std ~1e-5) is not multiplied by 1e5. nil (statistics saved before this existed):
+    /// only the absolute floor of 1e-5.
+    public var relativeFloor: Double? = nil
 
     public init(dimension: Int) {
         sum = [Double](repeating: 0, count: dimension)
@@ -76,13 +81,19 @@ public struct CMVNStats: Codable, Equatable, Sendable {
 
     public var mean: [Float] { sum.map { Float(count > 0 ? $0 / count : 0) } }
 
-    /// Standard deviations, floored at 1e-5 so silent dimensions don't blow up.
+    /// Standard deviations, floored at 1e-5 and at `relativeFloor` × the median.
     public var std: [Float] {
-        (0..<dimension).map { j in
+        let raw = (0..<dimension).map { j -> Float in
             guard count > 0 else { return 1 }
             let m = sum[j] / count
             return Float(max(sumSquares[j] / count - m * m, 1e-10).squareRoot())
-        }.map { max($0, 1e-5) }
+        }
+        var floor: Float = 1e-5
+        if let r = relativeFloor, !raw.isEmpty {
+            let sorted = raw.sorted()
+            floor = max(floor, Float(r) * sorted[sorted.count / 2])
+        }
+        return raw.map { max($0, floor) }
     }
 
     public func apply(_ x: Tensor, normalizeVariance: Bool = true) -> Tensor {

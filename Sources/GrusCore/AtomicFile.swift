@@ -44,8 +44,14 @@ public enum AtomicFile {
         }
 
         public func append(_ bytes: UnsafeRawBufferPointer) throws {
-            try handle.write(contentsOf: bytes)
+            do { try handle.write(contentsOf: bytes) } catch {
+                throw GrusError.io(path: url.path, message: "cannot be written (\(error.localizedDescription)); nothing was replaced")
+            }
             bytesWritten += bytes.count
+        }
+
+        public func append(_ data: Data) throws {
+            try data.withUnsafeBytes { try append($0) }
         }
 
         public func commit() throws {

@@ -23,3 +23,22 @@ public func splitRange(_ count: Int, parts: Int) -> [Range<Int>] {
 
 /// Cores available to this process.
 public var availableCores: Int { ProcessInfo.processInfo.activeProcessorCount }
+
+/// How many threads Grus's own parallel work uses: feature extraction, the GRU's directions,
+/// optimiser updates, prediction and corpus generation. Defaults to the machine's cores;
+/// `training.threads` in a recipe, or `--threads`, sets it before anything runs.
+public enum Threads {
+    nonisolated(unsafe) public private(set) static var count = availableCores
+
+    /// Sets the count; 0 (or less) means all of the machine's cores.
+    public static func set(_ n: Int) { count = n > 0 ? n : availableCores }
+
+    /// Runs `body(worker, i)` for every i in 0..<items, spread over `count` workers (at most
+    /// one per item): worker k takes k, k + workers, k + 2·workers, ...
+    public static func forEach(_ items: Int, _ body: (Int) -> Void) {
+        let workers = max(1, min(count, items))
+        parallelFor(workers) { k in
+            for i in stride(from: k, to: items, by: workers) { body(i) }
+        }
+    }
+}

@@ -4,6 +4,26 @@ import GrusText
 
 public enum Split: String, Codable, Sendable, CaseIterable { case train, dev, test }
 
+/// Layouts of labelled text files.
+public enum TextFormat: String, Codable, Sendable, CaseIterable {
+    /// A header line names the columns (`sentence<TAB>label`, GLUE layout).
+    case textTSV = "text_tsv"
+    /// Headerless `text<TAB>label` (or `label<TAB>text`, see `TextPairOrder`).
+    case textPairs = "text_pairs"
+    /// `__label__X text`.
+    case fasttext
+    /// `COARSE:fine text`.
+    case trec
+}
+
+/// Column order of headerless text pairs.
+public enum TextPairOrder: String, Codable, Sendable, CaseIterable {
+    case textLabel = "text_label", labelText = "label_text"
+}
+
+/// Which TREC label: `COARSE` or `COARSE:fine`.
+public enum TRECLabel: String, Codable, Sendable, CaseIterable { case coarse, fine }
+
 /// One labelled example: an audio file path or a text, where it came from, and its split.
 public struct Item: Codable, Equatable, Sendable {
     /// Audio: the file path. Text: the text itself.
@@ -121,14 +141,14 @@ public enum CorpusReader {
 
     /// Text files: `format` is text_tsv (header, named columns), text_pairs (headerless, `order`),
     /// fasttext (`__label__X text`) or trec (`COARSE:fine text`).
-    public static func textFile(_ path: String, split: Split, format: String, textColumn: String = "sentence",
-                                labelColumn: String = "label", order: String = "text_label", trecLabel: String = "coarse",
+    public static func textFile(_ path: String, split: Split, format: TextFormat, textColumn: String = "sentence",
+                                labelColumn: String = "label", order: TextPairOrder = .textLabel, trecLabel: TRECLabel = .coarse,
                                 invalidUTF8: InvalidUTF8Policy = .fail) throws -> (items: [Item], bad: [BadInput]) {
         let (lines, skipped) = try TextFile.lines(path, invalidUTF8: invalidUTF8)
         var items: [Item] = [], bad = skipped.map { BadInput(origin: "\(path):\($0)", reason: "not valid UTF-8 (skipped)") }
         var textIndex = 0, labelIndex = 1
         var body = lines[...]
-        if format == "text_tsv" {
+        if format == .textTSV {
             guard let header = lines.first else { return ([], bad) }
             let cols = header.text.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             guard let t = cols.firstIndex(of: textColumn), let l = cols.firstIndex(of: labelColumn) else {
@@ -136,7 +156,7 @@ public enum CorpusReader {
             }
             textIndex = t; labelIndex = l
             body = lines.dropFirst()
-        } else if format == "text_pairs" && order == "label_text" {
+        } else if format == .textPairs && order == .labelText {
             textIndex = 1; labelIndex = 0
         }
         for line in body {
@@ -144,7 +164,7 @@ public enum CorpusReader {
             if line.text.trimmingCharacters(in: .whitespaces).isEmpty { bad.append(BadInput(origin: origin, reason: "empty line")); continue }
             var text = "", label = ""
             switch format {
-            case "fasttext":
+            case .fasttext:
                 var words = line.text.split(separator: " ", omittingEmptySubsequences: true)
                 guard let first = words.first, first.hasPrefix("__label__") else {
                     bad.append(BadInput(origin: origin, reason: "does not start with __label__X")); continue
@@ -152,13 +172,13 @@ public enum CorpusReader {
                 label = String(first.dropFirst(9))
                 words.removeFirst()
                 text = words.joined(separator: " ")
-            case "trec":
+            case .trec:
                 guard let space = line.text.firstIndex(of: " "), let colon = line.text[..<space].firstIndex(of: ":") else {
                     bad.append(BadInput(origin: origin, reason: "not 'COARSE:fine text'")); continue
                 }
-                label = trecLabel == "fine" ? String(line.text[..<space]) : String(line.text[..<colon])
+                label = trecLabel == .fine ? String(line.text[..<space]) : String(line.text[..<colon])
                 text = String(line.text[line.text.index(after: space)...])
-            default:
+            case .textTSV, .textPairs:
                 let cols = line.text.split(separator: "\t", omittingEmptySubsequences: false)
                 guard cols.count > max(textIndex, labelIndex) else {
                     bad.append(BadInput(origin: origin, reason: "expected \(max(textIndex, labelIndex) + 1) tab-separated columns, found \(cols.count)")); continue

@@ -2,7 +2,7 @@ import GrusCore
 
 /// Settings of a stacked, optionally bidirectional GRU.
 public struct GRUConfig: Codable, Equatable, Sendable {
-    public enum RecurrentInit: String, Codable, Sendable { case uniform, orthogonal }
+    public enum RecurrentInit: String, Codable, Sendable, CaseIterable { case uniform, orthogonal }
 
     public var inputSize: Int
     public var hiddenSize: Int
@@ -77,7 +77,7 @@ public final class GRUEncoder: Module {
             })
         }
         self.cells = cells
-        self.threads = min(2, availableCores)
+        self.threads = min(2, Threads.count)
         outputs = (0..<config.numLayers).map { _ in Scratch() }
         masks = (0..<config.numLayers).map { _ in Scratch() }
         droppedOut = Array(repeating: false, count: config.numLayers)

@@ -24,6 +24,20 @@ extension Optimizer {
     }
 }
 
+/// The optimisers a recipe can name (`training.optimizer`).
+public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
+    case adam, adamw, sgd
+
+    /// The optimiser over `parameters`; `momentum` is SGD's.
+    public func make(_ parameters: [Parameter], learningRate: Float, momentum: Float, weightDecay: Float) -> Optimizer {
+        switch self {
+        case .sgd: return SGD(parameters, learningRate: learningRate, momentum: momentum, weightDecay: weightDecay)
+        case .adamw: return Adam.adamW(parameters, learningRate: learningRate, weightDecay: weightDecay)
+        case .adam: return Adam(parameters, learningRate: learningRate, weightDecay: weightDecay)
+        }
+    }
+}
+
 /// SGD with optional momentum (PyTorch's form: v = μv + g; p -= lr·v), Nesterov, and L2 weight decay.
 public final class SGD: Optimizer {
     public var learningRate: Float
@@ -132,8 +146,9 @@ public final class Adam: Optimizer {
             for r in updateRanges(parameters[pi]) { chunks.append((k, r)) }
         }
         withPinned(trainable, 0, []) { arrays in
-            parallelFor(min(2, availableCores, chunks.count)) { t in
-                for c in stride(from: t, to: chunks.count, by: 2) {
+            let workers = max(1, min(Threads.count, chunks.count))
+            parallelFor(workers) { t in
+                for c in stride(from: t, to: chunks.count, by: workers) {
                     let a = arrays[chunks[c].0], r = chunks[c].1
                     let o = r.lowerBound
                     sweep(r.count, AdamKernel(w: a.w + o, g: a.g + o, m: a.m + o, v: a.v + o, b1: b1, b2: b2, scale: scale,

@@ -73,9 +73,10 @@ public enum SyntheticSpeechCommands {
         var failures = [String?](repeating: nil, count: clips.count)
         failures.withUnsafeMutableBufferPointer { fp in
             let out = fp.baseAddress!
-            parallelFor(min(2, availableCores)) { k in
+            let workers = max(1, min(Threads.count, clips.count))
+            parallelFor(workers) { k in
                 let tmp = NSTemporaryDirectory() + "grus-espeak-\(getpid())-\(k).wav"
-                for i in stride(from: k, to: clips.count, by: 2) {
+                for i in stride(from: k, to: clips.count, by: workers) {
                     let c = clips[i]
                     var r = RNG(seed: c.seed)
                     do {

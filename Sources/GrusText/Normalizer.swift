@@ -3,7 +3,7 @@ import Foundation
 /// Text clean-up before tokenizing. Defaults: NFKC, case folding, whitespace collapsed,
 /// invisible format characters (zero-width space, BOM, soft hyphen) removed.
 public struct NormalizerOptions: Codable, Equatable, Sendable {
-    public enum UnicodeForm: String, Codable, Sendable {
+    public enum UnicodeForm: String, Codable, Sendable, CaseIterable {
         case none
         /// Canonical composition: "e" + U+0301 → "é".
         case nfc

@@ -4,11 +4,21 @@ import GrusCore
 /// Text → ids: normaliser, tokenizer, vocabulary and length limit, saved together as one JSON
 /// file kept with the model. Loading the file reproduces the same ids.
 public struct TextEncoder: Codable, Equatable, Sendable {
-    public enum Truncation: String, Codable, Sendable {
+    public enum Truncation: String, Codable, Sendable, CaseIterable {
         /// Keep the first `maxLength` tokens.
-        case keepStart
+        case keepStart = "keep_start"
         /// Keep the last `maxLength` tokens.
-        case keepEnd
+        case keepEnd = "keep_end"
+
+        /// Also reads the names model.json files used before ("keepStart", "keepEnd").
+        public init(from decoder: Decoder) throws {
+            let s = try decoder.singleValueContainer().decode(String.self)
+            switch s {
+            case "keep_start", "keepStart": self = .keepStart
+            case "keep_end", "keepEnd": self = .keepEnd
+            default: throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "truncation '\(s)' is not keep_start or keep_end"))
+            }
+        }
     }
 
     public var normalizer: NormalizerOptions
@@ -32,7 +42,7 @@ public struct TextEncoder: Codable, Equatable, Sendable {
 
     /// Settings for `fit`.
     public struct Settings: Codable, Equatable, Sendable {
-        public enum Kind: String, Codable, Sendable { case word, character, bpe }
+        public enum Kind: String, Codable, Sendable, CaseIterable { case word, character, bpe }
         public var normalizer = NormalizerOptions()
         public var kind: Kind = .word
         public var splitPunctuation = true

@@ -2,7 +2,7 @@ import Foundation
 import GrusCore
 
 /// What to do with a line that is not valid UTF-8.
-public enum InvalidUTF8Policy: String, Codable, Sendable {
+public enum InvalidUTF8Policy: String, Codable, Sendable, CaseIterable {
     /// Stop with an error naming the file and line (default).
     case fail
     /// Replace the bad bytes with U+FFFD.

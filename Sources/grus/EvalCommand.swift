@@ -6,58 +6,77 @@ import GrusRecipes
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Evaluate a trained model on a corpus or file, with the model's own front end.",
+        abstract: "Evaluate a trained model on a corpus, a split's file or folder, with the model's own front end.",
         discussion: """
-        --data is a corpus folder (fsdd, speech_commands) or a text file (text_tsv, text_pairs, \
-        fasttext, trec). Labels the model does not know are counted and reported, not scored.
-        Example: grus eval --model experiments/fsdd --data ../shared/corpora/fsdd --format fsdd --split test
+        The corpus is read as the experiment's recipe.yaml describes it (format, columns, 12-class \
+        protocol, long-audio settings); --data replaces corpus.path, and --format and --set \
+        corpus.KEY=VALUE override the rest. --data may be the whole corpus or one split's file (a \
+        text file or manifest, read as --split, test by default). Labels the model does not know \
+        are counted and reported, not scored. Example:
+          grus eval --model experiments/fsdd --data ../shared/corpora/fsdd --split test
         """)
 
-    @Option(help: "Experiment folder (or its model/ folder).") var model: String
-    @Option(help: "Corpus folder or text file.") var data: String
-    @Option(help: "fsdd, speech_commands, manifest (.csv/.tsv/.jsonl), text_tsv, text_pairs, fasttext or trec (default: fsdd/speech_commands for audio, text_tsv for text).") var format: String?
-    @Option(help: "Which split of a corpus folder: all, train, dev or test.") var split: String = "all"
-    @Option(help: "FSDD: the held-out speaker that defines the test split.") var testSpeaker: String?
-    @Option(help: "text_tsv / manifest: text column.") var textColumn: String = "sentence"
-    @Option(help: "text_tsv / manifest: label column.") var labelColumn: String = "label"
-    @Option(help: "manifest: audio path column.") var pathColumn: String = "path"
-    @Option(help: "manifest: split column.") var splitColumn: String = "split"
-    @Option(help: "Top-k accuracy's k.") var topK: Int = 3
+    @OptionGroup var model: ModelOptions
+    @Option(help: "Corpus folder, or one split's file.") var data: String
+    @Option(help: "Corpus format (default: the experiment's; \(CorpusFormat.allCases.map(\.rawValue).joined(separator: ", "))).")
+    var format: CorpusFormat?
+    @Option(help: "Which split: all, train, dev or test (a single file is read as this split; 'all' reads it as test).") var split: String = "all"
+    @OptionGroup var set: OverrideOptions
+    @Option(help: ArgumentHelp(RecipeSchema.help("evaluation.top_k"))) var topK: Int?
     @Option(help: "Write the metrics as JSON here.") var report: String?
     @Option(help: "Write one JSON line per input here.") var predictions: String?
-    @Flag(help: "Stream the GRU's recurrent weights as Float16 (faster; probabilities move by about 1e-3).") var fp16 = false
+    @OptionGroup var threads: ThreadOptions
+
+    func validate() throws {
+        guard split == "all" || Split(rawValue: split) != nil else { throw ValidationError("--split must be all, train, dev or test") }
+    }
 
     func run() throws {
-        let predictor = try Predictor(modelPath: model, halfPrecision: fp16)
-        let isAudio: Bool
-        if case .audio = predictor.bundle.frontEnd { isAudio = true } else { isAudio = false }
-        let fmt = format ?? (isAudio ? (looksLikeFSDD(data) ? "fsdd" : "speech_commands") : "text_tsv")
-        var items: [Item], bad: [BadInput]
-        switch fmt {
-        case "fsdd": (items, bad) = try CorpusReader.fsdd(data, testSpeaker: testSpeaker)
-        case "speech_commands": (items, bad) = try CorpusReader.speechCommands(data)
-        case "manifest":
-            (items, bad) = try CorpusReader.manifest(data, inputColumn: isAudio ? pathColumn : textColumn, labelColumn: labelColumn,
-                                                     splitColumn: splitColumn, audio: isAudio)
-        case "text_tsv", "text_pairs", "fasttext", "trec":
-            (items, bad) = try CorpusReader.textFile(data, split: .test, format: fmt, textColumn: textColumn, labelColumn: labelColumn)
-        default: throw ValidationError("--format must be fsdd, speech_commands, manifest, text_tsv, text_pairs, fasttext or trec")
+        try reportingErrors {
+            threads.apply()
+            let loaded = try model.load()
+            let recipe = try corpusRecipe(for: loaded)
+            let only: Split? = isFile(data) && recipe.corpus.format.textFormat != nil ? Split(rawValue: split) ?? .test : nil
+            var (items, bad) = try CorpusSource(recipe).read(onlySplit: only)
+            if let s = Split(rawValue: split) { items = items.filter { $0.split == s } }
+            guard !items.isEmpty else {
+                throw CorpusError("\(data): no labelled inputs found (format \(recipe.corpus.format.rawValue), split \(split))")
+            }
+            let (metrics, failed) = try loaded.evaluate(items, topK: topK ?? recipe.evaluation.topK,
+                                                        predictions: predictions.map { URL(fileURLWithPath: $0) }) { line in
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+            }
+            bad += failed
+            print(metrics.table(title: "\(data) (\(split))"), terminator: "")
+            if !bad.isEmpty {
+                print("\(bad.count) input(s) could not be used:")
+                for b in bad.prefix(20) { print("  \(b)") }
+            }
+            if let r = report { try AtomicFile.write(try metrics.json(), to: URL(fileURLWithPath: r)) }
         }
-        if split != "all" {
-            guard let s = Split(rawValue: split) else { throw ValidationError("--split must be all, train, dev or test") }
-            items = items.filter { $0.split == s }
+    }
+
+    /// The experiment's recipe with the corpus pointed at --data (and the flags' overrides); a
+    /// model folder without recipe.yaml gets a recipe made from the flags alone.
+    func corpusRecipe(for loaded: any LoadedModel) throws -> Recipe {
+        let folder = URL(fileURLWithPath: model.model)
+        let candidates = [folder, folder.deletingLastPathComponent()].map { $0.appendingPathComponent("recipe.yaml").path }
+        var overrides = ["corpus.path=\(data)"] + (format.map { ["corpus.format=\($0.rawValue)"] } ?? []) + set.overrides
+        // Only the data must exist: the recipe may name folders of the machine it was trained on.
+        let exists: (String) -> Bool = { $0 == data ? FileManager.default.fileExists(atPath: $0) : true }
+        if let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) {
+            return try RecipeLoader.load(path, overrides: overrides, fileExists: exists).recipe
         }
-        guard !items.isEmpty else { throw ValidationError("\(data): no labelled inputs found (format \(fmt), split \(split))") }
-        let (metrics, failed) = try predictor.evaluate(items, topK: topK, predictions: predictions.map { URL(fileURLWithPath: $0) }) { line in
-            FileHandle.standardError.write(Data((line + "\n").utf8))
-        }
-        bad += failed
-        print(metrics.table(title: "\(data) (\(split))"), terminator: "")
-        if !bad.isEmpty {
-            print("\(bad.count) input(s) could not be used:")
-            for b in bad.prefix(20) { print("  \(b)") }
-        }
-        if let r = report { try AtomicFile.write(try metrics.json(), to: URL(fileURLWithPath: r)) }
+        let audio: Bool
+        if case .audio = loaded.frontEnd { audio = true } else { audio = false }
+        if format == nil { overrides.append("corpus.format=\(audio ? (looksLikeFSDD(data) ? "fsdd" : "speech_commands") : "text_tsv")") }
+        overrides += ["frontend.type=\(audio ? "audio" : "text")", "task=\(loaded.taskName)"]
+        return try RecipeLoader.load(fromTree: [:], name: "eval", overrides: overrides, fileExists: exists).recipe
+    }
+
+    func isFile(_ path: String) -> Bool {
+        var dir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &dir) && !dir.boolValue
     }
 
     func looksLikeFSDD(_ path: String) -> Bool {
@@ -67,57 +86,64 @@ struct Eval: ParsableCommand {
     }
 }
 
+extension CorpusFormat: ExpressibleByArgument {}
+
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Label audio files or text lines with a trained model.",
         discussion: """
         Inputs are audio files for an audio model and texts for a text model; '-' reads one input \
-        per line from standard input. Prints one line per input: the label and its probability \
-        (and the top k with --top-k), or JSON lines with --json.
+        per line from standard input. Prints one line per input: its name and the prediction \
+        (with --top-k, the k best labels and their probabilities), or JSON lines with --json. \
+        Inputs that cannot be read are reported on standard error; the others are still labelled, \
+        and the exit code is then 1.
         """)
 
-    @Option(help: "Experiment folder (or its model/ folder).") var model: String
+    @OptionGroup var model: ModelOptions
     @Option(help: "How many labels to show per input.") var topK: Int = 1
     @Flag(help: "JSON lines output.") var json = false
-    @Flag(help: "Stream the GRU's recurrent weights as Float16 (faster at batch 1; probabilities move by about 1e-3).") var fp16 = false
+    @OptionGroup var threads: ThreadOptions
     @Argument(help: "Audio files or texts; '-' for standard input.") var inputs: [String]
 
     func run() throws {
-        let predictor = try Predictor(modelPath: model, halfPrecision: fp16)
-        var failures = 0
-        let stream = AnySequence<(input: String, origin: String)> { () -> AnyIterator<(input: String, origin: String)> in
-            var args = inputs.makeIterator()
-            var readingStdin = false
-            var lineNumber = 0
-            return AnyIterator {
-                while true {
-                    if readingStdin {
-                        if let line = readLine(strippingNewline: true) { lineNumber += 1; return (line, "stdin:\(lineNumber)") }
-                        readingStdin = false
+        try reportingErrors {
+            threads.apply()
+            let loaded = try model.load()
+            var failures = 0
+            let stream = AnySequence<(input: String, origin: String)> { () -> AnyIterator<(input: String, origin: String)> in
+                var args = inputs.makeIterator()
+                var readingStdin = false
+                var lineNumber = 0
+                return AnyIterator {
+                    while true {
+                        if readingStdin {
+                            if let line = readLine(strippingNewline: true) { lineNumber += 1; return (line, "stdin:\(lineNumber)") }
+                            readingStdin = false
+                        }
+                        guard let a = args.next() else { return nil }
+                        if a == "-" { readingStdin = true; continue }
+                        return (a, a)
                     }
-                    guard let a = args.next() else { return nil }
-                    if a == "-" { readingStdin = true; continue }
-                    return (a, a)
                 }
             }
-        }
-        predictor.predict(stream, topK: max(1, topK)) { origin, result in
-            switch result {
-            case let .success(top):
-                if json {
-                    let obj: [String: Any] = ["input": origin, "label": top[0].0, "probability": Double(top[0].1),
-                                              "top_k": top.map { ["label": $0.0, "probability": Double($0.1)] }]
-                    if let d = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes]) {
-                        print(String(decoding: d, as: UTF8.self))
+            loaded.predict(stream, topK: max(1, topK)) { origin, result in
+                switch result {
+                case let .success((text, record)):
+                    if json {
+                        var r = record
+                        r["input"] = origin
+                        if let d = try? JSONSerialization.data(withJSONObject: r, options: [.sortedKeys, .withoutEscapingSlashes]) {
+                            print(String(decoding: d, as: UTF8.self))
+                        }
+                    } else {
+                        print("\(origin)\t\(text)")
                     }
-                } else {
-                    print("\(origin)\t" + top.map { String(format: "%@ %.4f", $0.0 as NSString, $0.1) }.joined(separator: "\t"))
+                case let .failure(e):
+                    failures += 1
+                    FileHandle.standardError.write(Data("error: \(e)\n".utf8))
                 }
-            case let .failure(e):
-                failures += 1
-                FileHandle.standardError.write(Data("error: \(e)\n".utf8))
             }
+            if failures > 0 { throw ExitCode(1) }
         }
-        if failures > 0 { throw ExitCode(1) }
     }
 }

@@ -10,36 +10,57 @@ struct Run: ParsableCommand {
         resolved recipe), model/ (model.safetensors, model.json), checkpoints/ (best, last), \
         metrics.json, dev-metrics.json, predictions.jsonl, train-log.csv, log.txt and cache/. A \
         finished stage is skipped when its inputs are unchanged (features and the trained model are \
-        reused); --from-stage reruns from a stage on. An invalid recipe exits with code 2 and writes nothing.
+        reused); --from-stage reruns from a stage on. An invalid recipe exits with code 2.
         """)
 
     @Argument(help: "Recipe file (YAML).") var recipe: String
-    @Option(name: .customLong("set"), help: "Override a key: --set training.lr=0.01 (repeatable).") var overrides: [String] = []
+    @OptionGroup var set: OverrideOptions
     @Option(help: "Experiment folder (default: experiment.out from the recipe).") var out: String?
     @Flag(help: "Continue from the experiment's last checkpoint.") var resume = false
-    @Option(help: "Rerun from this stage on (prepare, features, train, evaluate), even if earlier results are still valid.") var fromStage: String?
-    @Option(help: "Stop after this stage (prepare, features, train, evaluate).") var stopAfter: String = "evaluate"
+    @Option(help: "Rerun from this stage on (\(Experiment.Stage.allCases.map(\.rawValue).joined(separator: ", "))), even if earlier results are still valid.")
+    var fromStage: Experiment.Stage?
+    @Option(help: "Stop after this stage.") var stopAfter: Experiment.Stage = .evaluate
 
     func run() throws {
-        let from = try fromStage.map { name -> Experiment.Stage in
-            guard let s = Experiment.Stage(name: name) else { throw ValidationError("--from-stage must be prepare, features, train or evaluate") }
-            return s
+        try reportingErrors {
+            let loaded = try RecipeLoader.load(recipe, overrides: set.overrides)
+            try Experiment(loaded, out: out).run(resume: resume, from: fromStage, stopAfter: stopAfter)
         }
-        guard let stop = Experiment.Stage(name: stopAfter) else { throw ValidationError("--stop-after must be prepare, features, train or evaluate") }
-        let loaded: RecipeLoader.Loaded
-        do {
-            loaded = try RecipeLoader.load(recipe, overrides: overrides)
-        } catch let e as RecipeError {
-            FileHandle.standardError.write(Data("\(e)\n".utf8))
-            throw ExitCode(2)
+    }
+}
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Validate a recipe and print it resolved (includes merged, overrides applied, defaults filled).",
+        discussion: "Exits with code 2 and lists every problem (file, key path, what is wrong) when the recipe is invalid.")
+
+    @Argument(help: "Recipe file (YAML).") var recipe: String
+    @OptionGroup var set: OverrideOptions
+
+    func run() throws {
+        try reportingErrors { print(try RecipeLoader.load(recipe, overrides: set.overrides).resolvedYAML, terminator: "") }
+    }
+}
+
+struct RecipeKeys: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recipe-keys",
+        abstract: "List every recipe key with its type, range, default and help.",
+        discussion: "With a section (corpus, frontend.audio, training.schedule, ...), only the keys below it.")
+
+    @Argument(help: "A section or key path (default: all).") var section: String?
+    @Flag(help: "Markdown table instead of plain text.") var markdown = false
+
+    func run() throws {
+        guard let field = section.map({ RecipeSchema.root.field(at: $0) }) ?? RecipeSchema.root else {
+            throw ValidationError("'\(section!)' is not a recipe section or key; `grus recipe-keys` lists them")
         }
-        do {
-            try Experiment(loaded, out: out).run(resume: resume, from: from, stopAfter: stop)
-        } catch let e as ExitCode {
-            throw e
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
+        let rows = RecipeSchema.rows(field, prefix: section ?? "")
+        if markdown {
+            print("| key | type | default | help |\n|---|---|---|---|")
+            for r in rows { print("| `\(r.key)` | \(r.type) | \(r.defaultValue.isEmpty ? "" : "`\(r.defaultValue)`") | \(r.help) |") }
+        } else {
+            for r in rows { print("\(r.key)  (\(r.type); default \(r.defaultValue.isEmpty ? "none" : r.defaultValue))\n    \(r.help)") }
         }
     }
 }

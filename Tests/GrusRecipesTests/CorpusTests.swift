@@ -62,22 +62,22 @@ final class CorpusTests: XCTestCase {
 
     func testTextFormats() throws {
         touch("sst.tsv", "sentence\tlabel\nit is fine\t1\nbad movie\t0\n\nshort\n")
-        let (tsv, bad) = try CorpusReader.textFile(dir.appendingPathComponent("sst.tsv").path, split: .train, format: "text_tsv")
+        let (tsv, bad) = try CorpusReader.textFile(dir.appendingPathComponent("sst.tsv").path, split: .train, format: .textTSV)
         XCTAssertEqual(tsv.map(\.label), ["1", "0"])
         XCTAssertEqual(bad.map(\.reason), ["empty line", "expected 2 tab-separated columns, found 1"])
         XCTAssertTrue(bad[1].origin.hasSuffix("sst.tsv:5"))
         touch("ft.txt", "__label__pos great fun\n__label__neg dull\nno label here\n")
-        let ft = try CorpusReader.textFile(dir.appendingPathComponent("ft.txt").path, split: .train, format: "fasttext")
+        let ft = try CorpusReader.textFile(dir.appendingPathComponent("ft.txt").path, split: .train, format: .fasttext)
         XCTAssertEqual(ft.items.map(\.label), ["pos", "neg"])
         XCTAssertEqual(ft.items[0].input, "great fun")
         XCTAssertEqual(ft.bad.count, 1)
         touch("trec.txt", "NUM:date When was it ?\nLOC:city Where ?\n")
-        XCTAssertEqual(try CorpusReader.textFile(dir.appendingPathComponent("trec.txt").path, split: .test, format: "trec").items.map(\.label), ["NUM", "LOC"])
-        XCTAssertEqual(try CorpusReader.textFile(dir.appendingPathComponent("trec.txt").path, split: .test, format: "trec", trecLabel: "fine").items.map(\.label), ["NUM:date", "LOC:city"])
+        XCTAssertEqual(try CorpusReader.textFile(dir.appendingPathComponent("trec.txt").path, split: .test, format: .trec).items.map(\.label), ["NUM", "LOC"])
+        XCTAssertEqual(try CorpusReader.textFile(dir.appendingPathComponent("trec.txt").path, split: .test, format: .trec, trecLabel: .fine).items.map(\.label), ["NUM:date", "LOC:city"])
         touch("pairs.tsv", "pos\tgood\n")
-        XCTAssertEqual(try CorpusReader.textFile(dir.appendingPathComponent("pairs.tsv").path, split: .train, format: "text_pairs", order: "label_text").items.first?.input, "good")
+        XCTAssertEqual(try CorpusReader.textFile(dir.appendingPathComponent("pairs.tsv").path, split: .train, format: .textPairs, order: .labelText).items.first?.input, "good")
         touch("head.tsv", "text\tlabel\nx\t1\n")
-        XCTAssertThrowsError(try CorpusReader.textFile(dir.appendingPathComponent("head.tsv").path, split: .train, format: "text_tsv")) {
+        XCTAssertThrowsError(try CorpusReader.textFile(dir.appendingPathComponent("head.tsv").path, split: .train, format: .textTSV)) {
             XCTAssertTrue("\($0)".contains("head.tsv:1"))
         }
     }

@@ -51,16 +51,17 @@ final class ExperimentTests: XCTestCase {
     func testTextExperimentEndToEndAndEvalReproducesIt() throws {
         let corpus = try textCorpus()
         let out = dir.appendingPathComponent("exp").path
-        let metrics = try Experiment(try RecipeLoader.load(textRecipe(corpus, epochs: 6)), out: out).run()!
+        let metrics = try GrusRecipesTests.metrics(try Experiment(try RecipeLoader.load(textRecipe(corpus, epochs: 6)), out: out).run())
         XCTAssertGreaterThanOrEqual(metrics.accuracy, 0.95)
         for f in ["recipe.yaml", "model/model.safetensors", "model/model.json", "checkpoints/best.safetensors",
                   "checkpoints/last.safetensors", "metrics.json", "dev-metrics.json", "predictions.jsonl", "train-log.csv", "log.txt"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/" + f), f)
         }
         XCTAssertEqual(try String(contentsOfFile: out + "/train-log.csv", encoding: .utf8).split(separator: "\n").count, 7)
-        let predictor = try Predictor(modelPath: out)
-        let items = try GrusData.CorpusReader.textFile(corpus + "/test.txt", split: .test, format: "fasttext").items
-        let (again, bad) = try predictor.evaluate(items, topK: 3, predictions: nil) { _ in }
+        let predictor = try Models.load(out)
+        let items = try GrusData.CorpusReader.textFile(corpus + "/test.txt", split: .test, format: .fasttext).items
+        let (report, bad) = try predictor.evaluate(items, topK: 3, predictions: nil) { _ in }
+        let again = try GrusRecipesTests.metrics(report)
         XCTAssertTrue(bad.isEmpty)
         XCTAssertEqual(again.accuracy, metrics.accuracy)
         XCTAssertEqual(again.confusion, metrics.confusion)
@@ -100,7 +101,7 @@ final class ExperimentTests: XCTestCase {
         training: {epochs: 8, batch_size: 4, lr: 0.01, log_every: 1000}
         evaluation: {splits: [test]}
         """.utf8))
-        let m = try Experiment(try RecipeLoader.load(p), out: dir.appendingPathComponent("exp").path).run()!
+        let m = try metrics(try Experiment(try RecipeLoader.load(p), out: dir.appendingPathComponent("exp").path).run())
         XCTAssertEqual(m.n, 20)
         XCTAssertGreaterThanOrEqual(m.accuracy, 0.95)
     }
@@ -111,8 +112,8 @@ extension ExperimentTests {
         let corpus = try textCorpus()
         let out = dir.appendingPathComponent("exp").path
         let recipe = textRecipe(corpus, epochs: 2)
-        let first = try Experiment(try RecipeLoader.load(recipe), out: out).run()!
-        let second = try Experiment(try RecipeLoader.load(recipe), out: out).run()!
+        let first = try metrics(try Experiment(try RecipeLoader.load(recipe), out: out).run())
+        let second = try metrics(try Experiment(try RecipeLoader.load(recipe), out: out).run())
         XCTAssertEqual(first, second)
         let log = try String(contentsOfFile: out + "/log.txt", encoding: .utf8)
         XCTAssertTrue(log.contains("from the cache (inputs unchanged)"))

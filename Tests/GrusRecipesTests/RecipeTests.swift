@@ -53,8 +53,8 @@ final class RecipeTests: XCTestCase {
             XCTAssertNoThrow(try RecipeLoader.load(recipes.appendingPathComponent(f).path, fileExists: { _ in true }), f)
         }
         let speaker = try RecipeLoader.load(recipes.appendingPathComponent("fsdd-speaker.yaml").path, fileExists: { _ in true }).recipe
-        XCTAssertEqual(speaker.corpus.split, "speaker")
-        XCTAssertEqual(speaker.frontend.audio.cmvn, "utterance")
+        XCTAssertEqual(speaker.corpus.split, .speaker)
+        XCTAssertEqual(speaker.frontend.audio.cmvn, .utterance)
         XCTAssertEqual(speaker.model.encoder.hidden, 128, "the rest comes from fsdd.yaml")
     }
 
@@ -66,7 +66,7 @@ final class RecipeTests: XCTestCase {
         XCTAssertEqual(r.training.lr, 0.001)
         XCTAssertEqual(r.model.encoder.layers, 2)
         XCTAssertEqual(r.frontend.audio.bins, 40)
-        XCTAssertEqual(r.evaluation.splits, ["dev", "test"])
+        XCTAssertEqual(r.evaluation.splits, [.dev, .test])
     }
 
     func testResolvedYAMLLoadsBackToTheSameRecipe() throws {

@@ -103,7 +103,7 @@ final class ReliabilityTests: XCTestCase {
         let json = exp.appendingPathComponent("model/model.json")
         let goodWeights = try Data(contentsOf: weights), goodJSON = try Data(contentsOf: json)
         func expectError(_ containing: String, file: StaticString = #filePath, line: UInt = #line) {
-            XCTAssertThrowsError(try ModelBundle.load(exp.path), file: file, line: line) { e in
+            XCTAssertThrowsError(try ModelBundle<ClassifyTask>.load(ModelFolder.locate(exp.path)), file: file, line: line) { e in
                 XCTAssertTrue("\(e)".contains(containing), "\(e)", file: file, line: line)
             }
             try? goodWeights.write(to: weights)
@@ -125,7 +125,7 @@ final class ReliabilityTests: XCTestCase {
         config["architecture"] = arch
         try JSONSerialization.data(withJSONObject: config).write(to: json)
         expectError("expects")                                             // shapes disagree with model.json
-        XCTAssertNoThrow(try ModelBundle.load(exp.path))
+        XCTAssertNoThrow(try ModelBundle<ClassifyTask>.load(ModelFolder.locate(exp.path)))
     }
 }
 
@@ -166,13 +166,12 @@ extension ReliabilityTests {
         corpus: {format: fsdd, path: \(c.path), dev_fraction: 0, max_seconds: 2, long_audio: split}
         frontend: {type: audio, audio: {bins: 20}}
         """.utf8))
-        let exp = try Experiment(try RecipeLoader.load(p), out: dir.appendingPathComponent("exp").path)
-        try exp.run(stopAfter: .features)
-        let train = exp.examples.filter { $0.item.split == .train }
+        let examples = try stagesForTest(p, out: dir.appendingPathComponent("exp")).features()
+        let train = examples.filter { $0.item.split == .train }
         XCTAssertEqual(train.count, 5 + 5, "10 s → 5 stretches; 9 s → 4 stretches and a half-length rest")
         XCTAssertEqual(Set(train.compactMap(\.item.segment)), [0, 1, 2, 3, 4])
         XCTAssertTrue(train.filter { $0.item.segment! < 4 }.allSatisfy { $0.length == 198 }, "2 s at 10 ms hops")
-        XCTAssertEqual(exp.examples.filter { $0.item.split == .test }.count, 2)
+        XCTAssertEqual(examples.filter { $0.item.split == .test }.count, 2)
     }
 }
 
@@ -211,11 +210,10 @@ extension ReliabilityTests {
         corpus: {format: speech_commands, path: \(c.path), twelve_class: true, words: ["ñandú", "日本"]}
         frontend: {type: audio}
         """.utf8))
-        let exp = try Experiment(try RecipeLoader.load(p), out: dir.appendingPathComponent("exp").path)
-        try exp.run(stopAfter: .prepare)
-        XCTAssertEqual(Set(exp.examples.map(\.item.label)), ["ñandú", "日本", "_unknown_", "_silence_"])
-        XCTAssertEqual(exp.examples.filter { $0.item.label == "_unknown_" }.count, 4, "'other' became _unknown_")
-        XCTAssertEqual(exp.examples.filter { $0.item.label == "_silence_" }.count, 4, "one class's worth of silence")
-        XCTAssertTrue(exp.examples.filter { $0.item.label == "_silence_" }.allSatisfy { FileManager.default.fileExists(atPath: $0.item.input) })
+        let items = try stagesForTest(p, out: dir.appendingPathComponent("exp")).stages.prepare().items
+        XCTAssertEqual(Set(items.map(\.label)), ["ñandú", "日本", "_unknown_", "_silence_"])
+        XCTAssertEqual(items.filter { $0.label == "_unknown_" }.count, 4, "'other' became _unknown_")
+        XCTAssertEqual(items.filter { $0.label == "_silence_" }.count, 4, "one class's worth of silence")
+        XCTAssertTrue(items.filter { $0.label == "_silence_" }.allSatisfy { FileManager.default.fileExists(atPath: $0.input) })
     }
 }

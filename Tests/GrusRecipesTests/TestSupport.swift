@@ -1,5 +1,31 @@
 import Foundation
 import XCTest
+@testable import GrusRecipes
+
+/// The classification stages of a recipe, for tests that look at what a stage returns.
+struct StagesForTest {
+    let stages: Stages<ClassifyTask>
+
+    /// Runs prepare and features and returns the examples.
+    func features() throws -> [Example] {
+        let p = try stages.prepare()
+        let setup = try stages.audioSetup(p)
+        let cache = FeatureCache(folder: stages.cache, key: stages.featureKey(p))
+        return try stages.features(p, audio: setup?.0, into: cache).examples
+    }
+}
+
+func stagesForTest(_ recipe: String, out: URL) throws -> StagesForTest {
+    let loaded = try RecipeLoader.load(recipe)
+    try FileManager.default.createDirectory(at: out.appendingPathComponent("cache"), withIntermediateDirectories: true)
+    return StagesForTest(stages: Stages<ClassifyTask>(recipe: loaded.recipe, recipeFile: recipe, folder: out,
+                                                      log: RunLog(out.appendingPathComponent("log.txt"))))
+}
+
+/// The classification report of a run.
+func metrics(_ report: (any TaskReport)?, file: StaticString = #filePath, line: UInt = #line) throws -> Metrics {
+    try XCTUnwrap(report as? Metrics, "expected a classification report", file: file, line: line)
+}
 
 /// The `grus` executable built beside the test bundle (`swift build --build-tests` builds it).
 func grusExecutable(file: StaticString = #filePath, line: UInt = #line) -> String? {

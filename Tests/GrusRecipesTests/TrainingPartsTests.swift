@@ -4,15 +4,15 @@ import GrusCore
 
 final class TrainingPartsTests: XCTestCase {
     func testLearningRateSchedules() {
-        var s = LRSchedule(base: 0.1, kind: "constant", warmup: 4, stepEpochs: 2, gamma: 0.5, minLR: 0.001, totalSteps: 100, stepsPerEpoch: 10)
+        var s = LRSchedule(base: 0.1, kind: .constant, warmup: 4, stepEpochs: 2, gamma: 0.5, minLR: 0.001, totalSteps: 100, stepsPerEpoch: 10)
         XCTAssertEqual(s.rate(step: 0), 0.025, accuracy: 1e-12, "linear warm-up")
         XCTAssertEqual(s.rate(step: 3), 0.1, accuracy: 1e-12)
         XCTAssertEqual(s.rate(step: 50), 0.1)
-        s.kind = "step"
+        s.kind = .step
         XCTAssertEqual(s.rate(step: 19), 0.1, accuracy: 1e-12)
         XCTAssertEqual(s.rate(step: 20), 0.05, accuracy: 1e-12, "halved every 2 epochs")
         XCTAssertEqual(s.rate(step: 99), 0.00625, accuracy: 1e-12)
-        s.kind = "cosine"
+        s.kind = .cosine
         XCTAssertEqual(s.rate(step: 4), 0.1, accuracy: 1e-12, "cosine starts at the base after warm-up")
         XCTAssertEqual(s.rate(step: 52), 0.001 + (0.1 - 0.001) / 2, accuracy: 1e-9, "half way")
         XCTAssertEqual(s.rate(step: 100), 0.001, accuracy: 1e-12, "ends at min_lr")

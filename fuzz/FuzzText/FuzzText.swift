@@ -17,7 +17,7 @@ let encoder: TextEncoder = {
 public func fuzzText(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let path = NSTemporaryDirectory() + "grus-fuzz-text-\(getpid()).txt"
     FileManager.default.createFile(atPath: path, contents: Data(bytes: data, count: size))
-    for format in ["text_tsv", "text_pairs", "fasttext", "trec"] {
+    for format in TextFormat.allCases {
         for policy in [InvalidUTF8Policy.fail, .replace, .skip] {
             if let r = try? CorpusReader.textFile(path, split: .train, format: format, invalidUTF8: policy) {
                 for item in r.items.prefix(20) { _ = encoder.encode(item.input) }

@@ -65,7 +65,7 @@ func featureBenchmark(runs: Int) throws {
     defer { try? FileManager.default.removeItem(at: dir) }
     var o = FeatureOptions.kaldi
     o.mel.numBins = 40
-    let frontEnd = AudioFrontEnd(o)
+    let frontEnd = try! AudioFrontEnd(o)
     let threads = min(2, availableCores)
     func timed(_ body: () -> Void) -> Double {
         let t0 = DispatchTime.now().uptimeNanoseconds

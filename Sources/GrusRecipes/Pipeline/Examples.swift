@@ -3,13 +3,11 @@ import GrusAudio
 import GrusCore
 import GrusData
 import GrusNN
-import GrusText
 
-/// One example after its front end: token ids (text), or audio features [frames, dim] held
-/// either here (`features`) or as entry `stored` of a FeatureStore.
+/// One item after its front end: token ids (text), or audio features [frames, dim] held either
+/// here (`features`) or as entry `stored` of a FeatureStore.
 struct Example {
     var item: Item
-    var label: Int            // −1: a label the model does not know
     var features: Tensor?
     var tokens: [Int]?
     var stored: Int?
@@ -23,12 +21,12 @@ struct Example {
     }
 }
 
-/// Pads examples into a time-major batch; stored features are read from `store`.
+/// Pads examples into a time-major batch; stored features are read from `store`, and
+/// `transform` (training augmentation) may replace an example's features.
 func makeBatch(_ examples: [Example], _ indices: [Int], store: FeatureStore? = nil,
                transform: ((Int, Tensor) throws -> Tensor)? = nil) throws -> SequenceBatch {
-    let labels = indices.map { max(0, examples[$0].label) }
     if examples[indices[0]].tokens != nil {
-        return SequenceBatch.padding(indices.map { examples[$0].tokens! }, labels: labels)
+        return SequenceBatch.padding(indices.map { examples[$0].tokens! })
     }
     let feats = try indices.map { i -> Tensor in
         let f = try examples[i].audioFeatures(store)
@@ -43,54 +41,40 @@ func makeBatch(_ examples: [Example], _ indices: [Int], store: FeatureStore? = n
             }
         }
     }
-    return SequenceBatch(features: x, lengths: feats.map { $0.shape[0] }, labels: labels)
+    return SequenceBatch(features: x, lengths: feats.map { $0.shape[0] })
 }
 
-/// Runs the model over examples in batches (both cores inside the GRU) and returns class
-/// probabilities in the examples' order.
-func predictAll(_ model: SequenceClassifier, _ examples: [Example], store: FeatureStore? = nil, batchSize: Int) throws -> [[Float]] {
-    var out = [[Float]](repeating: [], count: examples.count)
+/// The task's outputs for every example, in the examples' order, batched longest first.
+func predictAll<T: SequenceTask>(_ task: T, _ model: T.Model, _ examples: [Example], store: FeatureStore? = nil,
+                                 batchSize: Int = 128) throws -> [T.Output] {
+    var out = [T.Output?](repeating: nil, count: examples.count)
     let order = examples.indices.sorted { examples[$0].length > examples[$1].length }
     for start in stride(from: 0, to: order.count, by: batchSize) {
         let idx = Array(order[start..<min(start + batchSize, order.count)])
-        let probs = model.predict(try makeBatch(examples, idx, store: store))
-        let c = probs.shape[1]
-        for (j, i) in idx.enumerated() { out[i] = Array(probs.data[(j * c)..<((j + 1) * c)]) }
+        for (o, i) in zip(task.outputs(model, try makeBatch(examples, idx, store: store)), idx) { out[i] = o }
     }
-    return out
+    return out.map { $0! }
 }
 
-/// Audio front end for a recipe.
-func featureOptions(_ a: Recipe.AudioFrontEnd) -> FeatureOptions {
-    var o = a.preset == "librosa" ? FeatureOptions.librosa : FeatureOptions.kaldi
-    o.kind = FeatureKind(rawValue: a.kind)!
-    o.mel.numBins = a.bins
-    o.mfcc.numCeps = a.ceps
-    o.frame.sampleRate = a.sampleRate
-    o.frame.frameLengthMs = a.frameLengthMs
-    o.frame.frameShiftMs = a.frameShiftMs
-    o.frame.nFFT = a.nFft
-    o.deltaOrder = a.deltas
-    o.cmvn = a.cmvn == "utterance" ? .utterance : .none   // global CMVN is applied with training statistics
-    return o
+/// Scores examples: known targets are scored, unknown labels counted. Returns the report and
+/// the outputs of the scored examples (in order), for predictions.
+func evaluate<T: SequenceTask>(_ task: T, _ model: T.Model, _ examples: [Example], store: FeatureStore?,
+                               topK: Int) throws -> (report: T.Report, scored: [(Example, T.Target, T.Output)]) {
+    var known: [(Example, T.Target)] = [], unknown: [String: Int] = [:]
+    for e in examples {
+        if let t = task.target(e.item) { known.append((e, t)) } else { unknown[e.item.label, default: 0] += 1 }
+    }
+    let outputs = try predictAll(task, model, known.map(\.0), store: store)
+    let report = task.report(known.map(\.1), outputs, unknown: unknown, topK: topK)
+    return (report, zip(known, outputs).map { ($0.0, $0.1, $1) })
 }
 
-func augmentOptions(_ a: Recipe.Augment) -> AugmentOptions {
-    var o = AugmentOptions()
-    if a.specAugment {
-        var s = AugmentOptions.SpecAugment()
-        s.timeMasks = a.timeMasks; s.maxTimeWidth = a.maxTimeWidth; s.freqMasks = a.freqMasks; s.maxFreqWidth = a.maxFreqWidth
-        o.specAugment = s
-    }
-    if a.noise != "none" {
-        var n = AugmentOptions.Noise()
-        n.source = a.noise == "white" ? .white : a.noise == "pink" ? .pink : .clips
-        n.minSNR = a.minSnr; n.maxSNR = a.maxSnr; n.probability = a.noiseProbability
-        o.noise = n
-    }
-    if a.maxShiftMs > 0 { o.maxShiftMs = a.maxShiftMs }
-    if !a.speeds.isEmpty { o.speeds = a.speeds }
-    return o
+/// One line of predictions.jsonl: the input, its gold label, and the task's prediction fields.
+func predictionLine<T: SequenceTask>(_ task: T, item: Item, output: T.Output, topK: Int) throws -> String {
+    var record = task.predictionRecord(output, topK: topK)
+    record["input"] = item.origin
+    record["label"] = item.label
+    return String(decoding: try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
 }
 
 /// Reads the audio of an item at the front end's rate, cropped to `maxSeconds` (0 = no limit);

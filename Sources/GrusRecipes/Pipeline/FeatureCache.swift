@@ -116,7 +116,7 @@ final class FeatureStore: @unchecked Sendable {
 /// cache/features.bin (a FeatureStore, raw features; CMVN is applied on read). The index is
 /// written last, so a present index with the right key means a complete cache.
 struct FeatureCache {
-    static let format = 2
+    static let format = 3
     let folder: URL
     let key: String
 
@@ -131,43 +131,49 @@ struct FeatureCache {
         var frames: [Int]
         var tokens: [[Int]]?
         var bad: [BadInput]
-        var cmvn: CMVNStats?
-        var text: TextEncoder?
+        var frontEnd: ModelFrontEnd
     }
 
     /// Called before a new features.bin is written, so a stale index never describes it.
     func invalidate() { try? FileManager.default.removeItem(at: indexURL) }
 
-    func save(from e: Experiment) throws {
-        let index = Index(format: Self.format, key: key, dimension: e.store?.dimension ?? 0, origins: e.examples.map(\.item.origin),
-                          frames: e.examples.map(\.length),
-                          tokens: e.bundleText == nil ? nil : e.examples.map { $0.tokens ?? [] },
-                          bad: e.bad, cmvn: e.cmvn, text: e.bundleText)
+    func save(_ set: FeatureSet) throws {
+        let index = Index(format: Self.format, key: key, dimension: set.store?.dimension ?? 0, origins: set.examples.map(\.item.origin),
+                          frames: set.examples.map(\.length), tokens: set.store == nil ? set.examples.map { $0.tokens ?? [] } : nil,
+                          bad: set.bad, frontEnd: set.frontEnd)
         try AtomicFile.write(try JSONEncoder().encode(index), to: indexURL)
     }
 
-    /// Fills the experiment's examples from the cache; false when there is none for this key.
-    func load(into e: Experiment) throws -> Bool {
+    /// The cached feature set for these items, or nil when there is none for this key.
+    func load(_ items: [Item]) -> FeatureSet? {
         guard let d = readWholeFile(indexURL.path),
-              let index = try? JSONDecoder().decode(Index.self, from: d), index.format == Self.format, index.key == key else { return false }
-        let byOrigin = Dictionary(e.examples.map { ($0.item.origin, $0) }, uniquingKeysWith: { a, _ in a })
+              let index = try? JSONDecoder().decode(Index.self, from: d), index.format == Self.format, index.key == key else { return nil }
+        let byOrigin = Dictionary(items.map { ($0.origin, $0) }, uniquingKeysWith: { a, _ in a })
         var out: [Example] = []
+        var store: FeatureStore?
         if let tokens = index.tokens {
-            for (o, t) in zip(index.origins, tokens) { guard var ex = byOrigin[o] else { return false }; ex.tokens = t; out.append(ex) }
-            e.bundleText = index.text
+            for (o, t) in zip(index.origins, tokens) { guard let item = byOrigin[o] else { return nil }; out.append(Example(item: item, tokens: t)) }
         } else {
-            guard let store = try? FeatureStore(path: binURL.path, dimension: index.dimension, frames: index.frames, cmvn: index.cmvn) else { return false }
+            guard case let .audio(_, cmvn, _) = index.frontEnd,
+                  let s = try? FeatureStore(path: binURL.path, dimension: index.dimension, frames: index.frames, cmvn: cmvn) else { return nil }
             for (k, o) in index.origins.enumerated() {
-                guard var ex = byOrigin[o] else { return false }
-                ex.stored = k
-                ex.frames = index.frames[k]
-                out.append(ex)
+                guard let item = byOrigin[o] else { return nil }
+                out.append(Example(item: item, stored: k, frames: index.frames[k]))
             }
-            e.store = store
-            e.cmvn = index.cmvn
+            store = s
         }
-        e.examples = out
-        e.bad = index.bad
-        return true
+        return FeatureSet(examples: out, bad: index.bad, store: store, frontEnd: index.frontEnd)
+    }
+}
+
+/// What identifies an input's content for the cache keys: the text itself, or an audio file's
+/// size and modification time (to the nanosecond), so an edited line or a replaced file is
+/// always computed again.
+enum InputIdentity {
+    static func of(_ item: Item, audio: Bool) -> String {
+        guard audio else { return item.input }
+        var st = stat()
+        guard stat(item.input, &st) == 0 else { return "unreadable" }
+        return "\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec):\(st.st_ino)"
     }
 }

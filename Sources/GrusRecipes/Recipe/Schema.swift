@@ -7,17 +7,25 @@ public struct RecipeIssue: Error, Equatable, CustomStringConvertible {
     public var message: String
 
     public var description: String { keyPath.isEmpty ? "\(file): \(message)" : "\(file): \(keyPath): \(message)" }
+
+    public init(file: String, keyPath: String, message: String) {
+        self.file = file
+        self.keyPath = keyPath
+        self.message = message
+    }
 }
 
 /// All problems found in a recipe, reported together.
 public struct RecipeError: Error, CustomStringConvertible {
     public var issues: [RecipeIssue]
     public var description: String { issues.map(\.description).joined(separator: "\n") }
+    public init(issues: [RecipeIssue]) { self.issues = issues }
 }
 
 /// The shape of a recipe: what keys exist, their types, ranges and defaults.
 public indirect enum FieldType {
-    case int(min: Int?, max: Int?)
+    /// A whole number; `names` are words that stand for numbers (`sample_rate: native` is 0).
+    case int(min: Int?, max: Int?, names: [String: Int] = [:])
     case number(min: Double?, max: Double?, exclusiveMin: Bool)
     case bool
     case string
@@ -44,6 +52,52 @@ public struct Field {
     public static func section(_ fields: [String: Field], _ help: String = "") -> Field {
         Field(.section(fields), default: [String: Any](), help)
     }
+
+    /// The field at a dotted key path (`frontend.audio.bins`), or nil.
+    public func field(at keyPath: String) -> Field? {
+        var f = self
+        for k in keyPath.split(separator: ".") {
+            guard case let .section(fields) = f.type, let next = fields[String(k)] else { return nil }
+            f = next
+        }
+        return f
+    }
+
+    /// What the type accepts, for help texts: "int 1..512", "one of: a, b", ...
+    public var typeDescription: String {
+        func range<T>(_ lo: T?, _ hi: T?) -> String {
+            switch (lo, hi) {
+            case let (l?, h?): return " \(l)..\(h)"
+            case let (l?, nil): return " ≥ \(l)"
+            case let (nil, h?): return " ≤ \(h)"
+            default: return ""
+            }
+        }
+        switch type {
+        case let .int(lo, hi, names): return "int" + range(lo, hi) + names.sorted { $0.key < $1.key }.map { " or '\($0.key)' (\($0.value))" }.joined()
+        case let .number(lo, hi, exclusive):
+            return "number" + (exclusive && lo != nil ? " > \(Validator.format(lo!))" + (hi.map { ", ≤ \(Validator.format($0))" } ?? "")
+                               : range(lo.map(Validator.format), hi.map(Validator.format)))
+        case .bool: return "bool"
+        case .string: return "string"
+        case .path: return "path"
+        case let .choice(options): return "one of: " + options.joined(separator: ", ")
+        case .section: return "section"
+        case let .list(element): return "list of " + Field(element).typeDescription
+        }
+    }
+
+    /// The default as written in a recipe.
+    public var defaultDescription: String {
+        guard let d = defaultValue else { return required ? "(required)" : "" }
+        if case let .int(_, _, names) = type, let i = d as? Int, let name = names.first(where: { $0.value == i })?.key { return name }
+        switch d {
+        case let s as String: return s.isEmpty ? "''" : s
+        case let a as [Any]: return "[" + a.map { "\($0)" }.joined(separator: ", ") + "]"
+        case let x as Double: return Validator.format(x)
+        default: return "\(d)"
+        }
+    }
 }
 
 enum Validator {
@@ -58,8 +112,12 @@ enum Validator {
             return field.defaultValue
         }
         switch field.type {
-        case let .int(lo, hi):
-            guard let i = asInt(value) else { fail("expected a whole number, got \(describe(value))"); return nil }
+        case let .int(lo, hi, names):
+            if let s = value as? String, let i = names[s] { return i }
+            guard let i = asInt(value) else {
+                fail("expected a whole number" + names.keys.sorted().map { " or '\($0)'" }.joined() + ", got \(describe(value))"); return nil
+            }
+            if names.values.contains(i) { return i }   // a named number written as a number
             if let lo, i < lo { fail("must be at least \(lo), got \(i)") }
             if let hi, i > hi { fail("must be at most \(hi), got \(i)") }
             return i

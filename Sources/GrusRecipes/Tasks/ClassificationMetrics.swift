@@ -21,10 +21,12 @@ public struct Metrics: Codable, Equatable {
     public var loss: Double?
     /// Examples whose label the model does not know (counted, left out of the scores).
     public var unknownLabels: [String: Int]?
+    /// The split evaluated (metrics.json says which).
+    public var split: String?
 
     enum CodingKeys: String, CodingKey {
         case accuracy, macroF1 = "macro_f1", microF1 = "micro_f1", topK = "top_k", perClass = "per_class", confusion, n, loss
-        case unknownLabels = "unknown_labels"
+        case unknownLabels = "unknown_labels", split
     }
 
     /// `scores[i]` are class probabilities for example i, `truth[i]` its class index.
@@ -87,10 +89,4 @@ public struct Metrics: Codable, Equatable {
     }
 
     func pct(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
-
-    public func json() throws -> Data {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try e.encode(self)
-    }
 }

@@ -15,7 +15,14 @@ public enum RecipeLoader {
 
     public static func load(_ path: String, overrides: [String] = [],
                             fileExists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }) throws -> Loaded {
-        var tree = try readWithIncludes(path, chain: [])
+        try load(fromTree: try readWithIncludes(path, chain: []), name: path, overrides: overrides, fileExists: fileExists)
+    }
+
+    /// A recipe from an already parsed tree (`name` stands for the file in messages and gives the
+    /// experiment's default name).
+    public static func load(fromTree tree: [String: Any], name path: String, overrides: [String] = [],
+                            fileExists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }) throws -> Loaded {
+        var tree = tree
         var issues: [RecipeIssue] = []
         for o in overrides { apply(override: o, to: &tree, file: path, issues: &issues) }
         guard issues.isEmpty else { throw RecipeError(issues: issues) }
@@ -29,7 +36,9 @@ public enum RecipeLoader {
         let dec = JSONDecoder()
         dec.keyDecodingStrategy = .convertFromSnakeCase
         let recipe = try dec.decode(Recipe.self, from: json)
-        let yaml = try Yams.dump(object: readable(resolved), sortKeys: true)
+        issues = RecipeChecks.check(recipe, file: path)
+        guard issues.isEmpty else { throw RecipeError(issues: issues) }
+        let yaml = try Yams.dump(object: readable(resolved, RecipeSchema.root), sortKeys: true)
         return Loaded(recipe: recipe, resolvedYAML: yaml, file: path)
     }
 
@@ -64,8 +73,12 @@ public enum RecipeLoader {
         var base: [String: Any] = [:]
         for inc in includes {
             let incPath = inc.hasPrefix("/") ? inc : URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(inc).path
-            if !FileManager.default.fileExists(atPath: incPath) {
+            var isDir: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: incPath, isDirectory: &isDir) {
                 throw RecipeError(issues: [RecipeIssue(file: path, keyPath: "include", message: "'\(inc)' does not exist (looked for \(incPath))")])
+            }
+            if isDir.boolValue {
+                throw RecipeError(issues: [RecipeIssue(file: path, keyPath: "include", message: "'\(inc)' is a folder; include a recipe file")])
             }
             base = merge(base, try readWithIncludes(incPath, chain: chain + [full]))
         }
@@ -107,11 +120,16 @@ public enum RecipeLoader {
         }
     }
 
-    /// Whole-number doubles written as integers ("max_seconds: 0", not "0e+0").
-    static func readable(_ v: Any) -> Any {
+    /// Whole-number doubles written as integers ("max_seconds: 0", not "0e+0"), and named
+    /// numbers by their names ("sample_rate: native").
+    static func readable(_ v: Any, _ field: Field?) -> Any {
+        if case let .int(_, _, names)? = field?.type, let i = v as? Int, let name = names.first(where: { $0.value == i })?.key { return name }
         switch v {
-        case let d as [String: Any]: return d.mapValues(readable)
-        case let a as [Any]: return a.map(readable)
+        case let d as [String: Any]:
+            var fields: [String: Field] = [:]
+            if case let .section(f)? = field?.type { fields = f }
+            return Dictionary(uniqueKeysWithValues: d.map { ($0.key, readable($0.value, fields[$0.key])) })
+        case let a as [Any]: return a.map { readable($0, nil) }
         case let x as Double where x == x.rounded() && abs(x) < 1e15: return Int(x)
         default: return v
         }
@@ -200,12 +218,6 @@ public enum RecipeLoader {
                 issues.append(RecipeIssue(file: file, keyPath: "frontend.audio.augment.noise_folder",
                                           message: f.isEmpty ? "is required when noise is 'folder'" : "'\(f)' does not exist"))
             }
-        }
-        if let a = augment, let lo = a["min_snr"] as? Double, let hi = a["max_snr"] as? Double, lo > hi {
-            issues.append(RecipeIssue(file: file, keyPath: "frontend.audio.augment.min_snr", message: "must not exceed max_snr (\(hi))"))
-        }
-        if corpus?["split"] as? String == "speaker", (corpus?["test_speaker"] as? String ?? "").isEmpty {
-            issues.append(RecipeIssue(file: file, keyPath: "corpus.test_speaker", message: "is required when split is 'speaker'"))
         }
     }
 }

@@ -19,22 +19,3 @@ public func makeBatches(lengths: [Int], indices: [Int], batchSize: Int, bucket: 
     if bucket { rng.shuffle(&batches) }
     return batches
 }
-
-/// Learning rate at a step: linear warm-up, then constant, step decay or cosine to `minLR`.
-/// (Reduce-on-plateau is applied by the trainer after each evaluation.)
-public struct LRSchedule {
-    public var base: Double, kind: String, warmup: Int, stepEpochs: Int, gamma: Double, minLR: Double, totalSteps: Int, stepsPerEpoch: Int
-
-    public func rate(step: Int) -> Double {
-        if warmup > 0 && step < warmup { return base * Double(step + 1) / Double(warmup) }
-        switch kind {
-        case "step": return max(minLR, base * pow(gamma, Double(step / max(1, stepsPerEpoch * stepEpochs))))
-        case "cosine":
-            let t = Double(step - warmup) / Double(max(1, totalSteps - warmup))
-            return minLR + (base - minLR) * 0.5 * (1 + cos(Double.pi * min(1, t)))
-        default: return base
-        }
-    }
-}
-
-import Foundation

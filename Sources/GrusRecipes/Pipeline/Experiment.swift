@@ -1,0 +1,110 @@
+import Foundation
+import GrusCore
+import GrusData
+
+/// `grus run`: prepare → features → train → evaluate for the recipe's task, leaving an
+/// experiment folder: recipe.yaml, model/, checkpoints/, metrics.json, dev-metrics.json,
+/// predictions.jsonl, train-log.csv, log.txt (and bad-inputs.jsonl when inputs were skipped).
+/// A stage whose inputs are unchanged (keys in cache/) is reused instead of run.
+public final class Experiment {
+    public let recipe: Recipe
+    public let folder: URL
+    let recipeFile: String
+    let log: RunLog
+
+    public init(_ loaded: RecipeLoader.Loaded, out: String? = nil) throws {
+        recipe = loaded.recipe
+        recipeFile = loaded.file
+        folder = URL(fileURLWithPath: out ?? recipe.experiment.out)
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("checkpoints"), withIntermediateDirectories: true)
+        for sub in ["", "checkpoints", "model", "cache"] { AtomicFile.removeLeftovers(in: folder.appendingPathComponent(sub)) }
+        if Fault.spec?.kind == "checkpoint" {
+            AtomicFile.beforeRename = { url in if url.lastPathComponent == "last.safetensors" { Fault.point("checkpoint") } }
+        }
+        try AtomicFile.write(loaded.resolvedYAML, to: folder.appendingPathComponent("recipe.yaml"))
+        log = RunLog(folder.appendingPathComponent("log.txt"))
+        Threads.set(recipe.training.threads)
+    }
+
+    public enum Stage: String, CaseIterable, Comparable {
+        case prepare, features, train, evaluate
+        public static func < (a: Stage, b: Stage) -> Bool { allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)! }
+    }
+
+    /// Runs the stages through `stopAfter`. A finished stage whose outputs exist for the same
+    /// inputs is loaded instead of run, unless `from` asks to rerun it (and every stage after it).
+    /// `resume` continues training from checkpoints/last. Returns the final evaluation report
+    /// (nil when stopping earlier).
+    @discardableResult
+    public func run(resume: Bool = false, from: Stage? = nil, stopAfter: Stage = .evaluate) throws -> (any TaskReport)? {
+        guard let task = Tasks.named(recipe.task) else { throw CorpusError("task '\(recipe.task)' is not registered") }
+        do {
+            return try run(task, resume: resume, from: from, stopAfter: stopAfter)
+        } catch {
+            log("error: \(error)")
+            throw error
+        }
+    }
+
+    func run<T: SequenceTask>(_: T.Type, resume: Bool, from: Stage?, stopAfter: Stage) throws -> T.Report? {
+        func reuse(_ s: Stage) -> Bool { from.map { $0 > s } ?? true }
+        let t0 = Date()
+        let stages = Stages<T>(recipe: recipe, recipeFile: recipeFile, folder: folder, log: log)
+        func done() { log(String(format: "done in %.1f s (peak memory %.0f MB); experiment folder: %@", Date().timeIntervalSince(t0), peakMemoryMB(), folder.path)) }
+        log("experiment folder: \(folder.path)")
+
+        let prepared = try stages.prepare()
+        if stopAfter == .prepare { return nil }
+
+        let featureKey = stages.featureKey(prepared)
+        let cache = FeatureCache(folder: stages.cache, key: featureKey)
+        let setup = try stages.audioSetup(prepared)
+        var data: FeatureSet
+        if reuse(.features), let cached = cache.load(prepared.items) {
+            data = cached
+            log("features: \(data.examples.count) examples from the cache (inputs unchanged)")
+        } else {
+            cache.invalidate()
+            data = try stages.features(prepared, audio: setup?.0, into: cache)
+        }
+        data.bad += setup?.1 ?? []
+        try stages.handleBadInputs(data.bad)
+        if stopAfter == .features { return nil }
+
+        let trainKey = StageKey.hash([featureKey, recipe.task, recipe.model, recipe.training, recipe.experiment.seed] as [Any])
+        let trainStamp = stages.cache.appendingPathComponent("train.json")
+        let trained: TrainedModel<T>
+        if reuse(.train) && !resume, StageKey.read(trainStamp) == trainKey,
+           let folder = try? ModelFolder.locate(folder.path), let done = try? ModelBundle<T>.load(folder) {
+            trained = TrainedModel(model: done.model, bundle: done.bundle)
+            log("train: model from \(self.folder.path)/model (inputs unchanged)")
+        } else {
+            removeOutputs(after: .train)
+            trained = try stages.train(prepared, data, audio: setup?.0, resume: resume)
+            try StageKey.write(trainKey, to: trainStamp)
+        }
+        if stopAfter == .train { return nil }
+
+        let evalKey = StageKey.hash([trainKey, recipe.evaluation])
+        let evalStamp = stages.cache.appendingPathComponent("evaluate.json")
+        if reuse(.evaluate), StageKey.read(evalStamp) == evalKey, let stored = readWholeFile(folder.appendingPathComponent("metrics.json").path),
+           let report = try? JSONDecoder().decode(T.Report.self, from: stored) {
+            log(report.table(title: "metrics.json (inputs unchanged)"))
+            done()
+            return report
+        }
+        removeOutputs(after: .train)
+        let report = try stages.evaluate(trained, data)
+        try StageKey.write(evalKey, to: evalStamp)
+        done()
+        return report
+    }
+
+    /// Outputs of the stages after `stage`, removed when it runs again so that none describes an earlier run.
+    func removeOutputs(after stage: Stage) {
+        guard stage < .evaluate else { return }
+        for f in ["metrics.json", "dev-metrics.json", "predictions.jsonl", "cache/evaluate.json"] {
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent(f))
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import GrusAudio
+import GrusCore
+import GrusData
+import GrusText
+
+/// The features stage's result: every usable example with its features (audio: rows of a
+/// FeatureStore on disk; text: token ids), what could not be used, and the front end a model
+/// trained on them keeps.
+struct FeatureSet {
+    var examples: [Example]
+    var bad: [BadInput]
+    /// Audio: the features file, read per batch (CMVN applied on read).
+    var store: FeatureStore?
+    var frontEnd: ModelFrontEnd
+
+    /// Per-step input size of the model: the feature dimension, or nil for token ids.
+    var featureDimension: Int? { store?.dimension }
+    var textEncoder: TextEncoder? { if case let .text(e) = frontEnd { return e }; return nil }
+}
+
+/// The audio front end of a run (extractor and augmenter), at the resolved sample rate.
+struct AudioSetup {
+    let frontEnd: AudioFrontEnd
+    let augmenter: Augmenter?
+    let maxSeconds: Double
+    let cmvn: CMVNMode
+
+    /// `rate`: the resolved feature rate. Noise clips for augmentation are loaded here; clips that
+    /// cannot be read are returned as bad inputs.
+    static func make(_ a: Recipe.AudioFrontEnd, rate: Int, maxSeconds: Double, recipeFile: String) throws -> (AudioSetup, [BadInput]) {
+        let options = a.featureOptions(rate: rate)
+        let problems = options.problems()
+        guard problems.isEmpty else {
+            throw RecipeError(issues: problems.map { RecipeIssue(file: recipeFile, keyPath: Recipe.AudioFrontEnd.key(of: $0.field), message: $0.message) })
+        }
+        let frontEnd = try AudioFrontEnd(options)
+        let aug = a.augment.options
+        var clips: [[Float]] = [], bad: [BadInput] = []
+        if aug.noise?.source == .clips {
+            let (loaded, skipped) = try Augmenter.loadNoiseFolder(a.augment.noiseFolder, sampleRate: rate)
+            clips = loaded
+            bad = skipped.map { BadInput(origin: $0.path, reason: $0.description) }
+            guard !clips.isEmpty else { throw CorpusError("\(a.augment.noiseFolder): no readable noise clips") }
+        }
+        let active = aug.specAugment != nil || aug.noise != nil || aug.speeds != nil || aug.maxShiftMs != nil
+        return (AudioSetup(frontEnd: frontEnd, augmenter: active ? Augmenter(aug, sampleRate: rate, noiseClips: clips) : nil,
+                           maxSeconds: maxSeconds, cmvn: a.cmvn), bad)
+    }
+
+    /// Decodes and extracts a chunk of files at a time on `Threads.count` threads; each chunk's
+    /// features are appended to the store file and dropped, so memory does not grow with the
+    /// corpus. Global CMVN statistics accumulate over the training split as the chunks pass.
+    func extract(_ items: [Item], to url: URL) throws -> (examples: [Example], bad: [BadInput], store: FeatureStore, cmvn: CMVNStats?) {
+        let dimension = frontEnd.options.dimension
+        let writer = try FeatureStore.Writer(url, dimension: dimension)
+        var stats = CMVNStats(dimension: dimension)
+        stats.relativeFloor = 0.1
+        var kept: [Example] = [], bad: [BadInput] = []
+        let chunk = 16
+        do {
+            for start in stride(from: 0, to: items.count, by: chunk) {
+                let part = Array(items[start..<min(start + chunk, items.count)])
+                var results = [Result<Tensor, Error>?](repeating: nil, count: part.count)
+                results.withUnsafeMutableBufferPointer { rp in
+                    let out = rp.baseAddress!
+                    Threads.forEach(part.count) { i in
+                        out[i] = Result {
+                            frontEnd.extractor.compute(try loadAudio(part[i].input, frontEnd: frontEnd, maxSeconds: maxSeconds, segment: part[i].segment))
+                        }
+                    }
+                }
+                for (i, r) in results.enumerated() {
+                    switch r! {
+                    case let .success(f):
+                        kept.append(Example(item: part[i], stored: writer.frames.count, frames: f.shape[0]))
+                        try writer.append(f)
+                        if cmvn == .global && part[i].split == .train { stats.add(f) }
+                    case let .failure(err):
+                        bad.append(BadInput(origin: part[i].origin, reason: "\(err)"))
+                    }
+                }
+            }
+            let global = cmvn == .global ? stats : nil
+            return (kept, bad, try writer.commit(cmvn: global), global)
+        } catch {
+            writer.file.abort()
+            throw error
+        }
+    }
+}
+
+enum TextFeatures {
+    /// Fits the text encoder on the training texts and encodes every item.
+    static func encode(_ items: [Item], settings: TextEncoder.Settings, log: (String) -> Void) -> (examples: [Example], bad: [BadInput], encoder: TextEncoder) {
+        let encoder = TextEncoder.fit(items.filter { $0.split == .train }.map(\.input), settings: settings)
+        var unknown = 0, kept: [Example] = [], bad: [BadInput] = []
+        for item in items {
+            let ids = encoder.encode(item.input, unknown: &unknown)
+            if ids.isEmpty { bad.append(BadInput(origin: item.origin, reason: "no tokens after normalisation")); continue }
+            kept.append(Example(item: item, tokens: ids))
+        }
+        log("text: vocabulary \(encoder.vocabulary.count) (\(settings.kind.rawValue)), \(unknown) unknown tokens outside training")
+        return (kept, bad, encoder)
+    }
+}

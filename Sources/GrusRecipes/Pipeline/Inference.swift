@@ -1,0 +1,131 @@
+import Foundation
+import GrusAudio
+import GrusCore
+import GrusData
+import GrusNN
+import GrusText
+
+/// A trained model loaded with its front end, for `grus eval` and `grus predict`, whatever its task.
+public protocol LoadedModel: AnyObject {
+    var taskName: String { get }
+    var labels: [String] { get }
+    var frontEnd: ModelFrontEnd { get }
+    /// Evaluates labelled items; labels the model does not know are counted, not scored.
+    /// `predictions` receives one JSON line per scored input (written atomically).
+    func evaluate(_ items: [Item], topK: Int, predictions: URL?, log: (String) -> Void) throws -> (report: any TaskReport, bad: [BadInput])
+    /// Labels unlabelled inputs in order: a plain-text line and a JSON record per input, or its error.
+    func predict(_ inputs: AnySequence<(input: String, origin: String)>, topK: Int,
+                 each: (String, Result<(text: String, record: [String: Any]), Error>) -> Void)
+}
+
+public enum Models {
+    /// Loads an experiment folder (or its model/) for whichever task wrote it. `halfPrecision`:
+    /// the GRU streams its recurrent weights as Float16 (faster at batch 1; outputs move by about 1e-3).
+    public static func load(_ path: String, halfPrecision: Bool = false) throws -> any LoadedModel {
+        let folder = try ModelFolder.locate(path)
+        return try open(folder.task, folder, halfPrecision: halfPrecision)
+    }
+
+    static func open<T: SequenceTask>(_: T.Type, _ folder: ModelFolder, halfPrecision: Bool) throws -> any LoadedModel {
+        try Predictor<T>(folder, halfPrecision: halfPrecision)
+    }
+}
+
+/// Inputs are processed in chunks, features on `Threads.count` threads, so memory does not grow
+/// with the number of inputs.
+final class Predictor<T: SequenceTask>: LoadedModel {
+    let bundle: ModelBundle<T>
+    let task: T
+    let model: T.Model
+    let audio: AudioFrontEnd?
+    let chunk = 256
+
+    init(_ folder: ModelFolder, halfPrecision: Bool) throws {
+        (bundle, model) = try ModelBundle<T>.load(folder)
+        task = T(labels: bundle.labels)
+        model.encoder.halfPrecisionInference = halfPrecision
+        if case let .audio(options, _, _) = bundle.frontEnd { audio = try AudioFrontEnd(options) } else { audio = nil }
+    }
+
+    var taskName: String { T.name }
+    var labels: [String] { bundle.labels }
+    var frontEnd: ModelFrontEnd { bundle.frontEnd }
+
+    /// Features or token ids for one input (an audio path, or a text).
+    func example(_ item: Item) throws -> Example {
+        switch bundle.frontEnd {
+        case let .audio(_, cmvn, maxSeconds):
+            var f = audio!.extractor.compute(try loadAudio(item.input, frontEnd: audio!, maxSeconds: maxSeconds))
+            if let s = cmvn { f = s.apply(f) }
+            return Example(item: item, features: f)
+        case let .text(encoder):
+            let ids = encoder.encode(item.input)
+            if ids.isEmpty { throw CorpusError("\(item.origin): no tokens after normalisation") }
+            return Example(item: item, tokens: ids)
+        }
+    }
+
+    /// The examples of a chunk (features in memory), or the error each input met.
+    func examples(_ items: [Item]) -> [Result<Example, Error>] {
+        var made = [Result<Example, Error>?](repeating: nil, count: items.count)
+        made.withUnsafeMutableBufferPointer { mp in
+            let out = mp.baseAddress!
+            Threads.forEach(items.count) { i in out[i] = Result { try self.example(items[i]) } }
+        }
+        return made.map { $0! }
+    }
+
+    func evaluate(_ items: [Item], topK: Int, predictions: URL?, log: (String) -> Void) throws -> (report: any TaskReport, bad: [BadInput]) {
+        var targets: [T.Target] = [], outputs: [T.Output] = [], bad: [BadInput] = [], unknown: [String: Int] = [:]
+        let writer = try predictions.map { try AtomicFile.Writer($0) }
+        do {
+            for start in stride(from: 0, to: items.count, by: chunk) {
+                var good: [Example] = []
+                for (item, r) in zip(items[start..<min(start + chunk, items.count)], examples(Array(items[start..<min(start + chunk, items.count)]))) {
+                    switch r {
+                    case let .failure(e): bad.append(BadInput(origin: item.origin, reason: "\(e)"))
+                    case let .success(ex):
+                        if task.target(item) == nil { unknown[item.label, default: 0] += 1 } else { good.append(ex) }
+                    }
+                }
+                let out = try predictAll(task, model, good)
+                var lines = ""
+                for (ex, o) in zip(good, out) {
+                    targets.append(task.target(ex.item)!)
+                    outputs.append(o)
+                    if writer != nil { lines += try predictionLine(task, item: ex.item, output: o, topK: topK) + "\n" }
+                }
+                try writer?.append(Data(lines.utf8))
+                log("evaluated \(min(start + chunk, items.count))/\(items.count)")
+            }
+            try writer?.commit()
+        } catch {
+            writer?.abort()
+            throw error
+        }
+        return (task.report(targets, outputs, unknown: unknown, topK: topK), bad)
+    }
+
+    func predict(_ inputs: AnySequence<(input: String, origin: String)>, topK: Int,
+                 each: (String, Result<(text: String, record: [String: Any]), Error>) -> Void) {
+        var pending: [Item] = []
+        func flush() {
+            let made = examples(pending)
+            let good = made.compactMap { try? $0.get() }
+            // Features are in memory here (no store), so batching cannot fail.
+            var outputs = (try? predictAll(task, model, good))?.makeIterator()
+            for (item, r) in zip(pending, made) {
+                each(item.origin, r.map { _ in
+                    let o = outputs!.next()!
+                    return (task.predictionText(o, topK: topK), task.predictionRecord(o, topK: topK))
+                })
+            }
+            pending.removeAll(keepingCapacity: true)
+        }
+        for x in inputs {
+            pending.append(Item(input: x.input, label: "", split: .test, origin: x.origin))
+            if pending.count == chunk { flush() }
+        }
+        if !pending.isEmpty { flush() }
+    }
+}

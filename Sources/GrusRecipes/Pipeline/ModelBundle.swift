@@ -1,0 +1,85 @@
+import Foundation
+import GrusAudio
+import GrusCore
+import GrusNN
+import GrusText
+
+/// The front end a model was trained with, saved in model.json so that `grus eval`, `grus
+/// predict` and other programs reproduce its inputs exactly.
+public enum ModelFrontEnd: Codable {
+    /// Feature options, global CMVN statistics (nil: none, or per utterance as the options say),
+    /// and the crop length in seconds (0: none).
+    case audio(options: FeatureOptions, cmvn: CMVNStats?, maxSeconds: Double)
+    case text(TextEncoder)
+}
+
+/// Everything a trained model needs to run on new inputs, kept in the experiment's `model/`:
+/// `model.safetensors` (PyTorch-style names) and `model.json` (format, task, labels,
+/// architecture, front end with its normalisation statistics or tokenizer).
+public struct ModelBundle<Task: SequenceTask>: Codable {
+    public static var format: String { "grus-model-2" }
+    public var format = ModelBundle.format
+    public var task = Task.name
+    public var labels: [String]
+    public var architecture: Task.Model.Config
+    public var frontEnd: ModelFrontEnd
+
+    public init(labels: [String], architecture: Task.Model.Config, frontEnd: ModelFrontEnd) {
+        self.labels = labels
+        self.architecture = architecture
+        self.frontEnd = frontEnd
+    }
+
+    public func save(model: Task.Model, to dir: URL) throws {
+        try Safetensors.save(model.stateDict(), metadata: ["format": "pt", "grus": format, "grus_task": task],
+                             to: dir.appendingPathComponent("model.safetensors"))
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try enc.encode(self), to: dir.appendingPathComponent("model.json"))
+    }
+
+    /// Loads a model folder found by `ModelFolder.locate`, checking that the weights fit model.json.
+    static func load(_ folder: ModelFolder) throws -> (bundle: ModelBundle, model: Task.Model) {
+        let bundle: ModelBundle
+        do { bundle = try JSONDecoder().decode(ModelBundle.self, from: folder.json) } catch {
+            throw GrusError.format(path: folder.jsonURL.path, message: "not a valid Grus model description (\(error))")
+        }
+        var rng = RNG(seed: 0)
+        let model = Task.Model(bundle.architecture, rng: &rng)
+        let weightsURL = folder.dir.appendingPathComponent("model.safetensors")
+        try model.loadStateDict(try Safetensors.load(weightsURL).tensors, source: weightsURL.path)
+        return (bundle, model)
+    }
+}
+
+/// A model folder on disk (an experiment folder or its `model/`) and which task wrote it.
+struct ModelFolder {
+    let dir: URL
+    let jsonURL: URL
+    let json: Data
+    let task: any SequenceTask.Type
+
+    /// Reads model.json's format and task (models from before tasks existed are classifiers).
+    static func locate(_ path: String) throws -> ModelFolder {
+        var dir = URL(fileURLWithPath: path)
+        if FileManager.default.fileExists(atPath: dir.appendingPathComponent("model/model.json").path) {
+            dir = dir.appendingPathComponent("model")
+        }
+        let jsonURL = dir.appendingPathComponent("model.json")
+        guard let data = readWholeFile(jsonURL.path) else {
+            throw GrusError.io(path: jsonURL.path, message: "no model here; pass an experiment folder made by `grus run`")
+        }
+        struct Header: Decodable { var format: String; var task: String? }
+        guard let header = try? JSONDecoder().decode(Header.self, from: data) else {
+            throw GrusError.format(path: jsonURL.path, message: "not a valid Grus model description (no format)")
+        }
+        guard ["grus-model-1", "grus-model-2"].contains(header.format) else {
+            throw GrusError.format(path: jsonURL.path, message: "format '\(header.format)' is not one this Grus reads (grus-model-1, grus-model-2)")
+        }
+        let name = header.task ?? ClassifyTask.name
+        guard let task = Tasks.named(name) else {
+            throw GrusError.format(path: jsonURL.path, message: "task '\(name)' is not one of \(Tasks.names.joined(separator: ", "))")
+        }
+        return ModelFolder(dir: dir, jsonURL: jsonURL, json: data, task: task)
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// Writes to the console and appends to the experiment's log.txt. On a terminal, `progress`
+/// redraws one status line (not logged); without one, progress goes through `callAsFunction`
+/// every `log_every` steps instead.
+final class RunLog {
+    let terminal = isatty(STDOUT_FILENO) != 0
+    private var lastDraw = Date.distantPast
+    private var drawn = false
+
+    func progress(_ line: @autoclosure () -> String, force: Bool = false) {
+        guard terminal, force || Date().timeIntervalSince(lastDraw) > 0.1 else { return }
+        lastDraw = Date()
+        let text = line()
+        print("\r" + text + "\u{1B}[K", terminator: "")
+        fflush(stdout)
+        drawn = true
+    }
+
+    private func clearProgress() {
+        if drawn { print("\r\u{1B}[K", terminator: ""); drawn = false }
+    }
+
+    let handle: FileHandle?
+    init(_ url: URL) {
+        if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
+        handle = try? FileHandle(forWritingTo: url)
+        _ = try? handle?.seekToEnd()
+    }
+    func callAsFunction(_ line: String) {
+        clearProgress()
+        print(line)
+        fflush(stdout)
+        handle?.write(Data((line + "\n").utf8))
+    }
+}
+
+/// Fault injection for the kill-and-resume tests: GRUS_FAULT=step:N (after N optimiser steps),
+/// checkpoint:N (during the N-th checkpoint write, after the temporary file, before the rename)
+/// or eval:N (during the N-th dev evaluation) makes the process kill itself with SIGKILL.
+enum Fault {
+    static let spec: (kind: String, n: Int)? = {
+        guard let v = ProcessInfo.processInfo.environment["GRUS_FAULT"], let c = v.firstIndex(of: ":"), let n = Int(v[v.index(after: c)...]) else { return nil }
+        return (String(v[..<c]), n)
+    }()
+    nonisolated(unsafe) static var counts: [String: Int] = [:]
+
+    static func point(_ kind: String) {
+        guard let s = spec, s.kind == kind else { return }
+        counts[kind, default: 0] += 1
+        if counts[kind] == s.n { kill(getpid(), SIGKILL) }
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import GrusAudio
+import GrusData
+import GrusNN
+import GrusText
+
+/// A validated recipe with every default filled in: the typed view of `RecipeSchema`, which
+/// declares each key's name, type, range, default and help. Field names are the keys in
+/// camelCase; choices are the enums the code switches over. (A test checks that the two agree
+/// key for key.)
+public struct Recipe: Codable, Equatable {
+    public struct Experiment: Codable, Equatable { public var name: String; public var out: String; public var seed: Int }
+    public struct Corpus: Codable, Equatable {
+        public var format: CorpusFormat, path: String, train: String, dev: String, test: String
+        public var devFraction: Double
+        public var textColumn: String, pathColumn: String, labelColumn: String, splitColumn: String
+        public var order: TextPairOrder, trecLabel: TRECLabel, split: FSDDSplit, testSpeaker: String
+        public var twelveClass: Bool, words: [String]
+        public var onBadInput: BadInputPolicy, onInvalidUtf8: InvalidUTF8Policy, maxSeconds: Double, longAudio: LongAudioPolicy
+    }
+    public struct Augment: Codable, Equatable {
+        public var specAugment: Bool, timeMasks: Int, maxTimeWidth: Int, freqMasks: Int, maxFreqWidth: Int
+        public var noise: NoiseKind, noiseFolder: String, minSnr: Double, maxSnr: Double, noiseProbability: Double
+        public var maxShiftMs: Double, speeds: [Double]
+    }
+    public struct AudioFrontEnd: Codable, Equatable {
+        public var preset: FeaturePreset, kind: FeatureKind, bins: Int, ceps: Int
+        /// 0: the training audio's own rate.
+        public var sampleRate: Int
+        public var frameLengthMs: Double, frameShiftMs: Double, nFft: Int, deltas: Int, cmvn: CMVNMode
+        public var augment: Augment
+    }
+    public struct TextFrontEnd: Codable, Equatable {
+        public var tokenizer: TextEncoder.Settings.Kind, unicode: NormalizerOptions.UnicodeForm, caseFold: Bool, splitPunctuation: Bool
+        public var pattern: String
+        public var bpeVocabulary: Int, bpeMinFrequency: Int, minCount: Int, maxVocabulary: Int
+        public var maxLength: Int, truncation: TextEncoder.Truncation, pretrainedVectors: String, freezeEmbeddings: Bool
+    }
+    public struct FrontEnd: Codable, Equatable { public var type: FrontEndType; public var audio: AudioFrontEnd; public var text: TextFrontEnd }
+    public struct Encoder: Codable, Equatable {
+        public var hidden: Int, layers: Int, bidirectional: Bool, dropout: Double, form: GRUForm, recurrentInit: GRUConfig.RecurrentInit
+    }
+    public struct Head: Codable, Equatable { public var pooling: Pooling.Kind; public var dropout: Double }
+    public struct Model: Codable, Equatable { public var embeddingDim: Int; public var encoder: Encoder; public var head: Head }
+    public struct Schedule: Codable, Equatable {
+        public var type: ScheduleKind, warmupSteps: Int, warmupEpochs: Double, warmupFraction: Double, maxWarmupFraction: Double
+        public var stepEpochs: Int, gamma: Double, patience: Int, minLr: Double
+    }
+    public struct EarlyStopping: Codable, Equatable { public var metric: String; public var patience: Int }
+    public struct Training: Codable, Equatable {
+        public var epochs: Int, batchSize: Int, optimizer: OptimizerKind, lr: Double, momentum: Double, weightDecay: Double
+        public var clipNorm: Double, labelSmoothing: Double, classWeights: ClassWeighting, lazyEmbeddingUpdates: Bool
+        public var schedule: Schedule, earlyStopping: EarlyStopping
+        public var bucket: Bool, threads: Int, logEvery: Int, onNan: NaNPolicy
+    }
+    public struct Evaluation: Codable, Equatable { public var topK: Int; public var splits: [Split] }
+
+    public var task: String
+    public var experiment: Experiment
+    public var corpus: Corpus
+    public var frontend: FrontEnd
+    public var model: Model
+    public var training: Training
+    public var evaluation: Evaluation
+}

@@ -1,0 +1,82 @@
+import GrusAudio
+import GrusNN
+import GrusText
+
+// Where recipe sections become the modules' own option types. Nothing else reads these keys.
+
+extension Recipe.AudioFrontEnd {
+    /// Feature options at `rate` (the resolved `sample_rate`). Global CMVN is applied with
+    /// training statistics by the pipeline, so the extractor itself does none.
+    public func featureOptions(rate: Int) -> FeatureOptions {
+        var o = preset.options
+        o.kind = kind
+        o.mel.numBins = bins
+        o.mfcc.numCeps = ceps
+        o.frame.sampleRate = rate
+        o.frame.frameLengthMs = frameLengthMs
+        o.frame.frameShiftMs = frameShiftMs
+        o.frame.nFFT = nFft
+        o.deltaOrder = deltas
+        o.cmvn = cmvn == .utterance ? .utterance : .none
+        return o
+    }
+
+    /// The recipe key of a FeatureOptions field, for messages.
+    public static func key(of field: String) -> String {
+        let keys = ["frame.sampleRate": "sample_rate", "frame.frameLengthMs": "frame_length_ms", "frame.frameShiftMs": "frame_shift_ms",
+                    "frame.nFFT": "n_fft", "mel.numBins": "bins", "mfcc.numCeps": "ceps", "deltaOrder": "deltas"]
+        return "frontend.audio." + (keys[field] ?? field)
+    }
+}
+
+extension Recipe.Augment {
+    var options: AugmentOptions {
+        var o = AugmentOptions()
+        if specAugment {
+            var s = AugmentOptions.SpecAugment()
+            s.timeMasks = timeMasks; s.maxTimeWidth = maxTimeWidth; s.freqMasks = freqMasks; s.maxFreqWidth = maxFreqWidth
+            o.specAugment = s
+        }
+        let source: AugmentOptions.NoiseSource?
+        switch noise {
+        case .none: source = nil
+        case .white: source = .white
+        case .pink: source = .pink
+        case .folder: source = .clips
+        }
+        if let source {
+            var n = AugmentOptions.Noise()
+            n.source = source
+            n.minSNR = minSnr; n.maxSNR = maxSnr; n.probability = noiseProbability
+            o.noise = n
+        }
+        if maxShiftMs > 0 { o.maxShiftMs = maxShiftMs }
+        if !speeds.isEmpty { o.speeds = speeds }
+        return o
+    }
+}
+
+extension Recipe.TextFrontEnd {
+    var settings: TextEncoder.Settings {
+        var s = TextEncoder.Settings()
+        s.normalizer.unicode = unicode
+        s.normalizer.caseFold = caseFold
+        s.kind = tokenizer
+        s.splitPunctuation = splitPunctuation
+        s.pattern = pattern.isEmpty ? nil : pattern
+        s.bpeVocabularySize = bpeVocabulary
+        s.bpeMinFrequency = bpeMinFrequency
+        s.minCount = minCount
+        s.maxVocabulary = maxVocabulary > 0 ? maxVocabulary : nil
+        s.maxLength = maxLength > 0 ? maxLength : nil
+        s.truncation = truncation
+        return s
+    }
+}
+
+extension Recipe.Encoder {
+    func gruConfig(inputSize: Int) -> GRUConfig {
+        GRUConfig(inputSize: inputSize, hiddenSize: hidden, numLayers: layers, bidirectional: bidirectional,
+                  dropout: Float(dropout), form: form, recurrentInit: recurrentInit)
+    }
+}

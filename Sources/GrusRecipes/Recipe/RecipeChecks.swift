@@ -1,0 +1,42 @@
+import GrusAudio
+
+/// Checks that involve more than one key, on a recipe whose keys are each valid. Each problem
+/// names the key to change.
+enum RecipeChecks {
+    static func check(_ r: Recipe, file: String) -> [RecipeIssue] {
+        var issues: [RecipeIssue] = []
+        func fail(_ key: String, _ message: String) { issues.append(RecipeIssue(file: file, keyPath: key, message: message)) }
+
+        if let needed = r.corpus.format.frontEnd, needed != r.frontend.type {
+            fail("frontend.type", "'\(r.frontend.type.rawValue)' does not fit corpus.format '\(r.corpus.format.rawValue)', whose inputs are \(needed.rawValue); use '\(needed.rawValue)'")
+        }
+        if r.frontend.type == .audio {
+            let a = r.frontend.audio
+            // The sizes that depend on the rate are checked here when the rate is given, and
+            // again once the native rate is known.
+            for p in a.featureOptions(rate: a.sampleRate > 0 ? a.sampleRate : 16000).problems()
+            where a.sampleRate > 0 || p.field != "frame.nFFT" {
+                fail(Recipe.AudioFrontEnd.key(of: p.field), p.message)
+            }
+            if a.augment.minSnr > a.augment.maxSnr {
+                fail("frontend.audio.augment.min_snr", "must not exceed max_snr (\(a.augment.maxSnr))")
+            }
+        }
+        if r.corpus.split == .speaker && r.corpus.testSpeaker.isEmpty {
+            fail("corpus.test_speaker", "is required when split is 'speaker'")
+        }
+        let s = r.training.schedule
+        let warmups = [("warmup_steps", s.warmupSteps > 0), ("warmup_epochs", s.warmupEpochs > 0), ("warmup_fraction", s.warmupFraction > 0)]
+            .filter(\.1).map(\.0)
+        if warmups.count > 1 {
+            fail("training.schedule." + warmups[1], "give the warm-up once: \(warmups.joined(separator: " and ")) are both set")
+        }
+        if s.maxWarmupFraction > 0 && s.warmupFraction > s.maxWarmupFraction {
+            fail("training.schedule.warmup_fraction", "\(s.warmupFraction) exceeds max_warmup_fraction (\(s.maxWarmupFraction))")
+        }
+        if let task = Tasks.named(r.task), !task.devMetrics.contains(r.training.earlyStopping.metric) {
+            fail("training.early_stopping.metric", "task \(r.task) reports \(task.devMetrics.joined(separator: ", ")), not '\(r.training.earlyStopping.metric)'")
+        }
+        return issues
+    }
+}

@@ -1,0 +1,170 @@
+import GrusAudio
+import GrusData
+import GrusNN
+import GrusText
+
+/// Every key a recipe may hold, declared once: name, type, range, default and help. The loader
+/// validates against it, `grus check` reports by it, `grus recipe-keys` prints it, and the flags
+/// of `grus features` take their help and ranges from it. Choices are the enums the code
+/// switches over (their cases are the options). `Recipe` is the typed view of a validated tree.
+public enum RecipeSchema {
+    static func int(_ d: Int, min: Int? = nil, max: Int? = nil, _ help: String = "") -> Field {
+        Field(.int(min: min, max: max), default: d, help)
+    }
+    static func number(_ d: Double, min: Double? = nil, max: Double? = nil, exclusive: Bool = false, _ help: String = "") -> Field {
+        Field(.number(min: min, max: max, exclusiveMin: exclusive), default: d, help)
+    }
+    static func choice<E: RawRepresentable & CaseIterable>(_ d: E, _ help: String = "") -> Field where E.RawValue == String {
+        Field(.choice(E.allCases.map(\.rawValue)), default: d.rawValue, help)
+    }
+    static func choices<E: RawRepresentable & CaseIterable>(_: E.Type) -> FieldType where E.RawValue == String {
+        .choice(E.allCases.map(\.rawValue))
+    }
+    static func bool(_ d: Bool, _ help: String = "") -> Field { Field(.bool, default: d, help) }
+
+    /// The help line of a key (for CLI flags that set the same option).
+    public static func help(_ keyPath: String) -> String {
+        guard let f = root.field(at: keyPath) else { preconditionFailure("RecipeSchema: no key \(keyPath)") }
+        return f.help + " (\(f.typeDescription); recipe key \(keyPath))"
+    }
+
+    public static let root = Field.section([
+        "task": Field(.choice(Tasks.names), default: Tasks.names[0], "what is labelled: " + Tasks.summary),
+        "experiment": .section([
+            "name": Field(.string, default: "", "experiment name; defaults to the recipe's file name"),
+            "out": Field(.path, default: "", "experiment folder; defaults to experiments/<name>"),
+            "seed": int(1, min: 0, "seed for initialisation, shuffling, dropout and augmentation"),
+        ]),
+        "corpus": .section([
+            "format": Field(choices(CorpusFormat.self), required: true, "how the corpus is laid out"),
+            "path": Field(.path, required: true, "corpus folder, or the manifest file (.csv, .tsv, .jsonl)"),
+            "train": Field(.string, default: "train.tsv", "text corpora: training file inside path"),
+            "dev": Field(.string, default: "dev.tsv", "text corpora: development file ('' = carve from train)"),
+            "test": Field(.string, default: "", "text corpora: test file ('' = none)"),
+            "dev_fraction": number(0.1, min: 0, max: 0.5, "share of training data held out when there is no dev split"),
+            "text_column": Field(.string, default: "sentence", "TSV/manifest column with the text"),
+            "path_column": Field(.string, default: "path", "manifest column with the audio path (relative to the manifest)"),
+            "label_column": Field(.string, default: "label", "TSV/manifest column with the label"),
+            "split_column": Field(.string, default: "split", "manifest column with train/dev/test (optional)"),
+            "order": choice(TextPairOrder.textLabel, "headerless text pairs: column order"),
+            "trec_label": choice(TRECLabel.coarse, "TREC: coarse or fine labels"),
+            "split": choice(FSDDSplit.official, "FSDD: official split (index 0-4 test) or a held-out speaker"),
+            "test_speaker": Field(.string, default: "", "FSDD with split: speaker, the speaker held out for testing"),
+            "twelve_class": bool(false, "Speech Commands: the 12-class protocol (words + _unknown_ + _silence_ cut from _background_noise_)"),
+            "words": Field(.list(.string), default: ["yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"],
+                           "Speech Commands 12-class protocol: the command words"),
+            "on_bad_input": choice(BadInputPolicy.fail, "stop on the first bad file or line, or skip and list it"),
+            "on_invalid_utf8": choice(InvalidUTF8Policy.fail, "text lines that are not UTF-8"),
+            "max_seconds": number(0, min: 0, "longer audio is cropped or split (0 = no limit)"),
+            "long_audio": choice(LongAudioPolicy.crop, "audio longer than max_seconds: keep the start, or split it into max_seconds examples"),
+        ]),
+        "frontend": .section([
+            "type": Field(choices(FrontEndType.self), required: true, "audio or text"),
+            "audio": .section([
+                "preset": choice(FeaturePreset.kaldi, "feature settings to start from"),
+                "kind": choice(FeatureKind.fbank, "feature type"),
+                "bins": int(40, min: 1, max: 512, "mel bands"),
+                "ceps": int(13, min: 1, max: 512, "MFCC cepstra"),
+                "sample_rate": Field(.int(min: 1000, max: 192_000, names: ["native": 0]), default: 0,
+                                     "rate features are computed at; native: the training audio's own rate (never upsample)"),
+                "frame_length_ms": number(25, min: 1, max: 1000, exclusive: false, "window length"),
+                "frame_shift_ms": number(10, min: 1, max: 1000, exclusive: false, "hop"),
+                "n_fft": int(0, min: 0, max: 65536, "FFT size (0 = next power of two)"),
+                "deltas": int(0, min: 0, max: 2, "append deltas (1) or deltas and delta-deltas (2)"),
+                "cmvn": choice(CMVNMode.global, "mean/variance normalisation"),
+                "augment": .section([
+                    "spec_augment": bool(false, "SpecAugment time and frequency masks"),
+                    "time_masks": int(2, min: 0, max: 20, "SpecAugment: time masks per utterance"),
+                    "max_time_width": int(20, min: 0, max: 1000, "SpecAugment: widest time mask, in frames"),
+                    "freq_masks": int(2, min: 0, max: 20, "SpecAugment: frequency masks per utterance"),
+                    "max_freq_width": int(8, min: 0, max: 512, "SpecAugment: widest frequency mask, in bins"),
+                    "noise": choice(NoiseKind.none, "additive noise source"),
+                    "noise_folder": Field(.path, default: "", "folder of noise clips for noise: folder"),
+                    "min_snr": number(5, min: -20, max: 100, "noise: lowest signal-to-noise ratio, dB"),
+                    "max_snr": number(20, min: -20, max: 100, "noise: highest signal-to-noise ratio, dB"),
+                    "noise_probability": number(0.5, min: 0, max: 1, "noise: share of training utterances that get it"),
+                    "max_shift_ms": number(0, min: 0, max: 10_000, "random time shift either way (0 = off)"),
+                    "speeds": Field(.list(.number(min: 0.5, max: 2, exclusiveMin: false)), default: [Double](),
+                                    "speed perturbation factors, e.g. [0.9, 1.0, 1.1]"),
+                ]),
+            ]),
+            "text": .section([
+                "tokenizer": choice(TextEncoder.Settings.Kind.word, "word (white space, punctuation split off), character (grapheme clusters) or bpe"),
+                "unicode": choice(NormalizerOptions.UnicodeForm.nfkc, "Unicode normalisation"),
+                "case_fold": bool(true, "full Unicode case folding"),
+                "split_punctuation": bool(true, "word tokenizer: punctuation and symbols become tokens of their own"),
+                "pattern": Field(.string, default: "", "regex whose matches are the tokens (word tokenizer)"),
+                "bpe_vocabulary": int(8000, min: 2, max: 1_000_000, "BPE: target inventory size"),
+                "bpe_min_frequency": int(2, min: 1, "BPE: least frequency of a pair to merge"),
+                "min_count": int(1, min: 1, "tokens seen fewer times in training become <unk>"),
+                "max_vocabulary": int(0, min: 0, "0 = no limit"),
+                "max_length": int(0, min: 0, "tokens per text (0 = no limit)"),
+                "truncation": choice(TextEncoder.Truncation.keepStart, "which end of a long text to keep"),
+                "pretrained_vectors": Field(.path, default: "", "GloVe / word2vec / fastText .vec file"),
+                "freeze_embeddings": bool(false, "keep pretrained vectors fixed during training"),
+            ]),
+        ]),
+        "model": .section([
+            "embedding_dim": int(128, min: 1, max: 4096, "text models: embedding size (pretrained vectors set it)"),
+            "encoder": .section([
+                "hidden": int(128, min: 1, max: 4096, "GRU units per direction"),
+                "layers": int(2, min: 1, max: 16, "stacked GRU layers"),
+                "bidirectional": bool(true, "a reverse direction beside the forward one"),
+                "dropout": number(0, min: 0, max: 0.95, "between GRU layers, training only"),
+                "form": choice(GRUForm.pytorch, "pytorch: reset gate after the recurrent product (Keras reset_after=True); cho2014: before it"),
+                "recurrent_init": choice(GRUConfig.RecurrentInit.uniform, "recurrent weights: uniform ±1/√H (PyTorch) or orthogonal"),
+            ]),
+            "head": .section([
+                "pooling": choice(Pooling.Kind.mean, "classification: how the steps become one vector (over valid steps only)"),
+                "dropout": number(0, min: 0, max: 0.95, "before the output layer, training only"),
+            ]),
+        ]),
+        "training": .section([
+            "epochs": int(20, min: 1, max: 100_000, "passes over the training split"),
+            "batch_size": int(32, min: 1, max: 65536, "sequences per optimiser step"),
+            "optimizer": choice(OptimizerKind.adam, "adam, adamw (decoupled weight decay) or sgd"),
+            "lr": number(0.001, min: 0, exclusive: true, "learning rate"),
+            "momentum": number(0.9, min: 0, max: 0.9999, "SGD momentum"),
+            "weight_decay": number(0, min: 0, "L2 penalty (decoupled for adamw)"),
+            "clip_norm": number(5, min: 0, "global gradient-norm limit (0 = off)"),
+            "label_smoothing": number(0, min: 0, max: 0.99, "mix the one-hot target with the uniform distribution"),
+            "class_weights": choice(ClassWeighting.none, "balanced: weight each class by n / (classes · count)"),
+            "lazy_embedding_updates": bool(false, "update only the embedding rows each batch uses (as PyTorch's SparseAdam); much faster with large vocabularies"),
+            "schedule": .section([
+                "type": choice(ScheduleKind.constant, "learning rate after warm-up: constant, step decay, cosine to min_lr, or reduce on plateau"),
+                "warmup_steps": int(0, min: 0, "linear warm-up, in optimiser steps"),
+                "warmup_epochs": number(0, min: 0, "linear warm-up, in epochs (instead of warmup_steps)"),
+                "warmup_fraction": number(0, min: 0, max: 0.5, "linear warm-up, as a share of the run's steps (instead of warmup_steps)"),
+                "max_warmup_fraction": number(0.1, min: 0, max: 0.5, "warm-up never takes more than this share of the run's steps (0 = no cap)"),
+                "step_epochs": int(10, min: 1, "step: epochs between decays"),
+                "gamma": number(0.5, min: 0, max: 1, exclusive: true, "step/plateau: decay factor"),
+                "patience": int(2, min: 0, "plateau: epochs without improvement before decaying"),
+                "min_lr": number(0, min: 0, "cosine/plateau: the floor"),
+            ]),
+            "early_stopping": .section([
+                "metric": Field(.choice(Tasks.devMetrics), default: "accuracy", "dev metric that picks the best checkpoint (the task must report it)"),
+                "patience": int(0, min: 0, "epochs without improvement before stopping, warm-up epochs not counted (0 = never)"),
+            ]),
+            "bucket": bool(true, "batch utterances of similar length"),
+            "threads": int(0, min: 0, max: 256, "threads for features, training, evaluation (0 = all cores)"),
+            "log_every": int(50, min: 1, "steps between log lines without a terminal"),
+            "on_nan": choice(NaNPolicy.stop, "a NaN/Inf loss stops the run, or skips the batch and halves the learning rate"),
+        ]),
+        "evaluation": .section([
+            "top_k": int(3, min: 1, max: 1000, "classification: top-k accuracy's k"),
+            "splits": Field(.list(.choice(["dev", "test"])), default: ["dev", "test"], "splits evaluated at the end; metrics.json describes the last one present"),
+        ]),
+    ])
+}
+
+extension RecipeSchema {
+    public struct Row { public var key: String, type: String, defaultValue: String, help: String }
+
+    /// Every key under `field`, sorted, as `grus recipe-keys` prints them.
+    public static func rows(_ field: Field, prefix: String) -> [Row] {
+        guard case let .section(fields) = field.type else {
+            return [Row(key: prefix, type: field.typeDescription, defaultValue: field.defaultDescription, help: field.help)]
+        }
+        return fields.sorted { $0.key < $1.key }.flatMap { rows($0.value, prefix: prefix.isEmpty ? $0.key : prefix + "." + $0.key) }
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import GrusCore
+import GrusData
+import GrusNN
+
+/// One label per sequence (speech commands, sentiment, intents): GRU encoder → pooling over the
+/// valid steps → dropout → linear, softmax cross-entropy, accuracy / F1 / top-k / confusion.
+public struct ClassifyTask: SequenceTask {
+    public typealias Target = Int
+    /// Class probabilities.
+    public typealias Output = [Float]
+    public typealias Model = SequenceClassifier
+    public typealias Report = Metrics
+
+    public static let name = "classify"
+    public static let summary = "one label per sequence"
+    public static let devMetrics = ["accuracy", "macro_f1", "loss"]
+    public static let logColumns = ["dev_loss", "dev_accuracy", "dev_macro_f1"]
+
+    public let labels: [String]
+    let index: [String: Int]
+    var lossFunction = CrossEntropy()
+
+    public init(labels: [String]) {
+        self.labels = labels
+        index = Dictionary(labels.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Labels of the training split, numbers in numeric order, others in code-point order.
+    public static func fromTraining(_ items: [Item], corpus: String) throws -> ClassifyTask {
+        let labels = Array(Set(items.map(\.label))).sorted { a, b in
+            if let x = Int(a), let y = Int(b) { return x < y }
+            return a < b
+        }
+        guard labels.count >= 2 else { throw CorpusError("\(corpus): the training split has \(labels.count) label(s); need at least 2") }
+        return ClassifyTask(labels: labels)
+    }
+
+    public func target(_ item: Item) -> Int? { index[item.label] }
+
+    public func makeModel(_ spec: ModelSpec, rng: inout RNG) -> SequenceClassifier {
+        let config = ClassifierConfig(vocabSize: spec.vocabularySize, encoder: spec.encoder, pooling: spec.model.head.pooling,
+                                      dropout: Float(spec.model.head.dropout), numClasses: labels.count)
+        return SequenceClassifier(config, rng: &rng)
+    }
+
+    public mutating func configureLoss(_ training: Recipe.Training, targets: [Int]) {
+        var weights: [Float]? = nil
+        if training.classWeights == .balanced {
+            var counts = [Int](repeating: 0, count: labels.count)
+            for t in targets { counts[t] += 1 }
+            weights = counts.map { Float(targets.count) / Float(labels.count * max($0, 1)) }
+        }
+        lossFunction = CrossEntropy(labelSmoothing: Float(training.labelSmoothing), classWeights: weights)
+    }
+
+    public func loss(_ model: SequenceClassifier, _ batch: SequenceBatch, _ targets: [Int], rng: inout RNG) -> (loss: Float, backward: () -> Void) {
+        let logits = model.forward(batch, training: true, rng: &rng)
+        let (l, grad, _) = lossFunction(logits, targets: targets)
+        return (l, { model.backward(grad) })
+    }
+
+    public func outputs(_ model: SequenceClassifier, _ batch: SequenceBatch) -> [[Float]] {
+        let probs = model.predict(batch)
+        let c = probs.shape[1]
+        return (0..<batch.size).map { j in Array(probs.data[(j * c)..<((j + 1) * c)]) }
+    }
+
+    public func report(_ targets: [Int], _ outputs: [[Float]], unknown: [String: Int], topK: Int) -> Metrics {
+        var nll = 0.0
+        for (t, p) in zip(targets, outputs) { nll -= Foundation.log(max(Double(p[t]), 1e-12)) }
+        var m = Metrics.compute(labels: labels, truth: targets, scores: outputs, k: topK,
+                                loss: targets.isEmpty || !nll.isFinite ? nil : nll / Double(targets.count))
+        if !unknown.isEmpty { m.unknownLabels = unknown }
+        return m
+    }
+
+    public func predictionRecord(_ p: [Float], topK: Int) -> [String: Any] {
+        let top = ranked(p, topK)
+        var record: [String: Any] = ["prediction": labels[top[0]], "probability": Double(p[top[0]])]
+        if topK > 1 { record["top_k"] = top.map { ["label": labels[$0], "probability": Double(p[$0])] } }
+        return record
+    }
+
+    public func predictionText(_ p: [Float], topK: Int) -> String {
+        ranked(p, topK).map { String(format: "%@ %.4f", labels[$0] as NSString, p[$0]) }.joined(separator: "\t")
+    }
+
+    /// Class indices by falling probability (ties: lower index first), the first k.
+    func ranked(_ p: [Float], _ k: Int) -> [Int] {
+        Array(p.indices.sorted { p[$0] != p[$1] ? p[$0] > p[$1] : $0 < $1 }.prefix(max(1, k)))
+    }
+}
+
+extension SequenceClassifier: TaskModel {}
+
+extension Metrics: TaskReport {
+    public func score(_ metric: String) -> Double? {
+        switch metric {
+        case "accuracy": return accuracy
+        case "macro_f1": return macroF1
+        case "loss": return loss.map { -$0 }
+        default: return nil
+        }
+    }
+
+    public var logValues: [Double?] { [loss, accuracy, macroF1] }
+
+    public var summary: String {
+        String(format: "loss %.4f, accuracy %.2f%%, macro-F1 %.2f%%", loss ?? .nan, 100 * accuracy, 100 * macroF1)
+    }
+}

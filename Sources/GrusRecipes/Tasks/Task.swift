@@ -1,0 +1,111 @@
+import Foundation
+import GrusCore
+import GrusData
+import GrusNN
+
+/// One kind of sequence labelling: what its targets are, which model (heads) and loss it trains,
+/// what it reports and how a prediction is written. The pipeline (prepare → features → train →
+/// evaluate), the trainer, `grus eval` and `grus predict` are written once against this protocol.
+///
+/// Adding a task: write a type conforming to `SequenceTask` (its targets, model, loss, report and
+/// prediction format, in Tasks/), and add it to `Tasks.all`. No stage changes.
+public protocol SequenceTask {
+    /// What one example is labelled with (a class index; later a tag per step, a token string).
+    associatedtype Target
+    /// What the model gives for one example (class probabilities, ...).
+    associatedtype Output
+    associatedtype Model: TaskModel
+    associatedtype Report: TaskReport
+
+    /// The recipe's `task:` value.
+    static var name: String { get }
+    static var summary: String { get }
+    /// Metrics `training.early_stopping.metric` may name for this task.
+    static var devMetrics: [String] { get }
+    /// Columns of train-log.csv after epoch, step and loss (values from a dev report).
+    static var logColumns: [String] { get }
+
+    /// The label inventory, as saved in model.json.
+    var labels: [String] { get }
+    init(labels: [String])
+    /// The task for a training split (its label inventory). Throws when the split cannot train it.
+    static func fromTraining(_ items: [Item], corpus: String) throws -> Self
+
+    /// The target of an item, or nil when the model does not know its label (counted, not scored).
+    func target(_ item: Item) -> Target?
+
+    /// A new model for these labels.
+    func makeModel(_ spec: ModelSpec, rng: inout RNG) -> Model
+    /// Loss settings from the recipe and the training targets (class weights, smoothing).
+    mutating func configureLoss(_ training: Recipe.Training, targets: [Target])
+    /// Forward in training mode and the loss; the closure runs backward (accumulating gradients).
+    func loss(_ model: Model, _ batch: SequenceBatch, _ targets: [Target], rng: inout RNG) -> (loss: Float, backward: () -> Void)
+    /// Evaluation-mode outputs, one per sequence of the batch, in batch order.
+    func outputs(_ model: Model, _ batch: SequenceBatch) -> [Output]
+    /// Scores outputs against targets. `unknown` counts examples whose labels the model lacks.
+    func report(_ targets: [Target], _ outputs: [Output], unknown: [String: Int], topK: Int) -> Report
+
+    /// One line of predictions.jsonl or `grus predict --json` (input and gold label are added by the caller).
+    func predictionRecord(_ output: Output, topK: Int) -> [String: Any]
+    /// One line of `grus predict`'s plain output, after the input's name.
+    func predictionText(_ output: Output, topK: Int) -> String
+}
+
+/// A model a task trains: a module with a GRU encoder, built from a saved configuration.
+public protocol TaskModel: Module {
+    associatedtype Config: Codable & Equatable
+    var config: Config { get }
+    init(_ config: Config, rng: inout RNG)
+    var encoder: GRUEncoder { get }
+    var embedding: Embedding? { get }
+}
+
+/// What a task needs from the recipe and the front end to build its model.
+public struct ModelSpec {
+    /// Token vocabulary (text), or nil for dense features.
+    public var vocabularySize: Int?
+    public var encoder: GRUConfig
+    public var model: Recipe.Model
+}
+
+/// A task's evaluation result: printed as tables, written as JSON (metrics.json, `grus eval --report`).
+public protocol TaskReport: Codable {
+    var n: Int { get }
+    /// Mean loss per example, when known.
+    var loss: Double? { get }
+    /// Labels the model does not know, counted and left out of the scores.
+    var unknownLabels: [String: Int]? { get set }
+    /// Which split was evaluated, when it was one of a corpus's splits.
+    var split: String? { get set }
+    /// A dev metric to maximise (a loss is returned negated); nil when the task does not report it.
+    func score(_ metric: String) -> Double?
+    /// Values of the task's `logColumns`.
+    var logValues: [Double?] { get }
+    /// One line for the epoch log: "dev loss 0.1, dev accuracy 98.00%, ...".
+    var summary: String { get }
+    func table(title: String) -> String
+}
+
+extension TaskReport {
+    /// Pretty, sorted JSON.
+    public func json() throws -> Data {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try e.encode(self)
+    }
+}
+
+/// The registered tasks. The first is the default.
+public enum Tasks {
+    public static let all: [any SequenceTask.Type] = [ClassifyTask.self]
+
+    public static var names: [String] { all.map { $0.name } }
+    public static var summary: String { all.map { "\($0.name) (\($0.summary))" }.joined(separator: "; ") }
+    public static var devMetrics: [String] {
+        var seen: [String] = []
+        for t in all { for m in t.devMetrics where !seen.contains(m) { seen.append(m) } }
+        return seen
+    }
+
+    public static func named(_ name: String) -> (any SequenceTask.Type)? { all.first { $0.name == name } }
+}

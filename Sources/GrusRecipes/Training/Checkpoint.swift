@@ -1,0 +1,47 @@
+import Foundation
+import GrusCore
+import GrusNN
+
+/// Training progress saved with every checkpoint.
+struct TrainState: Codable {
+    var epoch = 0
+    var step = 0
+    var best: Double? = nil
+    var badEpochs = 0
+    var rng = RNG(seed: 0)
+    var baseLR = 0.0
+}
+
+/// checkpoints/last.safetensors: weights, optimiser state (`optimizer.` prefix) and the
+/// training state as metadata; checkpoints/best.safetensors: the best weights. Both atomic.
+enum Checkpoint {
+    static func saveLast(model: Module, optimizer: Optimizer, state: TrainState, to dir: URL) throws {
+        var tensors = model.stateDict()
+        for (k, v) in optimizer.state() { tensors["optimizer." + k] = v }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        let meta = String(decoding: try enc.encode(state), as: UTF8.self)
+        try Safetensors.save(tensors, metadata: ["grus_train_state": meta], to: dir.appendingPathComponent("last.safetensors"))
+    }
+
+    static func saveBest(model: Module, to dir: URL) throws {
+        try Safetensors.save(model.stateDict(), metadata: ["format": "pt"], to: dir.appendingPathComponent("best.safetensors"))
+    }
+
+    static func loadBest(into model: Module, from dir: URL) throws {
+        let url = dir.appendingPathComponent("best.safetensors")
+        try model.loadStateDict(try Safetensors.load(url).tensors, source: url.path)
+    }
+
+    static func loadLast(from dir: URL, model: Module, optimizer: Optimizer) throws -> TrainState? {
+        let url = dir.appendingPathComponent("last.safetensors")
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        let (tensors, meta) = try Safetensors.load(url)
+        guard let s = meta["grus_train_state"], let state = try? JSONDecoder().decode(TrainState.self, from: Data(s.utf8)) else {
+            throw GrusError.format(path: url.path, message: "checkpoint has no training state")
+        }
+        try model.loadStateDict(tensors.filter { !$0.key.hasPrefix("optimizer.") }, source: url.path)
+        try optimizer.load(state: Dictionary(uniqueKeysWithValues: tensors.filter { $0.key.hasPrefix("optimizer.") }.map { (String($0.key.dropFirst(10)), $0.value) }))
+        return state
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import GrusAudio
+import GrusCore
+import GrusData
+import GrusNN
+
+/// The training loop of any task: seeded length-bucketed batches, the optimiser and schedule,
+/// the NaN policy, dev evaluation after each epoch (best checkpoint, reduce-on-plateau, early
+/// stopping), checkpoints and train-log.csv, resumable bit for bit from checkpoints/last.
+final class Trainer<T: SequenceTask> {
+    let task: T
+    let model: T.Model
+    let recipe: Recipe
+    let data: FeatureSet
+    let audio: AudioSetup?
+    let folder: URL
+    let log: RunLog
+    /// The RNG after initialisation (model and embedding rows drawn), for shuffles, dropout and augmentation.
+    var rng: RNG
+
+    init(task: T, model: T.Model, rng: RNG, recipe: Recipe, data: FeatureSet, audio: AudioSetup?, folder: URL, log: RunLog) {
+        self.task = task
+        self.model = model
+        self.rng = rng
+        self.recipe = recipe
+        self.data = data
+        self.audio = audio
+        self.folder = folder
+        self.log = log
+    }
+
+    var checkpoints: URL { folder.appendingPathComponent("checkpoints") }
+
+    /// Trains (continuing from checkpoints/last with `resume`) and leaves the best weights in the model.
+    func run(resume: Bool) throws {
+        let tr = recipe.training
+        let examples = data.examples
+        var trainIdx: [Int] = [], devIdx: [Int] = []
+        for (i, e) in examples.enumerated() where task.target(e.item) != nil {
+            if e.item.split == .train { trainIdx.append(i) } else if e.item.split == .dev { devIdx.append(i) }
+        }
+        guard !trainIdx.isEmpty else { throw CorpusError("no training examples are left to train on") }
+        var task = self.task
+        task.configureLoss(tr, targets: trainIdx.map { task.target(examples[$0].item)! })
+        let optimizer = tr.optimizer.make(model.parameters, learningRate: Float(tr.lr), momentum: Float(tr.momentum),
+                                          weightDecay: Float(tr.weightDecay))
+        optimizer.lazyRowSparse = tr.lazyEmbeddingUpdates
+        let stepsPerEpoch = (trainIdx.count + tr.batchSize - 1) / tr.batchSize
+        var schedule = LRSchedule(tr.schedule, lr: tr.lr, epochs: tr.epochs, stepsPerEpoch: stepsPerEpoch)
+        let warmup = LRSchedule.warmupSteps(tr.schedule, stepsPerEpoch: stepsPerEpoch, totalSteps: stepsPerEpoch * tr.epochs)
+        if warmup.capped {
+            log("warm-up capped at \(warmup.steps) steps (training.schedule.max_warmup_fraction \(tr.schedule.maxWarmupFraction) of \(stepsPerEpoch * tr.epochs) steps)")
+        }
+        var state = TrainState()
+        if resume, let restored = try Checkpoint.loadLast(from: checkpoints, model: model, optimizer: optimizer) {
+            state = restored
+            rng = state.rng
+            schedule.base = state.baseLR
+            log("resuming after epoch \(state.epoch) (step \(state.step))")
+        }
+        var csv = try TrainLogCSV(folder.appendingPathComponent("train-log.csv"), columns: T.logColumns, keepEpochs: state.epoch)
+        let lengths = examples.map(\.length)
+        let start = Date()
+        let metric = tr.earlyStopping.metric
+        while state.epoch < tr.epochs {
+            let epoch = state.epoch + 1
+            let batches = makeBatches(lengths: lengths, indices: trainIdx, batchSize: tr.batchSize, bucket: tr.bucket, rng: &rng)
+            let progress = ProgressLine(log: log, epoch: epoch, epochs: tr.epochs, batches: batches.count, batchSize: tr.batchSize, every: tr.logEvery)
+            var lossSum = 0.0, seen = 0
+            for (bi, b) in batches.enumerated() {
+                let lr = schedule.rate(step: state.step)
+                optimizer.learningRate = Float(lr)
+                let batch = try makeBatch(examples, b, store: data.store, transform: augmentation())
+                model.zeroGrad()
+                let (l, backward) = task.loss(model, batch, b.map { task.target(examples[$0].item)! }, rng: &rng)
+                if !l.isFinite {
+                    guard tr.onNan == .skip else {
+                        throw CorpusError("epoch \(epoch) step \(state.step + 1): loss is \(l) (not finite); stopping. The last good checkpoint is in \(checkpoints.path). Lower training.lr, or set training.on_nan: skip")
+                    }
+                    schedule.base /= 2
+                    log("epoch \(epoch) step \(state.step + 1): loss is \(l); batch skipped, learning rate halved to \(schedule.base)")
+                    state.step += 1
+                    continue
+                }
+                backward()
+                if tr.clipNorm > 0 {
+                    let norm = clipGradNorm(model.parameters, maxNorm: Float(tr.clipNorm))
+                    if !norm.isFinite {
+                        throw CorpusError("epoch \(epoch) step \(state.step + 1): gradient norm is \(norm); stopping. The last good checkpoint is in \(checkpoints.path)")
+                    }
+                }
+                optimizer.step()
+                state.step += 1
+                Fault.point("step")
+                lossSum += Double(l) * Double(b.count); seen += b.count
+                progress.update(done: bi + 1, seen: seen, meanLoss: lossSum / Double(max(seen, 1)), lr: lr)
+            }
+            // Evaluate on dev, keep the best. Epochs that end inside the warm-up do not count
+            // against early stopping or the plateau schedule.
+            Fault.point("eval")
+            let dev = devIdx.isEmpty ? nil : try evaluate(task, model, devIdx.map { examples[$0] }, store: data.store, topK: recipe.evaluation.topK).report
+            let trainLoss = seen > 0 ? lossSum / Double(seen) : .nan
+            let score = dev.map { $0.score(metric) ?? -.infinity } ?? -trainLoss
+            let improved = state.best == nil || score > state.best!
+            if improved {
+                state.best = score
+                state.badEpochs = 0
+                try Checkpoint.saveBest(model: model, to: checkpoints)
+            } else if state.step > warmup.steps {
+                state.badEpochs += 1
+                if tr.schedule.type == .plateau && state.badEpochs % max(1, tr.schedule.patience) == 0 {
+                    schedule.base = max(tr.schedule.minLr, schedule.base * tr.schedule.gamma)
+                    log(String(format: "plateau: learning rate now %.2e", schedule.base))
+                }
+            }
+            state.epoch = epoch
+            state.rng = rng
+            state.baseLR = schedule.base
+            try Checkpoint.saveLast(model: model, optimizer: optimizer, state: state, to: checkpoints)
+            try csv.append(epoch: epoch, step: state.step, loss: trainLoss, dev: dev?.logValues, columns: T.logColumns.count,
+                           lr: schedule.rate(step: max(0, state.step - 1)), seconds: Date().timeIntervalSince(start))
+            log(String(format: "epoch %d/%d: loss %.4f", epoch, tr.epochs, trainLoss) + (dev.map { ", dev " + $0.summary } ?? "")
+                + (improved ? " (best)" : "") + String(format: " [%.1f s]", Date().timeIntervalSince(progress.start)))
+            if tr.earlyStopping.patience > 0 && state.badEpochs >= tr.earlyStopping.patience {
+                log("early stopping: no dev improvement in \(state.badEpochs) epochs")
+                break
+            }
+        }
+        try Checkpoint.loadBest(into: model, from: checkpoints)
+    }
+
+    /// Per-batch augmentation of training audio (nil when there is none). Waveform augmentation
+    /// (noise, speed, shift) reads the example's audio again and recomputes its features.
+    func augmentation() -> ((Int, Tensor) throws -> Tensor)? {
+        guard let audio, let aug = audio.augmenter else { return nil }
+        let o = aug.options
+        let onWaveform = o.noise != nil || o.speeds != nil || o.maxShiftMs != nil
+        var local = rng.fork()
+        let fe = audio.frontEnd, stats = data.store?.cmvn, maxSeconds = audio.maxSeconds, examples = data.examples
+        return { i, f in
+            var feats = f
+            if onWaveform {
+                let item = examples[i].item
+                let w: [Float]
+                do { w = try loadAudio(item.input, frontEnd: fe, maxSeconds: maxSeconds, segment: item.segment) } catch {
+                    throw CorpusError("\(item.origin): could not be read again for augmentation: \(error)")
+                }
+                feats = fe.extractor.compute(aug.waveform(w, training: true, rng: &local), rng: &local)
+                if let s = stats { feats = s.apply(feats) }
+            }
+            return aug.features(feats, training: true, rng: &local)
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import GrusCore
+import GrusRecipes
+
+/// `--set key.path=value`, the one way to change a recipe key from the command line.
+struct OverrideOptions: ParsableArguments {
+    @Option(name: .customLong("set"), help: "Override a recipe key: --set training.lr=0.01 (repeatable; `grus recipe-keys` lists them).")
+    var overrides: [String] = []
+}
+
+/// A trained model to load.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "Experiment folder (or its model/ folder).") var model: String
+    @Flag(help: "Stream the GRU's recurrent weights as Float16 (faster at batch 1; probabilities move by about 1e-3).") var fp16 = false
+
+    func load() throws -> any LoadedModel { try Models.load(model, halfPrecision: fp16) }
+}
+
+struct ThreadOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(RecipeSchema.help("training.threads"))) var threads: Int = 0
+
+    func validate() throws {
+        guard (0...256).contains(threads) else { throw ValidationError("--threads must be 0 (all cores) to 256") }
+    }
+
+    func apply() { Threads.set(threads) }
+}
+
+extension Experiment.Stage: ExpressibleByArgument {}
+
+/// Runs a command body, turning recipe problems into exit code 2 and other errors into 1, with
+/// the message on standard error.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let e as ExitCode {
+        throw e
+    } catch let e as RecipeError {
+        FileHandle.standardError.write(Data("\(e)\n".utf8))
+        throw ExitCode(2)
+    } catch let e as ValidationError {
+        throw e
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode(1)
+    }
+}
