@@ -10,6 +10,19 @@ struct TrainState: Codable {
     var badEpochs = 0
     var rng = RNG(seed: 0)
     var baseLR = 0.0
+
+    /// Records an epoch's dev score (higher is better); returns whether it is the best so far.
+    /// An epoch that ends inside the warm-up (`step` ≤ `warmupSteps`) is not counted against
+    /// early stopping or the plateau schedule: the learning rate was still rising.
+    mutating func judge(score: Double, warmupSteps: Int) -> Bool {
+        if best == nil || score > best! {
+            best = score
+            badEpochs = 0
+            return true
+        }
+        if step > warmupSteps { badEpochs += 1 }
+        return false
+    }
 }
 
 /// checkpoints/last.safetensors: weights, optimiser state (`optimizer.` prefix) and the
