@@ -1,0 +1,139 @@
+import XCTest
+import Foundation
+import GrusAudio
+import GrusCore
+@testable import GrusRecipes
+
+/// The `grus` binary: options declared once (ranges and help shared by recipes and flags),
+/// exit codes, and `grus eval` reading the experiment's own corpus settings.
+final class CommandLineTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("grus-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    /// Runs grus and returns (exit status, standard output, standard error).
+    func grus(_ args: [String]) throws -> (Int32, String, String)? {
+        guard let exe = grusExecutable() else { return nil }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    func clip(rate: Int = 16000) throws -> String {
+        let path = dir.appendingPathComponent("clip-\(rate).wav").path
+        try AudioFile.write(Audio(samples: (0..<rate).map { Float(0.3 * sin(Double($0) * 0.05)) }, sampleRate: rate), to: path)
+        return path
+    }
+
+    func testFeatureFlagsGoThroughTheRecipeChecks() throws {
+        let wav = try clip()
+        guard let ok = try grus(["features", wav]) else { return }
+        XCTAssertEqual(ok.0, 0, ok.2)
+        XCTAssertTrue(ok.1.contains("98x40"), ok.1)
+        for (flags, expected) in [(["--nfft", "256"], "--nfft: 256 is smaller than the window (400 samples"),
+                                  (["--nfft", "100000000"], "--nfft: must be at most 65536"),
+                                  (["--nfft", "3"], "--nfft: 3 is smaller than the window"),
+                                  (["--sample-rate", "0"], ""),
+                                  (["--sample-rate", "1"], "--sample-rate: must be at least 1000"),
+                                  (["--kind", "mfcc", "--bins", "10", "--ceps", "13"], "--ceps: must be 1 to the number of mel bins (10)")] {
+            guard let r = try grus(["features"] + flags + [wav]) else { return }
+            if expected.isEmpty {
+                XCTAssertEqual(r.0, 0, "\(flags): 0 is 'native' \(r.2)")
+            } else {
+                XCTAssertEqual(r.0, 2, "\(flags): \(r.2)")
+                XCTAssertTrue(r.2.contains(expected), "\(flags): \(r.2)")
+            }
+        }
+        guard let up = try grus(["features", "--sample-rate", "16000", try clip(rate: 8000)]) else { return }
+        XCTAssertEqual(up.0, 1)
+        XCTAssertTrue(up.2.contains("would upsample it"), up.2)
+    }
+
+    func testRecipeKeysListsEveryKeyWithItsDeclaration() throws {
+        guard let all = try grus(["recipe-keys"]) else { return }
+        XCTAssertEqual(all.0, 0)
+        let keys = RecipeSchema.rows(RecipeSchema.root, prefix: "").map(\.key)
+        XCTAssertGreaterThan(keys.count, 80)
+        for k in keys { XCTAssertTrue(all.1.contains(k + "  ("), k) }
+        guard let audio = try grus(["recipe-keys", "frontend.audio"]) else { return }
+        XCTAssertTrue(audio.1.contains("frontend.audio.sample_rate  (int 1000..192000 or 'native' (0); default native)"), audio.1)
+        XCTAssertFalse(audio.1.contains("training."))
+        guard let bad = try grus(["recipe-keys", "trainig"]) else { return }
+        XCTAssertNotEqual(bad.0, 0)
+    }
+
+    /// The typed Recipe and the schema name the same keys: each key is declared once.
+    func testRecipeStructAndSchemaAgreeKeyForKey() throws {
+        let p = dir.appendingPathComponent("r.yaml").path
+        FileManager.default.createFile(atPath: p, contents: Data("corpus: {format: fsdd, path: \(dir.path)}\nfrontend: {type: audio}\n".utf8))
+        let recipe = try RecipeLoader.load(p).recipe
+        let enc = JSONEncoder()
+        enc.keyEncodingStrategy = .convertToSnakeCase
+        let tree = try JSONSerialization.jsonObject(with: enc.encode(recipe)) as! [String: Any]
+        func keys(_ d: [String: Any], _ prefix: String) -> [String] {
+            d.flatMap { k, v -> [String] in
+                let path = prefix.isEmpty ? k : prefix + "." + k
+                if let sub = v as? [String: Any] { return keys(sub, path) }
+                return [path]
+            }
+        }
+        XCTAssertEqual(Set(keys(tree, "")), Set(RecipeSchema.rows(RecipeSchema.root, prefix: "").map(\.key)))
+    }
+
+    func testRecipeProblemsExitWithTwo() throws {
+        let p = dir.appendingPathComponent("bad.yaml").path
+        FileManager.default.createFile(atPath: p, contents: Data("corpus: {format: fsdd, path: \(dir.path)}\nfrontend: {type: text}\n".utf8))
+        guard let check = try grus(["check", p]), let run = try grus(["run", p, "--out", dir.appendingPathComponent("x").path]) else { return }
+        for r in [check, run] {
+            XCTAssertEqual(r.0, 2)
+            XCTAssertTrue(r.2.contains("frontend.type: 'text' does not fit corpus.format 'fsdd'"), r.2)
+        }
+    }
+
+    /// `grus eval --data` on one split's file needs no column flags: they come from recipe.yaml.
+    func testEvalTakesTheCorpusSettingsFromTheExperiment() throws {
+        let corpus = dir.appendingPathComponent("corpus")
+        try FileManager.default.createDirectory(at: corpus, withIntermediateDirectories: true)
+        var rng = RNG(seed: 3)
+        for (name, n) in [("tr.tsv", 120), ("dv.tsv", 30), ("te.tsv", 30)] {
+            let rows = (0..<n).map { _ -> String in
+                let pos = rng.int(below: 2) == 1
+                return "\(pos ? "up" : "down")\tthe \(pos ? "good" : "bad") one \(rng.int(below: 9))"
+            }
+            try ("y\tx\n" + rows.joined(separator: "\n") + "\n").write(to: corpus.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        let recipe = dir.appendingPathComponent("cols.yaml").path
+        FileManager.default.createFile(atPath: recipe, contents: Data("""
+        corpus: {format: text_tsv, path: \(corpus.path), train: tr.tsv, dev: dv.tsv, test: te.tsv, text_column: x, label_column: y}
+        frontend: {type: text}
+        model: {embedding_dim: 8, encoder: {hidden: 8, layers: 1}}
+        training: {epochs: 3, batch_size: 16, lr: 0.01}
+        """.utf8))
+        let exp = dir.appendingPathComponent("exp").path
+        guard let run = try grus(["run", recipe, "--out", exp]) else { return }
+        XCTAssertEqual(run.0, 0, run.2)
+        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: exp + "/metrics.json"))) as! [String: Any]
+        let report = dir.appendingPathComponent("r.json").path
+        guard let one = try grus(["eval", "--model", exp, "--data", corpus.appendingPathComponent("te.tsv").path, "--report", report]) else { return }
+        XCTAssertEqual(one.0, 0, one.2)
+        let again = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as! [String: Any]
+        XCTAssertEqual(again["accuracy"] as? Double, metrics["accuracy"] as? Double)
+        XCTAssertEqual(again["n"] as? Int, 30)
+        // The whole corpus folder, one split of it.
+        guard let whole = try grus(["eval", "--model", exp, "--data", corpus.path, "--split", "dev"]) else { return }
+        XCTAssertEqual(whole.0, 0, whole.2)
+        XCTAssertTrue(whole.1.contains("n=30"), whole.1)
+    }
+}
