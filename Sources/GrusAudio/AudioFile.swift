@@ -177,11 +177,9 @@ public enum AudioFile {
         info.samplerate = Int32(audio.sampleRate)
         info.channels = Int32(audio.channels)
         info.format = format
-        let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
-        guard let file = sf_open(tmp, Int32(SFM_WRITE), &info) else {
+        let writer = try AtomicFile.Writer(URL(fileURLWithPath: path))
+        guard let file = sf_open_fd(writer.fileDescriptor, Int32(SFM_WRITE), &info, 0) else {
+            writer.abort()
             throw AudioError.unsupported(path: path, reason: "cannot write: \(String(cString: sf_strerror(nil)))")
         }
         // Clip rather than wrap when converting to integer PCM.
@@ -190,12 +188,9 @@ public enum AudioFile {
         sf_write_sync(file)
         sf_close(file)
         guard Int(written) == audio.frames else {
-            try? FileManager.default.removeItem(atPath: tmp)
-            throw AudioError.unsupported(path: path, reason: "wrote \(written) of \(audio.frames) frames")
+            writer.abort()
+            throw AudioError.unsupported(path: path, reason: "wrote \(written) of \(audio.frames) frames (disk full?)")
         }
-        guard rename(tmp, path) == 0 else {
-            try? FileManager.default.removeItem(atPath: tmp)
-            throw AudioError.unreadable(path: path, reason: "cannot rename into place: \(String(cString: strerror(errno)))")
-        }
+        try writer.commit()
     }
 }

@@ -50,6 +50,9 @@ public enum AtomicFile {
             bytesWritten += bytes.count
         }
 
+        /// The temporary file's descriptor, for writers that take one (libsndfile's sf_open_fd).
+        public var fileDescriptor: Int32 { handle.fileDescriptor }
+
         public func append(_ data: Data) throws {
             try data.withUnsafeBytes { try append($0) }
         }
