@@ -28,18 +28,18 @@ final class GRUCell {
     let biasIH: Parameter
     let biasHH: Parameter
 
-    // Saved by forward for backward; sized T·B·(3H or H).
-    let gi = Scratch()       // input projections W_ih x; reused by backward for dGI
-    let gates = Scratch()    // r, z, n after their nonlinearities
-    let aux = Scratch()      // pytorch: W_hn h + b_hn; cho2014: r ∘ h
-    let hprev = Scratch()    // state before each step
-    let dgh = Scratch()      // gradient w.r.t. the recurrent pre-activations
-    // Per-row step buffers, [B, ·].
-    let state = Scratch()
-    let gh = Scratch()
-    let carry = Scratch()
-    let bias = Scratch()     // [b_ir + b_hr, b_iz + b_hz, b_in, b_hn]
-    let weightHHT = Scratch() // W_hhᵀ, refreshed by prepare when W_hh changes
+    // Saved by forward for backward (dimension letters: see GRUKernels.swift), time-major rows.
+    let gi = Scratch()       // [T, B, G] input projections W_ih x; reused by backward for dGI
+    let gates = Scratch()    // [T, B, G] r, z, n after their nonlinearities
+    let aux = Scratch()      // [T, B, H] pytorch: W_hn h + b_hn; cho2014: r ∘ h
+    let hprev = Scratch()    // [T, B, H] state before each step
+    let dgh = Scratch()      // [T, B, G] gradient w.r.t. the recurrent pre-activations
+    // Per-row step buffers.
+    let state = Scratch()    // [B, H] h, updated in place step by step
+    let gh = Scratch()       // [B, G] this step's recurrent product W_hh h (cho2014 backward: d(r ∘ h))
+    let carry = Scratch()    // [B, H] dL/dh carried backward through time
+    let bias = Scratch()     // [4H] b_ir + b_hr, b_iz + b_hz, b_in, b_hn
+    let weightHHT = Scratch() // [H, G] W_hhᵀ, refreshed by prepare when W_hh changes
     private var transposedVersion = -1
     // PyTorch form with H a multiple of 16: the per-step products use W_hh packed once per change
     // (W_hhᵀ for h·W_hhᵀ forward, W_hh for dq·W_hh backward) instead of a GEMM that packs per call.
