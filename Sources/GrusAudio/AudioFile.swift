@@ -144,6 +144,7 @@ public enum AudioFile {
             throw AudioError.missing(path: path)
         }
         if isDir.boolValue { throw AudioError.notAFile(path: path) }
+        if let problem = specialFileProblem(path) { throw AudioError.unsupported(path: path, reason: problem) }
         guard FileManager.default.isReadableFile(atPath: path) else {
             throw AudioError.unreadable(path: path, reason: "permission denied")
         }

@@ -78,9 +78,25 @@ public enum AtomicFile {
     }
 }
 
-/// Reads a whole file, or nil when it cannot be opened. (FileManager.contents(atPath:) leaks a
+/// Why `path` is not a regular file Grus can read (a FIFO would block the reader forever, a
+/// device never ends), or nil when it is one. Symbolic links are followed.
+public func specialFileProblem(_ path: String) -> String? {
+    var st = stat()
+    guard stat(path, &st) == 0 else { return nil }   // missing: the caller says so
+    switch st.st_mode & S_IFMT {
+    case S_IFREG: return nil
+    case S_IFDIR: return "is a folder, not a file"
+    case S_IFIFO: return "is a named pipe (FIFO), not a regular file; Grus reads only regular files"
+    case S_IFCHR, S_IFBLK: return "is a device, not a regular file; Grus reads only regular files"
+    case S_IFSOCK: return "is a socket, not a regular file; Grus reads only regular files"
+    default: return "is not a regular file"
+    }
+}
+
+/// Reads a whole file, or nil when it cannot be opened or is not a regular file. (FileManager.contents(atPath:) leaks a
 /// buffer for empty files in this Foundation; found with LeakSanitizer while fuzzing.)
 public func readWholeFile(_ path: String) -> Data? {
+    if specialFileProblem(path) != nil { return nil }
     guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
     defer { try? handle.close() }
     return (try? handle.readToEnd()) ?? Data()

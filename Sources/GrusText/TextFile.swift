@@ -35,6 +35,7 @@ public enum TextFile {
 
     /// All lines; invalid UTF-8 handled by `policy`, skipped line numbers returned in `skipped`.
     public static func lines(_ path: String, invalidUTF8 policy: InvalidUTF8Policy = .fail) throws -> (lines: [Line], skipped: [Int]) {
+        if let problem = specialFileProblem(path) { throw TextError.malformed(path: path, line: 0, message: problem) }
         guard let data = readWholeFile(path) else { throw TextError.missing(path: path) }
         var out: [Line] = [], skipped: [Int] = []
         try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in

@@ -44,10 +44,16 @@ public struct ModelBundle<Task: SequenceTask>: Codable {
         do { bundle = try JSONDecoder().decode(ModelBundle.self, from: folder.json) } catch {
             throw GrusError.format(path: folder.jsonURL.path, message: "not a valid Grus model description (\(error))")
         }
+        let problems = bundle.problems()
+        guard problems.isEmpty else {
+            throw GrusError.format(path: folder.jsonURL.path, message: problems.joined(separator: "; "))
+        }
         var rng = RNG(seed: 0)
         let model = Task.Model(bundle.architecture, rng: &rng)
         let weightsURL = folder.dir.appendingPathComponent("model.safetensors")
-        try model.loadStateDict(try Safetensors.load(weightsURL).tensors, source: weightsURL.path)
+        let tensors = try Safetensors.load(weightsURL).tensors
+        try model.loadStateDict(tensors, source: weightsURL.path)
+        try checkFinite(tensors, source: weightsURL.path)
         return (bundle, model)
     }
 }

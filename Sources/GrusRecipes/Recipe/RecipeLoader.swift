@@ -42,6 +42,9 @@ public enum RecipeLoader {
         return Loaded(recipe: recipe, resolvedYAML: yaml, file: path)
     }
 
+    /// Recipes are short; anything longer is refused before it is parsed.
+    static let maxRecipeBytes = 1 << 20
+
     /// Parses one file and the files it includes.
     static func readWithIncludes(_ path: String, chain: [String]) throws -> [String: Any] {
         let full = URL(fileURLWithPath: path).standardizedFileURL.path
@@ -49,8 +52,14 @@ public enum RecipeLoader {
             throw RecipeError(issues: [RecipeIssue(file: path, keyPath: "include",
                                                    message: "include cycle: " + (chain + [full]).joined(separator: " -> "))])
         }
+        if let problem = specialFileProblem(path) {
+            throw RecipeError(issues: [RecipeIssue(file: path, keyPath: "", message: problem)])
+        }
         guard let data = readWholeFile(path) else {
             throw RecipeError(issues: [RecipeIssue(file: path, keyPath: "", message: "cannot read the recipe (no such file?)")])
+        }
+        guard data.count <= maxRecipeBytes else {
+            throw RecipeError(issues: [RecipeIssue(file: path, keyPath: "", message: "is \(data.count) bytes; a recipe is at most \(maxRecipeBytes) bytes")])
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw RecipeError(issues: [RecipeIssue(file: path, keyPath: "", message: "the recipe is not UTF-8 text")])
@@ -89,12 +98,18 @@ public enum RecipeLoader {
     /// Yams's node tree: only plain-text mapping keys are accepted, so input such as `[]: x`
     /// (which Yams's untyped loader cannot represent) is an error, not a crash.
     static func parseYAML(_ text: String, file: String) throws -> Any? {
+        if let found = YAMLAliasScan.find(text) {
+            throw RecipeError(issues: [RecipeIssue(file: file, keyPath: "", message: "line \(found.line): '\(found.token)': YAML anchors and aliases are not supported in recipes; write the value out (or use include:), or quote it if it is text")])
+        }
         guard let node = try Yams.compose(yaml: text) else { return nil }
         return try plain(node, path: "", file: file)
     }
 
     static func plain(_ node: Node, path: String, file: String) throws -> Any {
         func fail(_ m: String) -> RecipeError { RecipeError(issues: [RecipeIssue(file: file, keyPath: path, message: m)]) }
+        // An alias resolves to its anchored node, so refusing anchors refuses every alias before
+        // a chain of them ("billion laughs") can be expanded.
+        if node.anchor != nil { throw fail("YAML anchors and aliases are not supported in recipes; write the value out (or use include:)") }
         switch node {
         case .scalar:
             switch node.tag.description {

@@ -44,6 +44,12 @@ public struct ClassifyTask: SequenceTask {
         return SequenceClassifier(config, rng: &rng)
     }
 
+    public static func problems(architecture: ClassifierConfig, labels: [String]) -> [String] {
+        SequenceClassifier.problems(architecture, labels: labels)
+    }
+    public static func inputSize(of a: ClassifierConfig) -> Int { a.encoder.inputSize }
+    public static func vocabularySize(of a: ClassifierConfig) -> Int? { a.vocabSize }
+
     public mutating func configureLoss(_ training: Recipe.Training, targets: [Int]) {
         var weights: [Float]? = nil
         if training.classWeights == .balanced {
@@ -77,8 +83,10 @@ public struct ClassifyTask: SequenceTask {
 
     public func predictionRecord(_ p: [Float], topK: Int) -> [String: Any] {
         let top = ranked(p, topK)
-        var record: [String: Any] = ["prediction": labels[top[0]], "probability": Double(p[top[0]])]
-        if topK > 1 { record["top_k"] = top.map { ["label": labels[$0], "probability": Double(p[$0])] } }
+        // A diverged model's NaN probabilities are written as null (JSON has no NaN).
+        func prob(_ x: Float) -> Any { x.isFinite ? Double(x) : NSNull() }
+        var record: [String: Any] = ["prediction": labels[top[0]], "probability": prob(p[top[0]])]
+        if topK > 1 { record["top_k"] = top.map { ["label": labels[$0], "probability": prob(p[$0])] } }
         return record
     }
 

@@ -36,6 +36,11 @@ public protocol SequenceTask {
 
     /// A new model for these labels.
     func makeModel(_ spec: ModelSpec, rng: inout RNG) -> Model
+    /// Problems with a saved architecture ("key: what is wrong"), checked before the model is built.
+    static func problems(architecture: Model.Config, labels: [String]) -> [String]
+    /// Features per step the model takes (the embedding size for text), and the vocabulary size for text.
+    static func inputSize(of architecture: Model.Config) -> Int
+    static func vocabularySize(of architecture: Model.Config) -> Int?
     /// Loss settings from the recipe and the training targets (class weights, smoothing).
     mutating func configureLoss(_ training: Recipe.Training, targets: [Target])
     /// Forward in training mode and the loss; the closure runs backward (accumulating gradients).

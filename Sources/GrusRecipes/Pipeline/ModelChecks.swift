@@ -1,0 +1,83 @@
+import Foundation
+import GrusAudio
+import GrusCore
+import GrusNN
+
+// model.json is checked as strictly as a recipe, before any buffer is sized from it: ranges,
+// agreement between its parts, and finite weights. Each problem names the key.
+
+extension GRUConfig {
+    /// Sizes a GRU may have in a model file (a recipe allows at most 4096 units and 16 layers).
+    func problems(_ key: String) -> [String] {
+        var out: [String] = []
+        if !(1...1_000_000).contains(inputSize) { out.append("\(key).inputSize: must be 1 to 1000000, got \(inputSize)") }
+        if !(1...4096).contains(hiddenSize) { out.append("\(key).hiddenSize: must be 1 to 4096, got \(hiddenSize)") }
+        if !(1...16).contains(numLayers) { out.append("\(key).numLayers: must be 1 to 16, got \(numLayers)") }
+        if !(dropout >= 0 && dropout < 1) { out.append("\(key).dropout: must be in [0, 1), got \(dropout)") }
+        return out
+    }
+}
+
+extension ClassifierConfig {
+    func problems(labels: Int) -> [String] {
+        var out = encoder.problems("architecture.encoder")
+        if numClasses != labels { out.append("architecture.numClasses: \(numClasses), but there are \(labels) labels") }
+        if let v = vocabSize, !(2...10_000_000).contains(v) { out.append("architecture.vocabSize: must be 2 to 10000000, got \(v)") }
+        if let v = vocabSize, !(0..<v).contains(paddingIndex) { out.append("architecture.paddingIndex: must be below vocabSize (\(v)), got \(paddingIndex)") }
+        if !(dropout >= 0 && dropout < 1) { out.append("architecture.dropout: must be in [0, 1), got \(dropout)") }
+        return out
+    }
+}
+
+extension SequenceClassifier {
+    public static func problems(_ config: ClassifierConfig, labels: [String]) -> [String] { config.problems(labels: labels.count) }
+}
+
+extension ModelFrontEnd {
+    /// Problems with the front end, given the model's input size (features per step, or the vocabulary size).
+    func problems(inputSize: Int, vocabularySize: Int?) -> [String] {
+        switch self {
+        case let .audio(options, cmvn, maxSeconds):
+            var out = options.problems().map { "frontEnd.audio.options.\($0.field): \($0.message)" }
+            if !out.isEmpty { return out }
+            if options.dimension != inputSize {
+                out.append("frontEnd.audio.options: give \(options.dimension) features per frame, the encoder takes \(inputSize)")
+            }
+            if let c = cmvn {
+                if c.dimension != options.dimension || c.sumSquares.count != c.dimension {
+                    out.append("frontEnd.audio.cmvn: statistics for \(c.dimension) dimensions, the features have \(options.dimension)")
+                }
+                if !(c.count.isFinite && c.count > 0) || !(c.sum + c.sumSquares).allSatisfy(\.isFinite) {
+                    out.append("frontEnd.audio.cmvn: the statistics are not finite and positive")
+                }
+            }
+            if !(maxSeconds.isFinite && maxSeconds >= 0) { out.append("frontEnd.audio.maxSeconds: must be 0 or more, got \(maxSeconds)") }
+            return out
+        case let .text(encoder):
+            if vocabularySize != encoder.vocabulary.count {
+                return ["frontEnd.text.vocabulary: \(encoder.vocabulary.count) tokens, the embedding has \(vocabularySize.map(String.init) ?? "none")"]
+            }
+            return []
+        }
+    }
+}
+
+extension ModelBundle {
+    /// Everything wrong with a model description, before the model is built.
+    func problems() -> [String] {
+        var out: [String] = []
+        if labels.isEmpty { out.append("labels: empty") }
+        var seen = Set<String>()
+        for l in labels where !seen.insert(l).inserted { out.append("labels: '\(l)' appears twice") }
+        out += Task.problems(architecture: architecture, labels: labels)
+        guard out.isEmpty else { return out }
+        return out + frontEnd.problems(inputSize: Task.inputSize(of: architecture), vocabularySize: Task.vocabularySize(of: architecture))
+    }
+}
+
+/// Refuses weights that are not finite (a diverged or damaged model).
+func checkFinite(_ tensors: [String: Tensor], source: String) throws {
+    for (name, t) in tensors.sorted(by: { $0.key < $1.key }) where !t.data.allSatisfy(\.isFinite) {
+        throw GrusError.format(path: source, message: "tensor '\(name)' holds NaN or infinite values; the model is damaged or diverged")
+    }
+}

@@ -1,0 +1,170 @@
+import XCTest
+import Foundation
+import GrusAudio
+import GrusCore
+import GrusData
+import GrusText
+@testable import GrusRecipes
+
+/// Inputs that used to crash, hang or corrupt memory: each must now end in a clear error.
+final class HostileInputTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("grus-hostile-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    func write(_ name: String, _ text: String) -> String {
+        let p = dir.appendingPathComponent(name).path
+        FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
+        return p
+    }
+
+    /// Feature options that wrote past a buffer (n_fft below the window), divided by zero
+    /// (rate or hop 0) or hung (a huge FFT) are refused before anything is allocated.
+    func testImpossibleFeatureOptionsAreRefused() {
+        func refused(_ change: (inout FeatureOptions) -> Void, _ field: String) {
+            var o = FeatureOptions.kaldi
+            change(&o)
+            XCTAssertThrowsError(try FeatureExtractor(o), field) { e in
+                XCTAssertTrue("\(e)".contains(field), "\(e)")
+            }
+        }
+        refused({ $0.frame.nFFT = 256 }, "frame.nFFT")
+        refused({ $0.frame.nFFT = 3 }, "frame.nFFT")
+        refused({ $0.frame.nFFT = 100_000_000 }, "frame.nFFT")
+        refused({ $0.frame.sampleRate = 0 }, "frame.sampleRate")
+        refused({ $0.frame.sampleRate = 1 }, "frame.sampleRate")
+        refused({ $0.frame.frameShiftMs = 0 }, "frame.frameShiftMs")
+        refused({ $0.frame.frameLengthMs = -.infinity }, "frame.frameLengthMs")
+        refused({ $0.mel.numBins = 0 }, "mel.numBins")
+        refused({ $0.kind = .mfcc; $0.mfcc.numCeps = 41 }, "mfcc.numCeps")
+        refused({ $0.deltaOrder = 7 }, "deltaOrder")
+        XCTAssertNoThrow(try FeatureExtractor(.kaldi))
+        XCTAssertNoThrow(try FeatureExtractor(.librosa))
+    }
+
+    /// A named pipe called *.wav blocked every reader forever; now every entry point refuses it.
+    func testNamedPipesAreRefusedNotWaitedOn() throws {
+        let fifo = dir.appendingPathComponent("voice.wav").path
+        XCTAssertEqual(mkfifo(fifo, 0o644), 0)
+        XCTAssertThrowsError(try AudioFile.read(fifo)) { XCTAssertTrue("\($0)".contains("named pipe"), "\($0)") }
+        XCTAssertThrowsError(try AudioFile.info(fifo)) { XCTAssertTrue("\($0)".contains("named pipe"), "\($0)") }
+        XCTAssertThrowsError(try TextFile.lines(fifo)) { XCTAssertTrue("\($0)".contains("named pipe"), "\($0)") }
+        XCTAssertThrowsError(try RecipeLoader.load(fifo)) { XCTAssertTrue("\($0)".contains("named pipe"), "\($0)") }
+        // In a corpus, under the skip policy: listed as a bad input, the run goes on.
+        let c = dir.appendingPathComponent("corpus")
+        try FileManager.default.createDirectory(at: c, withIntermediateDirectories: true)
+        for (label, hz) in [("lo", 300.0), ("hi", 1500.0)] {
+            for s in ["a", "b"] {
+                for i in 0..<6 {
+                    let x = (0..<4000).map { Float(0.4 * sin(2 * Double.pi * hz * Double($0) / 8000)) }
+                    try AudioFile.write(Audio(samples: x, sampleRate: 8000), to: c.appendingPathComponent("\(label)_\(s)_\(i).wav").path)
+                }
+            }
+        }
+        XCTAssertEqual(mkfifo(c.appendingPathComponent("lo_a_9.wav").path, 0o644), 0)
+        let p = write("fifo.yaml", """
+        corpus: {format: fsdd, path: \(c.path), on_bad_input: skip}
+        frontend: {type: audio, audio: {bins: 10}}
+        model: {encoder: {hidden: 4, layers: 1}}
+        training: {epochs: 1, batch_size: 4}
+        """)
+        let out = dir.appendingPathComponent("exp")
+        try Experiment(try RecipeLoader.load(p), out: out.path).run()
+        let bad = try String(contentsOf: out.appendingPathComponent("bad-inputs.jsonl"), encoding: .utf8)
+        XCTAssertTrue(bad.contains("lo_a_9.wav") && bad.contains("named pipe"), bad)
+    }
+
+    /// "Billion laughs": nested aliases grew memory without bound while the recipe was read.
+    func testNestedAliasesAreRefusedBeforeExpanding() {
+        var yaml = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for i in 1..<20 { yaml += "a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        let p = write("laughs.yaml", yaml)
+        let start = Date(), before = peakMemoryMB()
+        XCTAssertThrowsError(try RecipeLoader.load(p)) { XCTAssertTrue("\($0)".contains("anchors and aliases are not supported"), "\($0)") }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+        XCTAssertLessThan(peakMemoryMB() - before, 100)
+        let big = write("big.yaml", "corpus:\n  path: " + String(repeating: "x", count: 2 << 20) + "\n")
+        XCTAssertThrowsError(try RecipeLoader.load(big)) { XCTAssertTrue("\($0)".contains("a recipe is at most"), "\($0)") }
+    }
+
+    func testAliasScanFindsAliasesAndNothingElse() {
+        XCTAssertEqual(YAMLAliasScan.find("a: &x 1\nb: *x\n")?.token, "&x")
+        XCTAssertEqual(YAMLAliasScan.find("a: 1\nb: [1, *x]\n")?.line, 2)
+        XCTAssertEqual(YAMLAliasScan.find("- *x\n")?.token, "*x")
+        XCTAssertEqual(YAMLAliasScan.find("a: {k: &v 1}\n")?.token, "&v")
+        for clean in ["name: R&D\n", "a: 'a *star* & more'\n", "a: \"*x \\\" &y\"\n", "a: 1 # &not *an alias\n",
+                      "a: b*c\n", "text: |\n  * item\n  & more\nb: 2\n", "x: 'it''s *fine*'\n", "a: 5 * 3\n"] {
+            XCTAssertNil(YAMLAliasScan.find(clean), clean)
+        }
+        XCTAssertEqual(YAMLAliasScan.find("text: |\n  * item\nb: *x\n")?.line, 3, "the block scalar ends where the indentation does")
+    }
+
+    func testIncludeOfAFolderIsAnError() {
+        try? FileManager.default.createDirectory(at: dir.appendingPathComponent("base"), withIntermediateDirectories: true)
+        let p = write("child.yaml", "include: base\n")
+        XCTAssertThrowsError(try RecipeLoader.load(p)) { XCTAssertTrue("\($0)".contains("'base' is a folder"), "\($0)") }
+    }
+
+    /// A damaged or hostile model.json is refused naming the key, before anything is allocated
+    /// (hiddenSize 1e9 asked for 192 GB; -16 looped forever; nFFT 3 corrupted the heap).
+    func testHostileModelDescriptionsNameTheKey() throws {
+        let c = dir.appendingPathComponent("c")
+        try FileManager.default.createDirectory(at: c, withIntermediateDirectories: true)
+        for (label, hz) in [("lo", 300.0), ("hi", 1500.0)] {
+            for s in ["a", "b"] {
+                for i in 0..<6 {
+                    let x = (0..<4000).map { Float(0.4 * sin(2 * Double.pi * hz * Double($0) / 8000)) }
+                    try AudioFile.write(Audio(samples: x, sampleRate: 8000), to: c.appendingPathComponent("\(label)_\(s)_\(i).wav").path)
+                }
+            }
+        }
+        let p = write("m.yaml", """
+        corpus: {format: fsdd, path: \(c.path)}
+        frontend: {type: audio, audio: {bins: 10}}
+        model: {encoder: {hidden: 4, layers: 1}}
+        training: {epochs: 1, batch_size: 4}
+        """)
+        let exp = dir.appendingPathComponent("exp")
+        try Experiment(try RecipeLoader.load(p), out: exp.path).run()
+        let json = exp.appendingPathComponent("model/model.json"), weights = exp.appendingPathComponent("model/model.safetensors")
+        let good = try Data(contentsOf: json), goodWeights = try Data(contentsOf: weights)
+        func edit(_ change: (inout [String: Any]) -> Void, expect: String, file: StaticString = #filePath, line: UInt = #line) throws {
+            var o = try JSONSerialization.jsonObject(with: good) as! [String: Any]
+            change(&o)
+            try JSONSerialization.data(withJSONObject: o).write(to: json)
+            XCTAssertThrowsError(try Models.load(exp.path), file: file, line: line) { e in
+                XCTAssertTrue("\(e)".contains(expect), "\(e)", file: file, line: line)
+            }
+            try good.write(to: json)
+        }
+        func nested(_ o: inout [String: Any], _ path: [String], _ value: Any) {
+            if path.count == 1 { o[path[0]] = value; return }
+            var sub = o[path[0]] as! [String: Any]
+            nested(&sub, Array(path.dropFirst()), value)
+            o[path[0]] = sub
+        }
+        try edit({ nested(&$0, ["architecture", "encoder", "hiddenSize"], 1_000_000_000) }, expect: "architecture.encoder.hiddenSize: must be 1 to 4096")
+        try edit({ nested(&$0, ["architecture", "encoder", "hiddenSize"], -16) }, expect: "architecture.encoder.hiddenSize")
+        try edit({ nested(&$0, ["architecture", "encoder", "numLayers"], 0) }, expect: "architecture.encoder.numLayers")
+        try edit({ nested(&$0, ["frontEnd", "audio", "options", "frame", "nFFT"], 3) }, expect: "frontEnd.audio.options.frame.nFFT")
+        try edit({ nested(&$0, ["frontEnd", "audio", "options", "frame", "sampleRate"], 0) }, expect: "frontEnd.audio.options.frame.sampleRate")
+        try edit({ nested(&$0, ["frontEnd", "audio", "options", "frame", "frameShiftMs"], 0) }, expect: "frontEnd.audio.options.frame.frameShiftMs")
+        try edit({ $0["format"] = "grus-model-99" }, expect: "format 'grus-model-99'")
+        try edit({ $0["labels"] = ["hi", "hi"] }, expect: "labels: 'hi' appears twice")
+        try edit({ $0["labels"] = ["hi", "lo", "mid"] }, expect: "architecture.numClasses: 2, but there are 3 labels")
+        try edit({ nested(&$0, ["frontEnd", "audio", "cmvn", "sum"], [1.0, 2.0]) }, expect: "frontEnd.audio.cmvn: statistics for 2 dimensions")
+        try edit({ $0["task"] = "juggle" }, expect: "task 'juggle'")
+        // All-NaN weights.
+        var (tensors, _) = try Safetensors.load(weights)
+        for k in tensors.keys { tensors[k]!.data = tensors[k]!.data.map { _ in .nan } }
+        try Safetensors.save(tensors, metadata: [:], to: weights)
+        XCTAssertThrowsError(try Models.load(exp.path)) { XCTAssertTrue("\($0)".contains("NaN or infinite"), "\($0)") }
+        try goodWeights.write(to: weights)
+        XCTAssertNoThrow(try Models.load(exp.path))
+    }
+}
