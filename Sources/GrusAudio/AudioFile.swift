@@ -102,6 +102,10 @@ public enum AudioFile {
         guard info.channels >= 1, info.samplerate >= 1 else {
             throw AudioError.notAudio(path: path, reason: "header gives \(info.channels) channels at \(info.samplerate) Hz")
         }
+        // A header can claim any rate; resampling 1 Hz audio to 16 kHz would take gigabytes.
+        guard AudioFile.sampleRates.contains(Int(info.samplerate)), info.channels <= 256 else {
+            throw AudioError.unsupported(path: path, reason: "header gives \(info.samplerate) Hz and \(info.channels) channels; Grus reads \(AudioFile.sampleRates.lowerBound)-\(AudioFile.sampleRates.upperBound) Hz and at most 256 channels")
+        }
         let channels = Int(info.channels)
         var frames = Int(info.frames)
         if startSeconds > 0 {
@@ -149,6 +153,9 @@ public enum AudioFile {
             throw AudioError.unreadable(path: path, reason: "permission denied")
         }
     }
+
+    /// Sample rates Grus reads (what a header claims outside this range is refused).
+    public static let sampleRates = 1000...384_000
 
     /// Frames, rate and channels from the header, without decoding.
     public static func info(_ path: String) throws -> (frames: Int, sampleRate: Int, channels: Int) {

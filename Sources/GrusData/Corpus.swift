@@ -50,7 +50,10 @@ public struct Item: Codable, Equatable, Sendable {
 public struct BadInput: Codable, Equatable, Sendable, CustomStringConvertible {
     public var origin: String
     public var reason: String
-    public init(origin: String, reason: String) { self.origin = origin; self.reason = reason }
+    /// Left out because a policy the recipe chose says so (on_invalid_utf8: skip): listed, but
+    /// not a reason to stop under on_bad_input: fail.
+    public var byPolicy: Bool?
+    public init(origin: String, reason: String, byPolicy: Bool? = nil) { self.origin = origin; self.reason = reason; self.byPolicy = byPolicy }
     public var description: String { "\(origin): \(reason)" }
 }
 
@@ -75,7 +78,7 @@ public enum CorpusReader {
             let stem = String(name.dropLast(4))
             let parts = stem.split(separator: "_")
             let path = (dir as NSString).appendingPathComponent(name)
-            guard parts.count == 3, let index = Int(parts[2]) else {
+            guard !name.contains(where: \.isNewline), parts.count == 3, let index = Int(parts[2]) else {
                 bad.append(BadInput(origin: path, reason: "name is not {label}_{speaker}_{index}.wav"))
                 continue
             }
@@ -110,6 +113,11 @@ public enum CorpusReader {
             if files.isEmpty { bad.append(BadInput(origin: labelDir, reason: "label folder holds no .wav files")); continue }
             for f in files {
                 let rel = label + "/" + f
+                if f.contains(where: \.isNewline) {
+                    bad.append(BadInput(origin: (labelDir as NSString).appendingPathComponent(f),
+                                        reason: "the file name holds a line break, so validation_list.txt and testing_list.txt cannot name it; rename it"))
+                    continue
+                }
                 let split: Split
                 if let validation, let testing {
                     split = testing.contains(rel) ? .test : (validation.contains(rel) ? .dev : .train)
@@ -145,7 +153,8 @@ public enum CorpusReader {
                                 labelColumn: String = "label", order: TextPairOrder = .textLabel, trecLabel: TRECLabel = .coarse,
                                 invalidUTF8: InvalidUTF8Policy = .fail) throws -> (items: [Item], bad: [BadInput]) {
         let (lines, skipped) = try TextFile.lines(path, invalidUTF8: invalidUTF8)
-        var items: [Item] = [], bad = skipped.map { BadInput(origin: "\(path):\($0)", reason: "not valid UTF-8 (skipped)") }
+        var items: [Item] = [], bad = skipped.map { BadInput(origin: "\(path):\($0)", reason: "not valid UTF-8 (skipped: on_invalid_utf8 is skip)", byPolicy: true) }
+        var columns = 2
         var textIndex = 0, labelIndex = 1
         var body = lines[...]
         if format == .textTSV {
@@ -155,13 +164,14 @@ public enum CorpusReader {
                 throw CorpusError("\(path):1: header \(cols) lacks the text column '\(textColumn)' or the label column '\(labelColumn)'")
             }
             textIndex = t; labelIndex = l
+            columns = cols.count
             body = lines.dropFirst()
         } else if format == .textPairs && order == .labelText {
             textIndex = 1; labelIndex = 0
         }
         for line in body {
             let origin = "\(path):\(line.number)"
-            if line.text.trimmingCharacters(in: .whitespaces).isEmpty { bad.append(BadInput(origin: origin, reason: "empty line")); continue }
+            if line.text.trimmingCharacters(in: .whitespaces).isEmpty { continue }   // blank lines separate nothing here
             var text = "", label = ""
             switch format {
             case .fasttext:
@@ -180,8 +190,8 @@ public enum CorpusReader {
                 text = String(line.text[line.text.index(after: space)...])
             case .textTSV, .textPairs:
                 let cols = line.text.split(separator: "\t", omittingEmptySubsequences: false)
-                guard cols.count > max(textIndex, labelIndex) else {
-                    bad.append(BadInput(origin: origin, reason: "expected \(max(textIndex, labelIndex) + 1) tab-separated columns, found \(cols.count)")); continue
+                guard cols.count == columns else {
+                    bad.append(BadInput(origin: origin, reason: "expected \(columns) tab-separated columns, found \(cols.count)" + (cols.count > columns ? " (a tab inside the text?)" : ""))); continue
                 }
                 text = String(cols[textIndex]); label = String(cols[labelIndex]).trimmingCharacters(in: .whitespaces)
             }
@@ -229,7 +239,11 @@ extension CorpusReader {
                 guard let obj = try? JSONSerialization.jsonObject(with: Data(l.text.utf8)) as? [String: Any] else {
                     bad.append(BadInput(origin: "\(path):\(l.number)", reason: "not a JSON object")); continue
                 }
-                rows.append((l.number, obj.mapValues { "\($0)" }))
+                // null (or a nested value) is no value: "label": null must not become a class "<null>".
+                rows.append((l.number, obj.compactMapValues { v -> String? in
+                    if v is NSNull || v is [Any] || v is [String: Any] { return nil }
+                    return "\(v)"
+                }))
             }
         } else {
             let tsv = lower.hasSuffix(".tsv")

@@ -80,9 +80,16 @@ public struct TextEncoder: Codable, Equatable, Sendable {
     /// Ids for one text, truncated to `maxLength` (specials included); `unknown` counts tokens
     /// that map to `<unk>`.
     public func encode(_ text: String, unknown: inout Int) -> [Int] {
+        var truncated = 0
+        return encode(text, unknown: &unknown, truncated: &truncated)
+    }
+
+    /// As `encode(_:unknown:)`; `truncated` counts texts cut to `maxLength`.
+    public func encode(_ text: String, unknown: inout Int, truncated: inout Int) -> [Int] {
         var ids = vocabulary.encode(tokenizer.tokenize(Normalizer(normalizer)(text)), unknown: &unknown)
         let extra = (addBOS ? 1 : 0) + (addEOS ? 1 : 0)
         if let m = maxLength, ids.count + extra > m {
+            truncated += 1
             let keep = max(0, m - extra)
             ids = truncation == .keepStart ? Array(ids.prefix(keep)) : Array(ids.suffix(keep))
         }

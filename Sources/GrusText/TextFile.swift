@@ -40,14 +40,16 @@ public enum TextFile {
         var out: [Line] = [], skipped: [Int] = []
         try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             let bytes = raw.bindMemory(to: UInt8.self)
-            var start = 0, number = 0
+            // A UTF-8 byte-order mark before the first line is not part of it.
+            var start = textStart(bytes), number = 0
             let n = bytes.count
             while start < n {
+                // A line ends at LF, CRLF, or a lone CR (old Mac files).
                 var end = start
-                while end < n && bytes[end] != 0x0A { end += 1 }
+                while end < n && bytes[end] != 0x0A && bytes[end] != 0x0D { end += 1 }
                 number += 1
-                var stop = end
-                if stop > start && bytes[stop - 1] == 0x0D { stop -= 1 }
+                let stop = end
+                if end < n - 1 && bytes[end] == 0x0D && bytes[end + 1] == 0x0A { end += 1 }
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<stop])
                 if let s = String(validating: slice, as: UTF8.self) {
                     out.append(Line(number: number, text: s))
@@ -62,5 +64,10 @@ public enum TextFile {
             }
         }
         return (out, skipped)
+    }
+
+    /// Where the text starts: after a UTF-8 byte-order mark, if there is one.
+    static func textStart(_ b: UnsafeBufferPointer<UInt8>) -> Int {
+        b.count >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF ? 3 : 0
     }
 }

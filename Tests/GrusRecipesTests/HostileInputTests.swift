@@ -167,4 +167,112 @@ final class HostileInputTests: XCTestCase {
         try goodWeights.write(to: weights)
         XCTAssertNoThrow(try Models.load(exp.path))
     }
+
+    // Text inputs that were read wrongly.
+
+    func testTextFilesReadAsTheirAuthorsMeant() throws {
+        // A byte-order mark before the header, CR-only line ends, trailing blank lines.
+        let bom = dir.appendingPathComponent("bom.tsv").path
+        FileManager.default.createFile(atPath: bom, contents: Data([0xEF, 0xBB, 0xBF]) + Data("sentence\tlabel\rgood one\tpos\rbad one\tneg\r\r\n\n".utf8))
+        let r = try CorpusReader.textFile(bom, split: .train, format: .textTSV)
+        XCTAssertEqual(r.items.map(\.label), ["pos", "neg"])
+        XCTAssertEqual(r.bad, [], "blank lines are not bad inputs")
+        // Extra columns are a bad input, not silently dropped.
+        let extra = write("extra.tsv", "sentence\tlabel\na tab\tinside\tpos\nfine\tneg\n")
+        let e = try CorpusReader.textFile(extra, split: .train, format: .textTSV)
+        XCTAssertEqual(e.items.map(\.input), ["fine"])
+        XCTAssertTrue(e.bad.first?.description.contains("extra.tsv:2: expected 2 tab-separated columns, found 3") ?? false, "\(e.bad)")
+        // JSONL null labels are missing labels.
+        let jsonl = write("m.jsonl", "{\"text\": \"hello\", \"label\": null}\n{\"text\": \"hi\", \"label\": \"greet\"}\n")
+        let m = try CorpusReader.manifest(jsonl, inputColumn: "text", labelColumn: "label", splitColumn: "split", audio: false)
+        XCTAssertEqual(m.items.map(\.label), ["greet"])
+        XCTAssertTrue(m.bad.first?.description.contains("m.jsonl:1: no 'label' value") ?? false, "\(m.bad)")
+    }
+
+    /// on_invalid_utf8: skip lists the skipped lines but does not fail the run.
+    func testSkippedUTF8LinesDoNotFailTheRun() throws {
+        let c = dir.appendingPathComponent("c")
+        try FileManager.default.createDirectory(at: c, withIntermediateDirectories: true)
+        var train = Data("sentence\tlabel\n".utf8)
+        for i in 0..<40 { train += Data("the \(i % 2 == 0 ? "good" : "bad") film\t\(i % 2 == 0 ? "pos" : "neg")\n".utf8) }
+        train += Data([0x66, 0xFF, 0x09, 0x70, 0x6F, 0x73, 0x0A])   // "f\xFF\tpos"
+        FileManager.default.createFile(atPath: c.appendingPathComponent("train.tsv").path, contents: train)
+        FileManager.default.createFile(atPath: c.appendingPathComponent("dev.tsv").path, contents: Data("sentence\tlabel\ngood\tpos\nbad\tneg\n".utf8))
+        let p = write("u.yaml", """
+        corpus: {format: text_tsv, path: \(c.path), on_invalid_utf8: skip}
+        frontend: {type: text}
+        model: {embedding_dim: 4, encoder: {hidden: 4, layers: 1}}
+        training: {epochs: 1, batch_size: 8}
+        """)
+        let out = dir.appendingPathComponent("exp")
+        XCTAssertNoThrow(try Experiment(try RecipeLoader.load(p), out: out.path).run())
+        let bad = try String(contentsOf: out.appendingPathComponent("bad-inputs.jsonl"), encoding: .utf8)
+        XCTAssertTrue(bad.contains("train.tsv:42"), bad)
+    }
+
+    func testLongTextsAreTruncatedByDefaultAndSaySo() throws {
+        let c = dir.appendingPathComponent("c")
+        try FileManager.default.createDirectory(at: c, withIntermediateDirectories: true)
+        let long = Array(repeating: "word", count: 5000).joined(separator: " ")
+        try ("sentence\tlabel\n" + (0..<20).map { "\($0 % 2 == 0 ? "good" : "bad") \($0 == 3 ? long : "")\t\($0 % 2)" }.joined(separator: "\n") + "\n")
+            .write(to: c.appendingPathComponent("train.tsv"), atomically: true, encoding: .utf8)
+        try "sentence\tlabel\ngood\t0\nbad\t1\n".write(to: c.appendingPathComponent("dev.tsv"), atomically: true, encoding: .utf8)
+        let p = write("t.yaml", "corpus: {format: text_tsv, path: \(c.path)}\nfrontend: {type: text}\n")
+        let out = dir.appendingPathComponent("exp")
+        let examples = try stagesForTest(p, out: out).features()
+        XCTAssertEqual(examples.map(\.length).max(), 512)
+        let log = try String(contentsOf: out.appendingPathComponent("log.txt"), encoding: .utf8)
+        XCTAssertTrue(log.contains("1 text(s) longer than frontend.text.max_length (512 tokens) were truncated"), log)
+    }
+
+    // Audio inputs that were accepted wrongly.
+
+    /// A 44-byte header that claims 1 Hz: resampling it to 16 kHz took 3 GB.
+    func testAbsurdSampleRatesAreRefused() throws {
+        var wav = Data("RIFF".utf8)
+        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { wav.append(contentsOf: $0) } }
+        func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { wav.append(contentsOf: $0) } }
+        let samples = 1000
+        u32(UInt32(36 + samples * 2)); wav += Data("WAVEfmt ".utf8); u32(16); u16(1); u16(1); u32(1); u32(2); u16(2); u16(16)
+        wav += Data("data".utf8); u32(UInt32(samples * 2)); wav += Data(count: samples * 2)
+        let path = dir.appendingPathComponent("slow.wav").path
+        FileManager.default.createFile(atPath: path, contents: wav)
+        XCTAssertThrowsError(try AudioFile.read(path)) { XCTAssertTrue("\($0)".contains("header gives 1 Hz"), "\($0)") }
+    }
+
+    /// A file name with a line break cannot be named by the split lists: it was silently trained on.
+    func testFileNamesWithLineBreaksAreBadInputs() throws {
+        let c = dir.appendingPathComponent("sc")
+        for w in ["yes", "no"] {
+            for s in ["aa", "bb"] {
+                try AudioFile.write(Audio(samples: [Float](repeating: 0.1, count: 16000), sampleRate: 16000), to: c.appendingPathComponent("\(w)/\(s)_nohash_0.wav").path)
+            }
+        }
+        try AudioFile.write(Audio(samples: [Float](repeating: 0.1, count: 16000), sampleRate: 16000), to: c.appendingPathComponent("yes/cc\n_nohash_0.wav").path)
+        try "yes/aa_nohash_0.wav\n".write(to: c.appendingPathComponent("testing_list.txt"), atomically: true, encoding: .utf8)
+        try "no/aa_nohash_0.wav\n".write(to: c.appendingPathComponent("validation_list.txt"), atomically: true, encoding: .utf8)
+        let r = try CorpusReader.speechCommands(c.path)
+        XCTAssertEqual(r.items.count, 4)
+        XCTAssertTrue(r.bad.first?.reason.contains("line break") ?? false, "\(r.bad)")
+    }
+
+    /// Long audio is cropped by default (memory bounded by corpus.max_seconds), and the log says so.
+    func testLongAudioIsCroppedByDefaultAndSaysSo() throws {
+        let c = dir.appendingPathComponent("long")
+        for (label, hz) in [("lo", 300.0), ("hi", 1500.0)] {
+            for s in ["a", "b"] {
+                for i in 4..<9 {
+                    let n = (label == "lo" && s == "a" && i == 5) ? 8000 * 70 : 4000
+                    let x = (0..<n).map { Float(0.4 * sin(2 * Double.pi * hz * Double($0) / 8000)) }
+                    try AudioFile.write(Audio(samples: x, sampleRate: 8000), to: c.appendingPathComponent("\(label)_\(s)_\(i).wav").path)
+                }
+            }
+        }
+        let p = write("long.yaml", "corpus: {format: fsdd, path: \(c.path)}\nfrontend: {type: audio, audio: {bins: 10}}\n")
+        let out = dir.appendingPathComponent("exp")
+        let examples = try stagesForTest(p, out: out).features()
+        XCTAssertEqual(examples.map(\.length).max(), 5998, "60 s at 10 ms hops")
+        let log = try String(contentsOf: out.appendingPathComponent("log.txt"), encoding: .utf8)
+        XCTAssertTrue(log.contains("1 file(s) longer than corpus.max_seconds (60.0 s) were cropped"), log)
+    }
 }

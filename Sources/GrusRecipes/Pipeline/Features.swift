@@ -51,25 +51,34 @@ struct AudioSetup {
     /// Decodes and extracts a chunk of files at a time on `Threads.count` threads; each chunk's
     /// features are appended to the store file and dropped, so memory does not grow with the
     /// corpus. Global CMVN statistics accumulate over the training split as the chunks pass.
-    func extract(_ items: [Item], to url: URL) throws -> (examples: [Example], bad: [BadInput], store: FeatureStore, cmvn: CMVNStats?) {
+    /// `cropped` counts files longer than `maxSeconds` whose start alone was used.
+    func extract(_ items: [Item], to url: URL) throws -> (examples: [Example], bad: [BadInput], store: FeatureStore, cmvn: CMVNStats?, cropped: Int) {
         let dimension = frontEnd.options.dimension
         let writer = try FeatureStore.Writer(url, dimension: dimension)
         var stats = CMVNStats(dimension: dimension)
         stats.relativeFloor = 0.1
         var kept: [Example] = [], bad: [BadInput] = []
+        var cropped = 0
         let chunk = 16
         do {
             for start in stride(from: 0, to: items.count, by: chunk) {
                 let part = Array(items[start..<min(start + chunk, items.count)])
                 var results = [Result<Tensor, Error>?](repeating: nil, count: part.count)
+                var longer = [Bool](repeating: false, count: part.count)
                 results.withUnsafeMutableBufferPointer { rp in
-                    let out = rp.baseAddress!
-                    Threads.forEach(part.count) { i in
-                        out[i] = Result {
-                            frontEnd.extractor.compute(try loadAudio(part[i].input, frontEnd: frontEnd, maxSeconds: maxSeconds, segment: part[i].segment))
+                    longer.withUnsafeMutableBufferPointer { lp in
+                        let out = rp.baseAddress!, long = lp.baseAddress!
+                        Threads.forEach(part.count) { i in
+                            out[i] = Result {
+                                frontEnd.extractor.compute(try loadAudio(part[i].input, frontEnd: frontEnd, maxSeconds: maxSeconds, segment: part[i].segment))
+                            }
+                            if maxSeconds > 0, part[i].segment == nil, let h = try? AudioFile.info(part[i].input) {
+                                long[i] = Double(h.frames) > maxSeconds * Double(h.sampleRate)
+                            }
                         }
                     }
                 }
+                cropped += longer.filter { $0 }.count
                 for (i, r) in results.enumerated() {
                     switch r! {
                     case let .success(f):
@@ -82,7 +91,7 @@ struct AudioSetup {
                 }
             }
             let global = cmvn == .global ? stats : nil
-            return (kept, bad, try writer.commit(cmvn: global), global)
+            return (kept, bad, try writer.commit(cmvn: global), global, cropped)
         } catch {
             writer.file.abort()
             throw error
@@ -94,13 +103,16 @@ enum TextFeatures {
     /// Fits the text encoder on the training texts and encodes every item.
     static func encode(_ items: [Item], settings: TextEncoder.Settings, log: (String) -> Void) -> (examples: [Example], bad: [BadInput], encoder: TextEncoder) {
         let encoder = TextEncoder.fit(items.filter { $0.split == .train }.map(\.input), settings: settings)
-        var unknown = 0, kept: [Example] = [], bad: [BadInput] = []
+        var unknown = 0, truncated = 0, kept: [Example] = [], bad: [BadInput] = []
         for item in items {
-            let ids = encoder.encode(item.input, unknown: &unknown)
+            let ids = encoder.encode(item.input, unknown: &unknown, truncated: &truncated)
             if ids.isEmpty { bad.append(BadInput(origin: item.origin, reason: "no tokens after normalisation")); continue }
             kept.append(Example(item: item, tokens: ids))
         }
         log("text: vocabulary \(encoder.vocabulary.count) (\(settings.kind.rawValue)), \(unknown) unknown tokens outside training")
+        if truncated > 0, let m = settings.maxLength {
+            log("text: \(truncated) text(s) longer than frontend.text.max_length (\(m) tokens) were truncated (\(settings.truncation.rawValue))")
+        }
         return (kept, bad, encoder)
     }
 }

@@ -76,6 +76,9 @@ struct Stages<T: SequenceTask> {
         var set: FeatureSet
         if let audio {
             let r = try audio.extract(p.items, to: cache.binURL)
+            if r.cropped > 0 {
+                log("features: \(r.cropped) file(s) longer than corpus.max_seconds (\(audio.maxSeconds) s) were cropped to it; corpus.long_audio: split keeps all of it as several examples")
+            }
             set = FeatureSet(examples: r.examples, bad: p.bad + r.bad, store: r.store,
                              frontEnd: .audio(options: audio.frontEnd.options, cmvn: r.cmvn, maxSeconds: audio.maxSeconds))
         } else {
@@ -93,9 +96,10 @@ struct Stages<T: SequenceTask> {
     func handleBadInputs(_ bad: [BadInput]) throws {
         let url = folder.appendingPathComponent("bad-inputs.jsonl")
         guard !bad.isEmpty else { try? FileManager.default.removeItem(at: url); return }
-        if recipe.corpus.onBadInput == .fail {
-            let list = bad.prefix(50).map { "  \($0)" }.joined(separator: "\n")
-            throw CorpusError("\(bad.count) bad input(s); fix them or set corpus.on_bad_input: skip\n\(list)" + (bad.count > 50 ? "\n  ..." : ""))
+        let failing = bad.filter { $0.byPolicy != true }
+        if recipe.corpus.onBadInput == .fail && !failing.isEmpty {
+            let list = failing.prefix(50).map { "  \($0)" }.joined(separator: "\n")
+            throw CorpusError("\(failing.count) bad input(s); fix them or set corpus.on_bad_input: skip\n\(list)" + (failing.count > 50 ? "\n  ..." : ""))
         }
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]

@@ -55,7 +55,7 @@ public enum RecipeSchema {
                            "Speech Commands 12-class protocol: the command words"),
             "on_bad_input": choice(BadInputPolicy.fail, "stop on the first bad file or line, or skip and list it"),
             "on_invalid_utf8": choice(InvalidUTF8Policy.fail, "text lines that are not UTF-8"),
-            "max_seconds": number(0, min: 0, "longer audio is cropped or split (0 = no limit)"),
+            "max_seconds": number(60, min: 0, max: 86_400, "longer audio is cropped or split (see long_audio), so memory is bounded by this, not by the longest file (0 = no limit)"),
             "long_audio": choice(LongAudioPolicy.crop, "audio longer than max_seconds: keep the start, or split it into max_seconds examples"),
         ]),
         "frontend": .section([
@@ -98,7 +98,7 @@ public enum RecipeSchema {
                 "bpe_min_frequency": int(2, min: 1, "BPE: least frequency of a pair to merge"),
                 "min_count": int(1, min: 1, "tokens seen fewer times in training become <unk>"),
                 "max_vocabulary": int(0, min: 0, "0 = no limit"),
-                "max_length": int(0, min: 0, "tokens per text (0 = no limit)"),
+                "max_length": int(512, min: 0, max: 1_000_000, "tokens per text; longer texts are truncated (see truncation) and counted in the log (0 = no limit)"),
                 "truncation": choice(TextEncoder.Truncation.keepStart, "which end of a long text to keep"),
                 "pretrained_vectors": Field(.path, default: "", "GloVe / word2vec / fastText .vec file"),
                 "freeze_embeddings": bool(false, "keep pretrained vectors fixed during training"),
