@@ -92,14 +92,18 @@ final class PipelineDefectTests: XCTestCase {
 
     func testWarmupEpochsDoNotCountAgainstEarlyStopping() {
         var state = TrainState()
-        XCTAssertTrue(state.judge(score: 0.5, warmupSteps: 100))
+        XCTAssertTrue(state.judge(score: 0.5, loss: 1, warmupSteps: 100))
         state.step = 50
-        XCTAssertFalse(state.judge(score: 0.4, warmupSteps: 100))
+        XCTAssertFalse(state.judge(score: 0.4, loss: 2, warmupSteps: 100))
         XCTAssertEqual(state.badEpochs, 0, "an epoch inside the warm-up is not held against the run")
         state.step = 150
-        XCTAssertFalse(state.judge(score: 0.4, warmupSteps: 100))
+        XCTAssertFalse(state.judge(score: 0.4, loss: 2, warmupSteps: 100))
         XCTAssertEqual(state.badEpochs, 1)
-        XCTAssertTrue(state.judge(score: 0.6, warmupSteps: 100))
+        XCTAssertFalse(state.judge(score: 0.45, loss: 0.9, warmupSteps: 100), "not the best score: not the best checkpoint")
+        XCTAssertEqual(state.badEpochs, 0, "but a falling dev loss shows the model still learning")
+        XCTAssertFalse(state.judge(score: 0.45, loss: 0.95, warmupSteps: 100))
+        XCTAssertEqual(state.badEpochs, 1)
+        XCTAssertTrue(state.judge(score: 0.6, loss: 3, warmupSteps: 100))
         XCTAssertEqual(state.badEpochs, 0)
     }
 

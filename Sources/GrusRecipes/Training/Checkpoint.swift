@@ -7,21 +7,32 @@ struct TrainState: Codable {
     var epoch = 0
     var step = 0
     var best: Double? = nil
+    /// The lowest dev loss so far (nil before the first evaluation, or without a dev split).
+    var bestLoss: Double? = nil
     var badEpochs = 0
     var rng = RNG(seed: 0)
     var baseLR = 0.0
 
-    /// Records an epoch's dev score (higher is better); returns whether it is the best so far.
-    /// An epoch that ends inside the warm-up (`step` ≤ `warmupSteps`) is not counted against
-    /// early stopping or the plateau schedule: the learning rate was still rising.
-    mutating func judge(score: Double, warmupSteps: Int) -> Bool {
-        if best == nil || score > best! {
-            best = score
-            badEpochs = 0
-            return true
+    /// Records an epoch's dev score (higher is better) and dev loss; returns whether the score is
+    /// the best so far (the best checkpoint). Early stopping and the plateau schedule count the
+    /// epochs in which neither the score nor the dev loss improved: on a small dev split the
+    /// score moves in coarse steps while the loss still shows the model learning. An epoch that
+    /// ends inside the warm-up (`step` ≤ `warmupSteps`) is not counted: the learning rate was
+    /// still rising.
+    mutating func judge(score: Double, loss: Double?, warmupSteps: Int) -> Bool {
+        let improved = best == nil || score > best!
+        if improved { best = score }
+        var lossImproved = false
+        if let l = loss, l.isFinite, bestLoss == nil || l < bestLoss! {
+            bestLoss = l
+            lossImproved = true
         }
-        if step > warmupSteps { badEpochs += 1 }
-        return false
+        if improved || lossImproved {
+            badEpochs = 0
+        } else if step > warmupSteps {
+            badEpochs += 1
+        }
+        return improved
     }
 }
 

@@ -100,10 +100,12 @@ final class Trainer<T: SequenceTask> {
             Fault.point("eval")
             let dev = devIdx.isEmpty ? nil : try evaluate(task, model, devIdx.map { examples[$0] }, store: data.store, topK: recipe.evaluation.topK).report
             let trainLoss = seen > 0 ? lossSum / Double(seen) : .nan
-            let improved = state.judge(score: dev.map { $0.score(metric) ?? -.infinity } ?? -trainLoss, warmupSteps: warmup.steps)
+            let improved = state.judge(score: dev.map { $0.score(metric) ?? -.infinity } ?? -trainLoss, loss: dev?.loss ?? trainLoss,
+                                       warmupSteps: warmup.steps)
             if improved {
                 try Checkpoint.saveBest(model: model, to: checkpoints)
-            } else if tr.schedule.type == .plateau && state.step > warmup.steps && state.badEpochs % max(1, tr.schedule.patience) == 0 {
+            }
+            if !improved && tr.schedule.type == .plateau && state.badEpochs > 0 && state.badEpochs % max(1, tr.schedule.patience) == 0 {
                 schedule.base = max(tr.schedule.minLr, schedule.base * tr.schedule.gamma)
                 log(String(format: "plateau: learning rate now %.2e", schedule.base))
             }
