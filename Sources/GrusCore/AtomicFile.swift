@@ -65,9 +65,12 @@ public enum AtomicFile {
                 if rename(tmp.path, url.path) != 0 {
                     throw GrusError.io(path: url.path, message: "cannot rename the temporary file into place: \(String(cString: strerror(errno)))")
                 }
+            } catch let e as GrusError {
+                try? FileManager.default.removeItem(at: tmp)
+                throw e
             } catch {
                 try? FileManager.default.removeItem(at: tmp)
-                throw error
+                throw GrusError.io(path: url.path, message: "cannot be written (\(error.localizedDescription)); the previous file, if any, is unchanged")
             }
         }
 

@@ -34,6 +34,11 @@ extension Experiment.Stage: ExpressibleByArgument {}
 func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
+        // Output that could not be written (a full disk, a closed pipe, /dev/full) is a failure.
+        if fflush(stdout) != 0 || ferror(stdout) != 0 {
+            FileHandle.standardError.write(Data("error: standard output could not be written (\(String(cString: strerror(errno))))\n".utf8))
+            throw ExitCode(1)
+        }
     } catch let e as ExitCode {
         throw e
     } catch let e as RecipeError {

@@ -16,7 +16,8 @@ struct Run: ParsableCommand {
     @Argument(help: "Recipe file (YAML).") var recipe: String
     @OptionGroup var set: OverrideOptions
     @Option(help: "Experiment folder (default: experiment.out from the recipe).") var out: String?
-    @Flag(help: "Continue from the experiment's last checkpoint.") var resume = false
+    @Flag(help: "Continue from the experiment's last checkpoint (the recipe must match the one it was trained with, but for training.epochs and evaluation keys).") var resume = false
+    @Flag(help: "With --resume: go on even though recipe keys changed (the log and recipe.yaml record the new values).") var force = false
     @Option(help: "Rerun from this stage on (\(Experiment.Stage.allCases.map(\.rawValue).joined(separator: ", "))), even if earlier results are still valid.")
     var fromStage: Experiment.Stage?
     @Option(help: "Stop after this stage.") var stopAfter: Experiment.Stage = .evaluate
@@ -24,7 +25,7 @@ struct Run: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let loaded = try RecipeLoader.load(recipe, overrides: set.overrides)
-            try Experiment(loaded, out: out).run(resume: resume, from: fromStage, stopAfter: stopAfter)
+            try Experiment(loaded, out: out).run(resume: resume, force: force, from: fromStage, stopAfter: stopAfter)
         }
     }
 }

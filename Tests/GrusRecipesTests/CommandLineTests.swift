@@ -136,4 +136,25 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(whole.0, 0, whole.2)
         XCTAssertTrue(whole.1.contains("n=30"), whole.1)
     }
+
+    /// Output that cannot be written is an error, not a silent exit 0.
+    func testUnwritableOutputFailsTheCommand() throws {
+        guard let exe = grusExecutable(), FileManager.default.fileExists(atPath: "/dev/full") else { return }
+        let wav = try clip()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = ["features", wav]
+        p.standardOutput = FileHandle(forWritingAtPath: "/dev/full")
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 1, message)
+        XCTAssertTrue(message.contains("standard output could not be written"), message)
+        // A file that cannot be written names the file.
+        guard let r = try grus(["features", "--output", "/dev/full/x", wav]) else { return }
+        XCTAssertEqual(r.0, 1)
+        XCTAssertTrue(r.2.contains("/dev/full"), r.2)
+    }
 }

@@ -247,4 +247,40 @@ final class PipelineDefectTests: XCTestCase {
         XCTAssertLessThan(abs(stats.apply(probe)[0, 2]), 0.1)
         XCTAssertEqual(stats.apply(x)[0, 0], (x[0, 0] - stats.mean[0]) / stats.std[0], "real dimensions are unchanged")
     }
+
+    // Output that was lost or mixed without a word.
+
+    func testASecondRunOnTheSameFolderIsRefused() throws {
+        let recipe = try RecipeLoader.load(textRecipe(textCorpus()))
+        let out = dir.appendingPathComponent("exp").path
+        let first = try Experiment(recipe, out: out)
+        XCTAssertThrowsError(try Experiment(recipe, out: out)) { XCTAssertTrue("\($0)".contains("another grus run (process \(getpid()))"), "\($0)") }
+        _ = first
+    }
+
+    func testResumeWithAChangedRecipeIsRefusedUnlessForced() throws {
+        let p = textRecipe(textCorpus())
+        let out = dir.appendingPathComponent("exp").path
+        try Experiment(try RecipeLoader.load(p), out: out).run()
+        let issues = problems { try Experiment(try RecipeLoader.load(p, overrides: ["training.lr=0.05"]), out: out).run(resume: true) }
+        XCTAssertTrue(issues.contains { $0.contains("training.lr: differs from the recipe the checkpoint") }, "\(issues)")
+        XCTAssertTrue(try String(contentsOfFile: out + "/recipe.yaml", encoding: .utf8).contains("lr: 1e-2"), "recipe.yaml still says what the checkpoint used")
+        XCTAssertNoThrow(try Experiment(try RecipeLoader.load(p, overrides: ["training.epochs=3"]), out: out).run(resume: true), "more epochs is what resume is for")
+        XCTAssertNoThrow(try Experiment(try RecipeLoader.load(p, overrides: ["training.lr=0.05", "training.epochs=4"]), out: out).run(resume: true, force: true))
+        XCTAssertTrue(try String(contentsOfFile: out + "/recipe.yaml", encoding: .utf8).contains("lr: 5e-2"))
+        XCTAssertTrue(try String(contentsOfFile: out + "/log.txt", encoding: .utf8).contains("resuming with changed keys (--force): training.lr"))
+    }
+
+    func testAFailedRerunLeavesNoMixAndLogsItsError() throws {
+        let p = textRecipe(textCorpus())
+        let out = dir.appendingPathComponent("exp")
+        try Experiment(try RecipeLoader.load(p), out: out.path).run()
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("metrics.json").path))
+        XCTAssertThrowsError(try Experiment(try RecipeLoader.load(p, overrides: ["training.lr=1e30", "training.clip_norm=0"]), out: out.path).run())
+        for f in ["metrics.json", "predictions.jsonl", "model/model.json", "model/model.safetensors"] {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent(f).path), "\(f) of the earlier run must not stand beside the new recipe")
+        }
+        let log = try String(contentsOf: out.appendingPathComponent("log.txt"), encoding: .utf8)
+        XCTAssertTrue(log.contains("error: epoch 1 step"), log)
+    }
 }

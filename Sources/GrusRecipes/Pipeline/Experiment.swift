@@ -10,20 +10,46 @@ public final class Experiment {
     public let recipe: Recipe
     public let folder: URL
     let recipeFile: String
+    let resolvedYAML: String
     let log: RunLog
+    let lock: FolderLock
 
+    /// Takes the experiment folder: a second `grus run` on the same folder is refused while this
+    /// one holds it.
     public init(_ loaded: RecipeLoader.Loaded, out: String? = nil) throws {
         recipe = loaded.recipe
         recipeFile = loaded.file
+        resolvedYAML = loaded.resolvedYAML
         folder = URL(fileURLWithPath: out ?? recipe.experiment.out)
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("checkpoints"), withIntermediateDirectories: true)
+        lock = try FolderLock(folder)
         for sub in ["", "checkpoints", "model", "cache"] { AtomicFile.removeLeftovers(in: folder.appendingPathComponent(sub)) }
         if Fault.spec?.kind == "checkpoint" {
             AtomicFile.beforeRename = { url in if url.lastPathComponent == "last.safetensors" { Fault.point("checkpoint") } }
         }
-        try AtomicFile.write(loaded.resolvedYAML, to: folder.appendingPathComponent("recipe.yaml"))
         log = RunLog(folder.appendingPathComponent("log.txt"))
         Threads.set(recipe.training.threads)
+    }
+
+    /// Keys a resumed run may change: how long to train, how to log, and what to evaluate.
+    static let resumableKeys: Set<String> = ["training.epochs", "training.log_every", "training.threads", "experiment.name", "experiment.out"]
+
+    /// With `resume`, refuses a recipe that differs from the one the checkpoint was trained with
+    /// (unless `force`), naming the keys; then records the recipe this run uses.
+    func recordRecipe(resume: Bool, force: Bool) throws {
+        let url = folder.appendingPathComponent("recipe.yaml")
+        if resume, let old = readWholeFile(url.path).map({ String(decoding: $0, as: UTF8.self) }) {
+            let changed = try RecipeLoader.changedKeys(from: old, to: resolvedYAML)
+                .filter { !Experiment.resumableKeys.contains($0) && !$0.hasPrefix("evaluation.") }
+            if !changed.isEmpty {
+                guard force else {
+                    throw RecipeError(issues: changed.map { RecipeIssue(file: recipeFile, keyPath: $0,
+                        message: "differs from the recipe the checkpoint in \(folder.path) was trained with; resume with the same value, or add --force to go on with the new one") })
+                }
+                log("resuming with changed keys (--force): \(changed.joined(separator: ", ")); recipe.yaml records the new values")
+            }
+        }
+        try AtomicFile.write(resolvedYAML, to: url)
     }
 
     public enum Stage: String, CaseIterable, Comparable {
@@ -36,9 +62,10 @@ public final class Experiment {
     /// `resume` continues training from checkpoints/last. Returns the final evaluation report
     /// (nil when stopping earlier).
     @discardableResult
-    public func run(resume: Bool = false, from: Stage? = nil, stopAfter: Stage = .evaluate) throws -> (any TaskReport)? {
+    public func run(resume: Bool = false, force: Bool = false, from: Stage? = nil, stopAfter: Stage = .evaluate) throws -> (any TaskReport)? {
         guard let task = Tasks.named(recipe.task) else { throw CorpusError("task '\(recipe.task)' is not registered") }
         do {
+            try recordRecipe(resume: resume, force: force)
             return try run(task, resume: resume, from: from, stopAfter: stopAfter)
         } catch {
             log("error: \(error)")
@@ -65,6 +92,7 @@ public final class Experiment {
             log("features: \(data.examples.count) examples from the cache (inputs unchanged)")
         } else {
             cache.invalidate()
+            removeOutputs(after: .features)
             data = try stages.features(prepared, audio: setup?.0, into: cache)
         }
         data.bad += setup?.1 ?? []
@@ -79,7 +107,7 @@ public final class Experiment {
             trained = TrainedModel(model: done.model, bundle: done.bundle)
             log("train: model from \(self.folder.path)/model (inputs unchanged)")
         } else {
-            removeOutputs(after: .train)
+            removeOutputs(after: .features)
             trained = try stages.train(prepared, data, audio: setup?.0, resume: resume)
             try StageKey.write(trainKey, to: trainStamp)
         }
@@ -100,11 +128,12 @@ public final class Experiment {
         return report
     }
 
-    /// Outputs of the stages after `stage`, removed when it runs again so that none describes an earlier run.
+    /// Outputs of the stages after `stage`, removed when it runs again so that none describes an
+    /// earlier run: a run that fails part way leaves an incomplete folder, never a mix of two runs.
     func removeOutputs(after stage: Stage) {
-        guard stage < .evaluate else { return }
-        for f in ["metrics.json", "dev-metrics.json", "predictions.jsonl", "cache/evaluate.json"] {
-            try? FileManager.default.removeItem(at: folder.appendingPathComponent(f))
-        }
+        var files: [String] = []
+        if stage < .train { files += ["model/model.safetensors", "model/model.json", "cache/train.json"] }
+        if stage < .evaluate { files += ["metrics.json", "dev-metrics.json", "predictions.jsonl", "cache/evaluate.json"] }
+        for f in files { try? FileManager.default.removeItem(at: folder.appendingPathComponent(f)) }
     }
 }

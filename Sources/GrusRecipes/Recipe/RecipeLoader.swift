@@ -42,6 +42,21 @@ public enum RecipeLoader {
         return Loaded(recipe: recipe, resolvedYAML: yaml, file: path)
     }
 
+    /// The key paths whose values differ between two resolved recipes (as recipe.yaml holds them).
+    public static func changedKeys(from old: String, to new: String) throws -> [String] {
+        func leaves(_ v: Any?, _ prefix: String, into out: inout [String: String]) {
+            if let d = v as? [String: Any] {
+                for (k, x) in d { leaves(x, prefix.isEmpty ? k : prefix + "." + k, into: &out) }
+            } else {
+                out[prefix] = v.map { "\($0)" } ?? "null"
+            }
+        }
+        var a: [String: String] = [:], b: [String: String] = [:]
+        leaves(try parseYAML(old, file: "recipe.yaml"), "", into: &a)
+        leaves(try parseYAML(new, file: "recipe.yaml"), "", into: &b)
+        return Set(a.keys).union(b.keys).filter { a[$0] != b[$0] }.sorted()
+    }
+
     /// Recipes are short; anything longer is refused before it is parsed.
     static let maxRecipeBytes = 1 << 20
 
