@@ -75,5 +75,6 @@ if ProcessInfo.processInfo.environment["GRUS_FUZZ"] == "1" {
         .executableTarget(name: "FuzzSafetensors", dependencies: ["GrusCore", "FuzzSupport"], path: "fuzz/FuzzSafetensors"),
         .executableTarget(name: "FuzzRecipe", dependencies: ["GrusRecipes", "FuzzSupport"], path: "fuzz/FuzzRecipe"),
         .executableTarget(name: "FuzzText", dependencies: ["GrusText", "GrusData", "FuzzSupport"], path: "fuzz/FuzzText"),
+        .executableTarget(name: "FuzzFeatures", dependencies: ["GrusAudio", "GrusCore", "FuzzSupport"], path: "fuzz/FuzzFeatures"),
     ]
 }

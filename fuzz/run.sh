@@ -14,7 +14,9 @@ swift build --scratch-path .build-fuzz -c debug -Xswiftc -sanitize=fuzzer,addres
   --product FuzzRecipe
 swift build --scratch-path .build-fuzz -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library \
   --product FuzzText
-for t in FuzzSafetensors FuzzRecipe FuzzText; do
+swift build --scratch-path .build-fuzz -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library \
+  --product FuzzFeatures
+for t in FuzzSafetensors FuzzRecipe FuzzText FuzzFeatures; do
   mkdir -p ".build-fuzz/corpus-$t"
   echo "== $t ($secs s)"
   # Leak checking stays on for FuzzSafetensors only. The others hold global enums with payloads

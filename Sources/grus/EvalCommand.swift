@@ -20,15 +20,16 @@ struct Eval: ParsableCommand {
     @Option(help: "Corpus folder, or one split's file.") var data: String
     @Option(help: "Corpus format (default: the experiment's; \(CorpusFormat.allCases.map(\.rawValue).joined(separator: ", "))).")
     var format: CorpusFormat?
-    @Option(help: "Which split: all, train, dev or test (a single file is read as this split; 'all' reads it as test).") var split: String = "all"
+    @Option(help: "Which split (a single file is read as this split; 'all' reads it as test).") var split: SplitChoice = .all
     @OptionGroup var set: OverrideOptions
     @Option(help: ArgumentHelp(RecipeSchema.help("evaluation.top_k"))) var topK: Int?
     @Option(help: "Write the metrics as JSON here.") var report: String?
     @Option(help: "Write one JSON line per input here.") var predictions: String?
     @OptionGroup var threads: ThreadOptions
 
-    func validate() throws {
-        guard split == "all" || Split(rawValue: split) != nil else { throw ValidationError("--split must be all, train, dev or test") }
+    enum SplitChoice: String, ExpressibleByArgument, CaseIterable {
+        case all, train, dev, test
+        var only: Split? { Split(rawValue: rawValue) }
     }
 
     func run() throws {
@@ -36,18 +37,18 @@ struct Eval: ParsableCommand {
             threads.apply()
             let loaded = try model.load()
             let recipe = try corpusRecipe(for: loaded)
-            let only: Split? = isFile(data) && recipe.corpus.format.textFormat != nil ? Split(rawValue: split) ?? .test : nil
+            let only: Split? = isFile(data) && recipe.corpus.format.textFormat != nil ? split.only ?? .test : nil
             var (items, bad) = try CorpusSource(recipe).read(onlySplit: only)
-            if let s = Split(rawValue: split) { items = items.filter { $0.split == s } }
+            if let s = split.only { items = items.filter { $0.split == s } }
             guard !items.isEmpty else {
-                throw CorpusError("\(data): no labelled inputs found (format \(recipe.corpus.format.rawValue), split \(split))")
+                throw CorpusError("\(data): no labelled inputs found (format \(recipe.corpus.format.rawValue), split \(split.rawValue))")
             }
             let (metrics, failed) = try loaded.evaluate(items, topK: topK ?? recipe.evaluation.topK,
                                                         predictions: predictions.map { URL(fileURLWithPath: $0) }) { line in
                 FileHandle.standardError.write(Data((line + "\n").utf8))
             }
             bad += failed
-            print(metrics.table(title: "\(data) (\(split))"), terminator: "")
+            print(metrics.table(title: "\(data) (\(split.rawValue))"), terminator: "")
             if !bad.isEmpty {
                 print("\(bad.count) input(s) could not be used:")
                 for b in bad.prefix(20) { print("  \(b)") }

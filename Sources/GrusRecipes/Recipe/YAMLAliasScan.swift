@@ -15,8 +15,7 @@ enum YAMLAliasScan {
         while let c = chars.first {
             chars = chars.dropFirst()
             if c == "\n" {
-                if quote == nil, blockIndent == nil, let last = lineContent.trimmingTrailingSpaces.last,
-                   isBlockIndicator(lineContent.trimmingTrailingSpaces) { _ = last; blockIndent = lineIndent }
+                if quote == nil, blockIndent == nil, isBlockIndicator(lineContent.trimmingTrailingSpaces) { blockIndent = lineIndent }
                 line += 1; previous = nil; lineIndent = 0; atLineStart = true; lineContent = ""
                 continue
             }
