@@ -35,7 +35,7 @@ extension FeatureOptions {
         if f.fftLength > Self.maxFFT { fail("frame.frameLengthMs", "needs an FFT of \(f.fftLength) points; at most \(Self.maxFFT)") }
         if !(f.preemphasis.isFinite && f.preemphasis >= 0 && f.preemphasis <= 1) { fail("frame.preemphasis", "must be 0 to 1, got \(f.preemphasis)") }
         if !(f.dither.isFinite && f.dither >= 0) { fail("frame.dither", "must be 0 or more, got \(f.dither)") }
-        if kind != .spectrogram {
+        do {   // the mel bank is built for every kind
             if !(1...Self.maxBins).contains(mel.numBins) { fail("mel.numBins", "must be 1 to \(Self.maxBins), got \(mel.numBins)") }
             if !(mel.fMin.isFinite && mel.fMin >= 0) { fail("mel.fMin", "must be 0 or more, got \(mel.fMin)") }
             let nyquist = Double(f.sampleRate) / 2
@@ -46,7 +46,10 @@ extension FeatureOptions {
         }
         if kind == .mfcc && !(1...max(1, mel.numBins)).contains(mfcc.numCeps) {
             fail("mfcc.numCeps", "must be 1 to the number of mel bins (\(mel.numBins)), got \(mfcc.numCeps)")
+        } else if !(0...Self.maxBins).contains(mfcc.numCeps) {
+            fail("mfcc.numCeps", "must be 0 to \(Self.maxBins), got \(mfcc.numCeps)")
         }
+        if !mfcc.lifter.isFinite { fail("mfcc.lifter", "must be finite, got \(mfcc.lifter)") }
         if !(0...2).contains(deltaOrder) { fail("deltaOrder", "must be 0, 1 or 2, got \(deltaOrder)") }
         if !(1...10).contains(deltaWindow) { fail("deltaWindow", "must be 1 to 10, got \(deltaWindow)") }
         if !(log.floor.isFinite && log.floor > 0) { fail("log.floor", "must be above 0, got \(log.floor)") }

@@ -43,6 +43,9 @@ final class HostileInputTests: XCTestCase {
         refused({ $0.mel.numBins = 0 }, "mel.numBins")
         refused({ $0.kind = .mfcc; $0.mfcc.numCeps = 41 }, "mfcc.numCeps")
         refused({ $0.deltaOrder = 7 }, "deltaOrder")
+        // Found by fuzz/FuzzFeatures: the mel bank is built for spectrograms too.
+        refused({ $0.kind = .spectrogram; $0.mel.numBins = 0 }, "mel.numBins")
+        refused({ $0.kind = .spectrogram; $0.mfcc.numCeps = -1 }, "mfcc.numCeps")
         XCTAssertNoThrow(try FeatureExtractor(.kaldi))
         XCTAssertNoThrow(try FeatureExtractor(.librosa))
     }
