@@ -6,7 +6,7 @@ PACKAGES := libopenblas-dev libfftw3-dev libsndfile1-dev pkg-config
 DEMO_PACKAGES := espeak-ng
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps demo-deps build test demo bench clean
+.PHONY: deps demo-deps build test test-asan fuzz demo bench clean
 
 deps:
 	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -28,6 +28,15 @@ build: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
+
+# The test suite under AddressSanitizer (a separate build folder; about 2 minutes more).
+test-asan: deps
+	$(SWIFT) build --scratch-path .build-asan --build-tests -Xswiftc -sanitize=address
+	ASAN_OPTIONS=detect_leaks=0 SWIFT_BACKTRACE=enable=no $(SWIFT) test --scratch-path .build-asan --skip-build --disable-swift-testing
+
+# libFuzzer + AddressSanitizer targets, 120 s each.
+fuzz: deps
+	bash fuzz/run.sh 120
 
 demo: demo-deps
 	$(SWIFT) build -c release --product grus

@@ -37,6 +37,17 @@ public final class FeatureExtractor: @unchecked Sendable {
         lifter = (0..<nc).map { i in q == 0 ? 1 : 1 + 0.5 * q * Float(sin(Double.pi * Double(i) / Double(q))) }
     }
 
+    /// The sample an out-of-range index `s` mirrors to in a signal of `count` ≥ 2 samples: Kaldi
+    /// mirrors including the edge sample (−1 → 0), reflect about it (−1 → 1). Mirroring repeats
+    /// with period 2n (Kaldi) or 2(n − 1), so one fold does it (bouncing back and forth took
+    /// thousands of steps per sample when a short signal was padded by half a 64k FFT; found by
+    /// fuzz/FuzzFeatures).
+    static func mirror(_ s: Int, count n: Int, kaldi: Bool) -> Int {
+        let period = kaldi ? 2 * n : 2 * (n - 1)
+        let r = ((s % period) + period) % period
+        return r < n ? r : (kaldi ? 2 * n - 1 - r : 2 * (n - 1) - r)
+    }
+
     static func makeWindow(_ type: WindowType, length n: Int, periodic: Bool) -> [Double] {
         let denom = Double(periodic ? n : n - 1)
         return (0..<n).map { i in
@@ -113,9 +124,7 @@ public final class FeatureExtractor: @unchecked Sendable {
                             if s < 0 || s >= n {
                                 if !pad { continue }
                                 if n == 1 { frame[i] = Double(xs[0]); continue }
-                                while s < 0 || s >= n {
-                                    if kaldiMirror { s = s < 0 ? -s - 1 : 2 * n - 1 - s } else { s = s < 0 ? -s : 2 * (n - 1) - s }
-                                }
+                                s = FeatureExtractor.mirror(s, count: n, kaldi: kaldiMirror)
                             }
                             frame[i] = Double(xs[s])
                         }

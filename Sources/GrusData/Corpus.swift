@@ -254,6 +254,13 @@ extension CorpusReader {
                 guard r.fields.count == header.count else {
                     bad.append(BadInput(origin: "\(path):\(r.number)", reason: "\(r.fields.count) columns, the header has \(header.count)")); continue
                 }
+                // A path, a label or a one-line text never holds a line break: a quoted field
+                // that runs over lines is an unclosed quote swallowing the rows after it.
+                if let long = r.fields.first(where: { $0.contains("\n") }) {
+                    let n = long.split(separator: "\n", omittingEmptySubsequences: false).count
+                    bad.append(BadInput(origin: "\(path):\(r.number)", reason: "a quoted field runs over \(n) lines (an unclosed quote?); lines \(r.number)-\(r.number + n - 1) are left out"))
+                    continue
+                }
                 rows.append((r.number, Dictionary(zip(header, r.fields), uniquingKeysWith: { a, _ in a })))
             }
         }

@@ -162,4 +162,17 @@ final class FramingTests: XCTestCase {
         let binHz = 16000.0 / 4096
         for b in [5, 20, 35] { XCTAssertEqual(s[b].reduce(0, +) * binHz, 1, accuracy: 0.05) }
     }
+
+    /// Mirroring past the edges, folded in one step, against bouncing until inside.
+    func testMirrorFoldsAsBouncingDoes() {
+        for n in 2...9 {
+            for s in -60...60 {
+                for kaldi in [true, false] {
+                    var b = s
+                    while b < 0 || b >= n { b = kaldi ? (b < 0 ? -b - 1 : 2 * n - 1 - b) : (b < 0 ? -b : 2 * (n - 1) - b) }
+                    XCTAssertEqual(FeatureExtractor.mirror(s, count: n, kaldi: kaldi), b, "n \(n), s \(s), kaldi \(kaldi)")
+                }
+            }
+        }
+    }
 }

@@ -157,4 +157,30 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(r.0, 1)
         XCTAssertTrue(r.2.contains("/dev/full"), r.2)
     }
+
+    /// One file that cannot be read no longer stops the others from being labelled; a file too
+    /// short for one frame is the same error in features, predict and run.
+    func testPredictLabelsTheGoodFilesAndReportsTheBadOne() throws {
+        let c = dir.appendingPathComponent("tones")
+        try writeToneCorpus(c, rate: 8000)
+        let recipe = dir.appendingPathComponent("t.yaml").path
+        FileManager.default.createFile(atPath: recipe, contents: Data("""
+        corpus: {format: fsdd, path: \(c.path)}
+        frontend: {type: audio, audio: {bins: 10}}
+        model: {encoder: {hidden: 4, layers: 1}}
+        training: {epochs: 1, batch_size: 4}
+        """.utf8))
+        let exp = dir.appendingPathComponent("exp").path
+        try Experiment(try RecipeLoader.load(recipe), out: exp).run()
+        let short = dir.appendingPathComponent("short.wav").path
+        try AudioFile.write(Audio(samples: [Float](repeating: 0.1, count: 50), sampleRate: 8000), to: short)
+        let good = c.appendingPathComponent("lo_a_1.wav").path, other = c.appendingPathComponent("hi_b_2.wav").path
+        guard let r = try grus(["predict", "--model", exp, good, short, other]) else { return }
+        XCTAssertEqual(r.0, 1)
+        XCTAssertTrue(r.1.contains(good) && r.1.contains(other), r.1)
+        XCTAssertTrue(r.2.contains("\(short): too short"), r.2)
+        guard let f = try grus(["features", short]) else { return }
+        XCTAssertEqual(f.0, 1)
+        XCTAssertTrue(f.2.contains("\(short): too short"), f.2)
+    }
 }

@@ -60,15 +60,7 @@ final class HostileInputTests: XCTestCase {
         XCTAssertThrowsError(try RecipeLoader.load(fifo)) { XCTAssertTrue("\($0)".contains("named pipe"), "\($0)") }
         // In a corpus, under the skip policy: listed as a bad input, the run goes on.
         let c = dir.appendingPathComponent("corpus")
-        try FileManager.default.createDirectory(at: c, withIntermediateDirectories: true)
-        for (label, hz) in [("lo", 300.0), ("hi", 1500.0)] {
-            for s in ["a", "b"] {
-                for i in 0..<6 {
-                    let x = (0..<4000).map { Float(0.4 * sin(2 * Double.pi * hz * Double($0) / 8000)) }
-                    try AudioFile.write(Audio(samples: x, sampleRate: 8000), to: c.appendingPathComponent("\(label)_\(s)_\(i).wav").path)
-                }
-            }
-        }
+        try writeToneCorpus(c, rate: 8000)
         XCTAssertEqual(mkfifo(c.appendingPathComponent("lo_a_9.wav").path, 0o644), 0)
         let p = write("fifo.yaml", """
         corpus: {format: fsdd, path: \(c.path), on_bad_input: skip}
@@ -117,15 +109,7 @@ final class HostileInputTests: XCTestCase {
     /// (hiddenSize 1e9 asked for 192 GB; -16 looped forever; nFFT 3 corrupted the heap).
     func testHostileModelDescriptionsNameTheKey() throws {
         let c = dir.appendingPathComponent("c")
-        try FileManager.default.createDirectory(at: c, withIntermediateDirectories: true)
-        for (label, hz) in [("lo", 300.0), ("hi", 1500.0)] {
-            for s in ["a", "b"] {
-                for i in 0..<6 {
-                    let x = (0..<4000).map { Float(0.4 * sin(2 * Double.pi * hz * Double($0) / 8000)) }
-                    try AudioFile.write(Audio(samples: x, sampleRate: 8000), to: c.appendingPathComponent("\(label)_\(s)_\(i).wav").path)
-                }
-            }
-        }
+        try writeToneCorpus(c, rate: 8000)
         let p = write("m.yaml", """
         corpus: {format: fsdd, path: \(c.path)}
         frontend: {type: audio, audio: {bins: 10}}
@@ -185,6 +169,11 @@ final class HostileInputTests: XCTestCase {
         let e = try CorpusReader.textFile(extra, split: .train, format: .textTSV)
         XCTAssertEqual(e.items.map(\.input), ["fine"])
         XCTAssertTrue(e.bad.first?.description.contains("extra.tsv:2: expected 2 tab-separated columns, found 3") ?? false, "\(e.bad)")
+        // An unclosed CSV quote no longer swallows the rows after it without a word.
+        let csv = write("m.csv", "text,label\n\"open quote,a\nb,c\nd\",e\nfine,f\n")
+        let q = try CorpusReader.manifest(csv, inputColumn: "text", labelColumn: "label", splitColumn: "split", audio: false)
+        XCTAssertEqual(q.items.map(\.input), ["fine"])
+        XCTAssertTrue(q.bad.first?.description.contains("m.csv:2: a quoted field runs over 3 lines") ?? false, "\(q.bad)")
         // JSONL null labels are missing labels.
         let jsonl = write("m.jsonl", "{\"text\": \"hello\", \"label\": null}\n{\"text\": \"hi\", \"label\": \"greet\"}\n")
         let m = try CorpusReader.manifest(jsonl, inputColumn: "text", labelColumn: "label", splitColumn: "split", audio: false)

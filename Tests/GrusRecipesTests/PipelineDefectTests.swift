@@ -54,14 +54,7 @@ final class PipelineDefectTests: XCTestCase {
 
     func tones(rate: Int, into name: String = "tones") throws -> String {
         let c = dir.appendingPathComponent(name)
-        for (label, hz) in [("lo", 300.0), ("hi", 1500.0)] {
-            for s in ["a", "b"] {
-                for i in 0..<6 {
-                    let x = (0..<(rate / 2)).map { Float(0.4 * sin(2 * Double.pi * hz * (1 + 0.02 * Double(i)) * Double($0) / Double(rate))) }
-                    try AudioFile.write(Audio(samples: x, sampleRate: rate), to: c.appendingPathComponent("\(label)_\(s)_\(i).wav").path)
-                }
-            }
-        }
+        try writeToneCorpus(c, rate: rate)
         return c.path
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import GrusAudio
 @testable import GrusRecipes
 
 /// The classification stages of a recipe, for tests that look at what a stage returns.
@@ -51,4 +52,17 @@ func runProgram(_ exe: String, _ args: [String], environment: [String: String] =
     let data = err.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     return (p, String(decoding: data, as: UTF8.self))
+}
+
+/// An FSDD-layout corpus of half-second tones: labels lo and hi, speakers a and b, indices 0-5
+/// (0-4 are FSDD's test split), a slightly different pitch per index.
+func writeToneCorpus(_ folder: URL, rate: Int) throws {
+    for (label, hz) in [("lo", 300.0), ("hi", 1500.0)] {
+        for s in ["a", "b"] {
+            for i in 0..<6 {
+                let x = (0..<(rate / 2)).map { Float(0.4 * sin(2 * Double.pi * hz * (1 + 0.02 * Double(i)) * Double($0) / Double(rate))) }
+                try AudioFile.write(Audio(samples: x, sampleRate: rate), to: folder.appendingPathComponent("\(label)_\(s)_\(i).wav").path)
+            }
+        }
+    }
 }
