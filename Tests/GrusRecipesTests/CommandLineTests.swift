@@ -6,15 +6,7 @@ import GrusCore
 
 /// The `grus` binary: options declared once (ranges and help shared by recipes and flags),
 /// exit codes, and `grus eval` reading the experiment's own corpus settings.
-final class CommandLineTests: XCTestCase {
-    var dir: URL!
-
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("grus-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+final class CommandLineTests: FolderTestCase {
 
     /// Runs grus and returns (exit status, standard output, standard error).
     func grus(_ args: [String]) throws -> (Int32, String, String)? {

@@ -2,15 +2,7 @@ import XCTest
 import Foundation
 @testable import GrusData
 
-final class CorpusTests: XCTestCase {
-    var dir: URL!
-
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("grus-corpus-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+final class CorpusTests: FolderTestCase {
 
     func touch(_ rel: String, _ text: String = "") {
         let url = dir.appendingPathComponent(rel)

@@ -7,15 +7,7 @@ import GrusData
 
 /// End to end on small corpora made here: run, folder layout, eval reproducing the run's
 /// metrics, and resume giving the same weights as an uninterrupted run.
-final class ExperimentTests: XCTestCase {
-    var dir: URL!
-
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("grus-exp-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+final class ExperimentTests: FolderTestCase {
 
     /// fastText-format sentiment toy: "good"/"bad" words in filler, label by which occurs.
     func textCorpus() throws -> String {

@@ -7,15 +7,7 @@ import GrusText
 @testable import GrusRecipes
 
 /// Inputs that used to crash, hang or corrupt memory: each must now end in a clear error.
-final class HostileInputTests: XCTestCase {
-    var dir: URL!
-
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("grus-hostile-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+final class HostileInputTests: FolderTestCase {
 
     func write(_ name: String, _ text: String) -> String {
         let p = dir.appendingPathComponent(name).path

@@ -5,15 +5,7 @@ import GrusCore
 /// Runs the `grus` binary, kills it with SIGKILL mid-epoch, during a checkpoint write and during
 /// evaluation (GRUS_FAULT), resumes with --resume, and compares the final weights and optimiser
 /// state with an uninterrupted run: they must be bit-identical.
-final class KillResumeTests: XCTestCase {
-    var dir: URL!
-
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("grus-kill-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+final class KillResumeTests: FolderTestCase {
 
     @discardableResult
     func run(_ exe: String, _ args: [String], fault: String? = nil) throws -> Process {

@@ -7,16 +7,9 @@ import GrusNN
 @testable import GrusRecipes
 
 /// The defects a new user hit in the pipeline, each pinned by a test that failed before its fix.
-final class PipelineDefectTests: XCTestCase {
-    var dir: URL!
-
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("grus-defects-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
+final class PipelineDefectTests: FolderTestCase {
     override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: dir)
+        try super.tearDownWithError()
         Threads.set(0)
     }
 

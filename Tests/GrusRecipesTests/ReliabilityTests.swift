@@ -6,15 +6,7 @@ import GrusData
 @testable import GrusRecipes
 
 /// Broken inputs through `grus run`'s stages, and hostile model folders through ModelBundle.load.
-final class ReliabilityTests: XCTestCase {
-    var dir: URL!
-
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("grus-rel-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+final class ReliabilityTests: FolderTestCase {
 
     func tone(_ hz: Double, rate: Int, frames: Int, channels: Int = 1) -> Audio {
         var s: [Float] = []

@@ -3,6 +3,18 @@ import XCTest
 import GrusAudio
 @testable import GrusRecipes
 
+/// A test case with a fresh temporary folder, `dir`, removed afterwards.
+class FolderTestCase: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("grus-\(type(of: self))-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+}
+
 /// The classification stages of a recipe, for tests that look at what a stage returns.
 struct StagesForTest {
     let stages: Stages<ClassifyTask>
