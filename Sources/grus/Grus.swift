@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import GrusCore
 
 @main
@@ -9,4 +10,15 @@ struct Grus: ParsableCommand {
         version: "0.2.0",
         subcommands: [Run.self, Eval.self, Predict.self, Check.self, RecipeKeys.self, Features.self, Toy.self]
     )
+
+    /// A crash must end the process: on a terminal Swift's crash reporter would otherwise wait
+    /// for keystrokes. Unless SWIFT_BACKTRACE says otherwise, grus runs itself again with the
+    /// reporter's interaction off (the runtime reads the variable only at start-up).
+    static func main() {
+        if getenv("SWIFT_BACKTRACE") == nil {
+            setenv("SWIFT_BACKTRACE", "interactive=no", 1)
+            execv("/proc/self/exe", CommandLine.unsafeArgv)   // returns only if it failed: carry on
+        }
+        main(nil)
+    }
 }

@@ -56,4 +56,29 @@ final class KillResumeTests: FolderTestCase {
             XCTAssertEqual(leftovers, [], fault)
         }
     }
+
+    /// Two threads that crash at once end the process (once stuck over 10 minutes in the crash
+    /// reporter): the run must end by a signal, well within the limit.
+    func testTwoThreadsCrashingEndTheProcess() throws {
+        guard let grus = grusExecutable() else { return }
+        let corpus = dir.appendingPathComponent("c")
+        try FileManager.default.createDirectory(at: corpus, withIntermediateDirectories: true)
+        try "sentence\tlabel\ngood\tpos\nbad\tneg\n".write(to: corpus.appendingPathComponent("train.tsv"), atomically: true, encoding: .utf8)
+        try "sentence\tlabel\ngood\tpos\n".write(to: corpus.appendingPathComponent("dev.tsv"), atomically: true, encoding: .utf8)
+        let recipe = dir.appendingPathComponent("r.yaml").path
+        FileManager.default.createFile(atPath: recipe, contents: Data("corpus: {format: text_tsv, path: \(corpus.path)}\nfrontend: {type: text}\n".utf8))
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: grus)
+        p.arguments = ["run", recipe, "--out", dir.appendingPathComponent("exp").path]
+        p.environment = ProcessInfo.processInfo.environment.merging(["GRUS_FAULT": "trap:2"]) { $1 }
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        let start = Date()
+        try p.run()
+        while p.isRunning && Date().timeIntervalSince(start) < 120 { usleep(50_000) }
+        if p.isRunning { p.terminate(); XCTFail("still running after 120 s") }
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationReason, .uncaughtSignal)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 120)
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GrusCore
 
 /// Writes to the console and appends to the experiment's log.txt. On a terminal, `progress`
 /// redraws one status line (not logged); without one, progress goes through `callAsFunction`
@@ -37,7 +38,8 @@ final class RunLog {
 
 /// Fault injection for the kill-and-resume tests: GRUS_FAULT=step:N (after N optimiser steps),
 /// checkpoint:N (during the N-th checkpoint write, after the temporary file, before the rename)
-/// or eval:N (during the N-th dev evaluation) makes the process kill itself with SIGKILL.
+/// or eval:N (during the N-th dev evaluation) makes the process kill itself with SIGKILL;
+/// trap:N makes N threads trap at once in the features stage (a crash must end the process).
 enum Fault {
     static let spec: (kind: String, n: Int)? = {
         guard let v = ProcessInfo.processInfo.environment["GRUS_FAULT"], let c = v.firstIndex(of: ":"), let n = Int(v[v.index(after: c)...]) else { return nil }
@@ -49,5 +51,15 @@ enum Fault {
         guard let s = spec, s.kind == kind else { return }
         counts[kind, default: 0] += 1
         if counts[kind] == s.n { kill(getpid(), SIGKILL) }
+    }
+
+    /// With GRUS_FAULT=trap:N, N threads trap together.
+    static func trapPoint() {
+        guard let s = spec, s.kind == "trap", s.n > 0 else { return }
+        parallelFor(s.n) { _ in
+            usleep(10_000)
+            let a: [Int] = []
+            _ = a[Int(getpid()) % 7 + 5]   // an index out of range: a Swift trap
+        }
     }
 }

@@ -73,6 +73,7 @@ struct Stages<T: SequenceTask> {
 
     func features(_ p: PreparedCorpus<T>, audio: AudioSetup?, into cache: FeatureCache) throws -> FeatureSet {
         let t0 = Date()
+        Fault.trapPoint()
         var set: FeatureSet
         if let audio {
             let r = try audio.extract(p.items, to: cache.binURL)
