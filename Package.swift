@@ -59,7 +59,8 @@ let package = Package(
                           swiftSettings: fast),
 
         .testTarget(name: "GrusCoreTests", dependencies: ["GrusCore"]),
-        .testTarget(name: "GrusRecipesTests", dependencies: ["GrusRecipes", "GrusData", "GrusCore", "GrusAudio"]),
+        .testTarget(name: "GrusRecipesTests", dependencies: ["GrusRecipes", "GrusData", "GrusCore", "GrusAudio"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "GrusTextTests", dependencies: ["GrusText", "GrusCore"]),
         .testTarget(name: "GrusAudioTests", dependencies: ["GrusAudio", "GrusCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GrusNNTests", dependencies: ["GrusNN", "GrusCore"],
