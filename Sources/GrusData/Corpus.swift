@@ -35,6 +35,10 @@ public struct Item: Codable, Equatable, Sendable {
     public var speaker: String?
     /// For long audio split into stretches: which stretch of `input` this example is.
     public var segment: Int?
+    /// Tagging corpora: the sentence's tokens and one tag per token (`input` is the tokens joined
+    /// by spaces; `label` is the sentence's label, such as an intent, or empty).
+    public var tokens: [String]?
+    public var tags: [String]?
 
     public init(input: String, label: String, split: Split, origin: String, speaker: String? = nil, segment: Int? = nil) {
         self.input = input
