@@ -171,3 +171,42 @@ final class GradientCheckTests: XCTestCase {
         check("cross-entropy", values: logits, analytic: grad, rtol: 1e-2, atol: 1e-3) { Double(ce($0, targets: targets).loss) }
     }
 }
+
+extension GradientCheckTests {
+    /// The per-step tagger with ragged lengths: the loss over valid steps only, every parameter's
+    /// gradient against finite differences, and padding that changes nothing.
+    func testTaggerGradientsOverValidStepsOnly() {
+        var rng = RNG(seed: 21)
+        let config = TaggerConfig(vocabSize: 9, encoder: GRUConfig(inputSize: 4, hiddenSize: 3, numLayers: 2, bidirectional: true), numTags: 5)
+        let model = SequenceTagger(config, rng: &rng)
+        let lengths = [4, 2, 3]
+        var seqs = lengths.map { n in (0..<n).map { _ in 2 + rng.int(below: 7) } }
+        let rows = SequenceTagger.validRows(lengths: lengths)
+        let targets = rows.map { _ in rng.int(below: 5) }
+        func lossValue() -> Double {
+            var r = RNG(seed: 0)
+            let logits = model.forward(SequenceBatch.padding(seqs), training: false, rng: &r)
+            return Double(stepCrossEntropy(logits, rows: rows, targets: targets).loss)
+        }
+        model.zeroGrad()
+        var r = RNG(seed: 0)
+        let logits = model.forward(SequenceBatch.padding(seqs), training: false, rng: &r)
+        let (base, grad) = stepCrossEntropy(logits, rows: rows, targets: targets)
+        let padded = Set(0..<(4 * 3)).subtracting(rows)
+        XCTAssertTrue(padded.allSatisfy { row in (0..<5).allSatisfy { grad.data[row * 5 + $0] == 0 } }, "no gradient on padded rows")
+        model.backward(grad)
+        for p in model.parameters where p.name != "embedding.weight" {
+            check(p.name, values: p.value, analytic: p.grad, rtol: 1e-2, atol: 2e-4) { v in
+                let keep = p.value
+                p.value = v
+                defer { p.value = keep }
+                return lossValue()
+            }
+        }
+        // Longer padding with garbage ids changes no valid logit.
+        seqs[1] += [8, 8]
+        var r2 = RNG(seed: 0)
+        let again = model.forward(SequenceBatch(tokens: SequenceBatch.padding(seqs).tokens!, steps: 4, lengths: lengths), training: false, rng: &r2)
+        XCTAssertEqual(Double(stepCrossEntropy(again, rows: rows, targets: targets).loss), Double(base), accuracy: 1e-6)
+    }
+}

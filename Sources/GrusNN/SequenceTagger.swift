@@ -1,0 +1,98 @@
+import GrusCore
+
+/// Settings of the per-step tagger: [embedding] → GRU encoder → dropout → linear at every step.
+public struct TaggerConfig: Codable, Equatable, Sendable {
+    /// Token vocabulary for text input; nil for dense (audio) features.
+    public var vocabSize: Int?
+    public var paddingIndex: Int = 0
+    public var encoder: GRUConfig
+    public var dropout: Float = 0
+    public var numTags: Int
+
+    public init(vocabSize: Int? = nil, paddingIndex: Int = 0, encoder: GRUConfig, dropout: Float = 0, numTags: Int) {
+        self.vocabSize = vocabSize
+        self.paddingIndex = paddingIndex
+        self.encoder = encoder
+        self.dropout = dropout
+        self.numTags = numTags
+    }
+}
+
+/// One label per step (part-of-speech tags, entity and slot spans). Logits come for every row of
+/// the padded time-major batch, [T·B, tags] (row t·B + b is step t of sequence b); losses read
+/// the valid rows only (`validRows`), so padding never contributes. Parameter names:
+/// `embedding.weight`, `encoder.weight_ih_l0` …, `head.weight`, `head.bias`.
+public final class SequenceTagger: Module {
+    public let config: TaggerConfig
+    public let embedding: Embedding?
+    public let encoder: GRUEncoder
+    public let dropout: Dropout
+    public let head: Linear
+    private var steps = 0, size = 0
+
+    public init(_ config: TaggerConfig, rng: inout RNG) {
+        self.config = config
+        if let v = config.vocabSize {
+            embedding = Embedding(vocabSize: v, dim: config.encoder.inputSize, paddingIndex: config.paddingIndex, name: "embedding", rng: &rng)
+        } else {
+            embedding = nil
+        }
+        encoder = GRUEncoder(config.encoder, rng: &rng)
+        encoder.computeInputGradient = embedding != nil
+        for p in encoder.parameters { p.name = "encoder." + p.name }
+        dropout = Dropout(config.dropout)
+        head = Linear(config.encoder.outputSize, config.numTags, name: "head", rng: &rng)
+    }
+
+    public var parameters: [Parameter] { (embedding?.parameters ?? []) + encoder.parameters + head.parameters }
+
+    /// Logits [T·B, tags] for every row of the padded batch.
+    public func forward(_ batch: SequenceBatch, training: Bool, keepForBackward: Bool = true, rng: inout RNG) -> Tensor {
+        let x: Tensor
+        if let e = embedding {
+            guard let ids = batch.tokens else { preconditionFailure("SequenceTagger: text model needs token ids") }
+            x = e.forward(ids, shape: [batch.steps, batch.size])
+        } else {
+            guard let f = batch.features else { preconditionFailure("SequenceTagger: audio model needs features") }
+            x = f
+        }
+        steps = batch.steps
+        size = batch.size
+        // out: [T, B, D·H] → rows [T·B, D·H] → logits [T·B, tags]
+        let (out, _) = encoder.forward(x, lengths: batch.lengths, training: training, keepForBackward: keepForBackward, rng: &rng)
+        let rows = out.reshaped([steps * size, config.encoder.outputSize])
+        return head.forward(dropout.forward(rows, training: training, rng: &rng))
+    }
+
+    /// Accumulates every parameter's gradient from dLoss/dLogits [T·B, tags] (zero on padded rows).
+    public func backward(_ dLogits: Tensor) {
+        // backward of: logits = head(dropout(rows))
+        let dRows = dropout.backward(head.backward(dLogits))
+        // backward of: rows = out.reshaped([T·B, D·H])
+        let dOut = dRows.reshaped([steps, size, config.encoder.outputSize])
+        let dx = encoder.backward(dOut).dInput
+        embedding?.backward(dx)
+    }
+
+    /// Row indices (t·B + b) of the valid steps, sequence by sequence.
+    public static func validRows(lengths: [Int]) -> [Int] {
+        let b = lengths.count
+        return lengths.enumerated().flatMap { j, n in (0..<n).map { t in t * b + j } }
+    }
+}
+
+/// Softmax cross-entropy over the valid rows of per-step logits [T·B, C]: `targets[k]` is the tag
+/// of row `rows[k]`. The loss is the mean over valid steps (PyTorch's `ignore_index` semantics);
+/// the gradient is zero on every other row.
+public func stepCrossEntropy(_ logits: Tensor, rows: [Int], targets: [Int], loss: CrossEntropy = CrossEntropy()) -> (loss: Float, grad: Tensor) {
+    precondition(rows.count == targets.count, "stepCrossEntropy: a target per valid row")
+    let c = logits.shape[1]
+    // gather: valid [N, C] = logits[rows]
+    var valid = Tensor(zeros: [rows.count, c])
+    for (k, r) in rows.enumerated() { for j in 0..<c { valid.data[k * c + j] = logits.data[r * c + j] } }
+    let (l, g, _) = loss(valid, targets: targets)
+    // backward of the gather: scatter the rows back, zeros elsewhere
+    var grad = Tensor(zeros: logits.shape)
+    for (k, r) in rows.enumerated() { for j in 0..<c { grad.data[r * c + j] = g.data[k * c + j] } }
+    return (l, grad)
+}
