@@ -43,6 +43,7 @@ public enum RecipeLoader {
     }
 
     /// The key paths whose values differ between two resolved recipes (as recipe.yaml holds them).
+    /// Keys only one of them has (options added by a later Grus) are not counted.
     public static func changedKeys(from old: String, to new: String) throws -> [String] {
         func leaves(_ v: Any?, _ prefix: String, into out: inout [String: String]) {
             if let d = v as? [String: Any] {
@@ -54,7 +55,7 @@ public enum RecipeLoader {
         var a: [String: String] = [:], b: [String: String] = [:]
         leaves(try parseYAML(old, file: "recipe.yaml"), "", into: &a)
         leaves(try parseYAML(new, file: "recipe.yaml"), "", into: &b)
-        return Set(a.keys).union(b.keys).filter { a[$0] != b[$0] }.sorted()
+        return Set(a.keys).intersection(b.keys).filter { a[$0] != b[$0] }.sorted()
     }
 
     /// Recipes are short; anything longer is refused before it is parsed.
