@@ -28,6 +28,9 @@ public struct TextEncoder: Codable, Equatable, Sendable {
     public var truncation: Truncation
     public var addBOS: Bool
     public var addEOS: Bool
+    /// Fitted on token lists (tagging corpora): each whitespace-separated token is normalised and
+    /// looked up whole, so there is exactly one id per token (and per tag).
+    public var pretokenized: Bool? = nil
 
     public init(normalizer: NormalizerOptions, tokenizer: Tokenizer, vocabulary: Vocabulary,
                 maxLength: Int? = nil, truncation: Truncation = .keepStart, addBOS: Bool = false, addEOS: Bool = false) {
@@ -59,6 +62,25 @@ public struct TextEncoder: Codable, Equatable, Sendable {
         public init() {}
     }
 
+    /// Whole tokens (already split, as in tagging corpora), each normalised and looked up as one
+    /// vocabulary entry. No length limit here: the caller cuts tokens and their tags together.
+    public func encode(tokens: [String], unknown: inout Int) -> [Int] {
+        let norm = Normalizer(normalizer)
+        return vocabulary.encode(tokens.map { norm($0) }, unknown: &unknown)
+    }
+
+    /// The encoder for token lists: the vocabulary of the normalised training tokens.
+    public static func fit(tokenized sentences: [[String]], settings s: Settings) -> TextEncoder {
+        let norm = Normalizer(s.normalizer)
+        var counts: [String: Int] = [:]
+        for sentence in sentences { for t in sentence { counts[norm(t), default: 0] += 1 } }
+        let vocab = Vocabulary.build(counts: counts, minCount: s.minCount, maxSize: s.maxVocabulary, bos: false, eos: false)
+        var e = TextEncoder(normalizer: s.normalizer, tokenizer: .word(WordTokenizer(splitPunctuation: false, pattern: nil)), vocabulary: vocab,
+                            maxLength: s.maxLength, truncation: s.truncation)
+        e.pretokenized = true
+        return e
+    }
+
     /// Builds the tokenizer (training BPE) and vocabulary from training texts.
     public static func fit(_ texts: [String], settings s: Settings) -> TextEncoder {
         let norm = Normalizer(s.normalizer)
@@ -86,6 +108,11 @@ public struct TextEncoder: Codable, Equatable, Sendable {
 
     /// As `encode(_:unknown:)`; `truncated` counts texts cut to `maxLength`.
     public func encode(_ text: String, unknown: inout Int, truncated: inout Int) -> [Int] {
+        if pretokenized == true {
+            var ids = encode(tokens: text.split(whereSeparator: \.isWhitespace).map(String.init), unknown: &unknown)
+            if let m = maxLength, ids.count > m { truncated += 1; ids = Array(truncation == .keepStart ? ids.prefix(m) : ids.suffix(m)) }
+            return ids
+        }
         var ids = vocabulary.encode(tokenizer.tokenize(Normalizer(normalizer)(text)), unknown: &unknown)
         let extra = (addBOS ? 1 : 0) + (addEOS ? 1 : 0)
         if let m = maxLength, ids.count + extra > m {

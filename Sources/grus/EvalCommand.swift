@@ -37,7 +37,10 @@ struct Eval: ParsableCommand {
             threads.apply()
             let loaded = try model.load()
             let recipe = try corpusRecipe(for: loaded)
-            let only: Split? = isFile(data) && recipe.corpus.format.textFormat != nil ? split.only ?? .test : nil
+            let f = recipe.corpus.format
+            let oneSplit = f == .seqIn ? FileManager.default.fileExists(atPath: (data as NSString).appendingPathComponent("seq.in"))
+                                       : isFile(data) && (f.textFormat != nil || f.tagged)
+            let only: Split? = oneSplit ? split.only ?? .test : nil
             var (items, bad) = try CorpusSource(recipe).read(onlySplit: only)
             if let s = split.only { items = items.filter { $0.split == s } }
             guard !items.isEmpty else {

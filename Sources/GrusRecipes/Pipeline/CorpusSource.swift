@@ -47,6 +47,23 @@ public struct CorpusSource {
             (items, bad) = try CorpusReader.manifest(c.path, inputColumn: frontEnd == .audio ? c.pathColumn : c.textColumn,
                                                      labelColumn: c.labelColumn, splitColumn: c.splitColumn, audio: frontEnd == .audio)
             if let s = onlySplit { items = items.map { var i = $0; i.split = s; return i } }
+        case .conllu, .conll, .seqIn, .taggedJSONL:
+            let named: [(String, Split)] = [(c.train, .train), (c.dev, .dev), (c.test, .test)]
+            let files: [(String, Split)] = onlySplit.map { [(c.path, $0)] }
+                ?? named.filter { !$0.0.isEmpty }.map { ((c.path as NSString).appendingPathComponent($0.0), $0.1) }
+            for (p, split) in files {
+                if split != .train && onlySplit == nil && !FileManager.default.fileExists(atPath: p) {
+                    throw CorpusError("\(p): not found; set corpus.\(split.rawValue) to the \(split.rawValue) file or folder, or '' for none")
+                }
+                let r: (items: [Item], bad: [BadInput])
+                switch c.format {
+                case .conllu: r = try CorpusReader.conllu(p, column: c.conlluColumn, split: split, invalidUTF8: c.onInvalidUtf8)
+                case .conll: r = try CorpusReader.conll(p, tokenColumn: c.tokenIndex, tagColumn: c.tagIndex, split: split, invalidUTF8: c.onInvalidUtf8)
+                case .seqIn: r = try CorpusReader.seqIn(p, split: split)
+                default: r = try CorpusReader.taggedJSONL(p, split: split)
+                }
+                items += r.items; bad += r.bad
+            }
         case .textTSV, .textPairs, .fasttext, .trec:
             let named: [(String, Split)] = [(c.train, .train), (c.dev, .dev), (c.test, .test)]
             let files: [(String, Split)] = onlySplit.map { [(c.path, $0)] }

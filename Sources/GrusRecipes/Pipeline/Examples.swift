@@ -74,6 +74,7 @@ func predictionLine<T: SequenceTask>(_ task: T, item: Item, output: T.Output, to
     var record = task.predictionRecord(output, topK: topK)
     record["input"] = item.origin
     record["label"] = item.label
+    if let tags = item.tags { record["gold_tags"] = tags; record["tokens"] = item.tokens ?? [] }
     return String(decoding: try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
 }
 

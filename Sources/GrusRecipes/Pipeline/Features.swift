@@ -101,11 +101,22 @@ struct AudioSetup {
 
 enum TextFeatures {
     /// Fits the text encoder on the training texts and encodes every item.
+    /// Items with `tokens` (tagging corpora) keep one id per token; a long one is cut together
+    /// with its tags.
     static func encode(_ items: [Item], settings: TextEncoder.Settings, log: (String) -> Void) -> (examples: [Example], bad: [BadInput], encoder: TextEncoder) {
-        let encoder = TextEncoder.fit(items.filter { $0.split == .train }.map(\.input), settings: settings)
+        let train = items.filter { $0.split == .train }
+        let tokenized = !items.isEmpty && items.allSatisfy { $0.tokens != nil }
+        let encoder = tokenized ? TextEncoder.fit(tokenized: train.map { $0.tokens! }, settings: settings)
+                                : TextEncoder.fit(train.map(\.input), settings: settings)
         var unknown = 0, truncated = 0, kept: [Example] = [], bad: [BadInput] = []
-        for item in items {
-            let ids = encoder.encode(item.input, unknown: &unknown, truncated: &truncated)
+        for var item in items {
+            if tokenized, let m = settings.maxLength, item.tokens!.count > m {
+                truncated += 1
+                let cut: ([String]) -> [String] = { settings.truncation == .keepStart ? Array($0.prefix(m)) : Array($0.suffix(m)) }
+                item.tokens = cut(item.tokens!)
+                item.tags = item.tags.map(cut)
+            }
+            let ids = tokenized ? encoder.encode(tokens: item.tokens!, unknown: &unknown) : encoder.encode(item.input, unknown: &unknown, truncated: &truncated)
             if ids.isEmpty { bad.append(BadInput(origin: item.origin, reason: "no tokens after normalisation")); continue }
             kept.append(Example(item: item, tokens: ids))
         }

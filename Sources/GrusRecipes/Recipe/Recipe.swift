@@ -17,6 +17,7 @@ public struct Recipe: Codable, Equatable {
         public var order: TextPairOrder, trecLabel: TRECLabel, split: FSDDSplit, testSpeaker: String
         public var twelveClass: Bool, words: [String]
         public var onBadInput: BadInputPolicy, onInvalidUtf8: InvalidUTF8Policy, maxSeconds: Double, longAudio: LongAudioPolicy
+        public var conlluColumn: CoNLLUColumn, tokenIndex: Int, tagIndex: Int
     }
     public struct Augment: Codable, Equatable {
         public var specAugment: Bool, timeMasks: Int, maxTimeWidth: Int, freqMasks: Int, maxFreqWidth: Int

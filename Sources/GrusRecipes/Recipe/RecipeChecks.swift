@@ -22,6 +22,10 @@ enum RecipeChecks {
                 fail("frontend.audio.augment.min_snr", "must not exceed max_snr (\(a.augment.maxSnr))")
             }
         }
+        if let task = Tasks.named(r.task), task.needsTags != r.corpus.format.tagged {
+            fail("task", r.corpus.format.tagged ? "corpus.format '\(r.corpus.format.rawValue)' gives a tag per token; use task: tag"
+                                                : "task '\(r.task)' needs a tag per token; corpus.format '\(r.corpus.format.rawValue)' gives none (use conllu, conll, seq_in or tagged_jsonl)")
+        }
         if r.corpus.split == .speaker && r.corpus.testSpeaker.isEmpty {
             fail("corpus.test_speaker", "is required when split is 'speaker'")
         }
@@ -34,7 +38,7 @@ enum RecipeChecks {
         if s.maxWarmupFraction > 0 && s.warmupFraction > s.maxWarmupFraction {
             fail("training.schedule.warmup_fraction", "\(s.warmupFraction) exceeds max_warmup_fraction (\(s.maxWarmupFraction))")
         }
-        if let task = Tasks.named(r.task), !task.devMetrics.contains(r.training.earlyStopping.metric) {
+        if let task = Tasks.named(r.task), !r.training.earlyStopping.metric.isEmpty, !task.devMetrics.contains(r.training.earlyStopping.metric) {
             fail("training.early_stopping.metric", "task \(r.task) reports \(task.devMetrics.joined(separator: ", ")), not '\(r.training.earlyStopping.metric)'")
         }
         return issues

@@ -11,6 +11,11 @@ public enum CorpusFormat: String, Codable, Sendable, CaseIterable {
     case speechCommands = "speech_commands"
     case fsdd, manifest
     case textTSV = "text_tsv", textPairs = "text_pairs", fasttext, trec
+    /// Tagging corpora: a tag per token.
+    case conllu, conll, seqIn = "seq_in", taggedJSONL = "tagged_jsonl"
+
+    /// Whether the format gives a tag per token.
+    public var tagged: Bool { [.conllu, .conll, .seqIn, .taggedJSONL].contains(self) }
 
     /// The text-file layout, for the text formats.
     public var textFormat: TextFormat? { TextFormat(rawValue: rawValue) }
@@ -20,7 +25,7 @@ public enum CorpusFormat: String, Codable, Sendable, CaseIterable {
         switch self {
         case .syntheticSpeechCommands, .speechCommands, .fsdd: return .audio
         case .manifest: return nil
-        case .textTSV, .textPairs, .fasttext, .trec: return .text
+        case .textTSV, .textPairs, .fasttext, .trec, .conllu, .conll, .seqIn, .taggedJSONL: return .text
         }
     }
 }

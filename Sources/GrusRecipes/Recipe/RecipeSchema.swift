@@ -38,9 +38,9 @@ public enum RecipeSchema {
         "corpus": .section([
             "format": Field(choices(CorpusFormat.self), required: true, "how the corpus is laid out"),
             "path": Field(.path, required: true, "corpus folder, or the manifest file (.csv, .tsv, .jsonl)"),
-            "train": Field(.string, default: "train.tsv", "text corpora: training file inside path"),
-            "dev": Field(.string, default: "dev.tsv", "text corpora: development file ('' = carve from train)"),
-            "test": Field(.string, default: "", "text corpora: test file ('' = none)"),
+            "train": Field(.string, default: "train.tsv", "text corpora: training file (seq_in: folder) inside path"),
+            "dev": Field(.string, default: "dev.tsv", "text corpora: development file or folder ('' = carve from train)"),
+            "test": Field(.string, default: "", "text corpora: test file or folder ('' = none)"),
             "dev_fraction": number(0.1, min: 0, max: 0.5, "share of training data held out when there is no dev split"),
             "text_column": Field(.string, default: "sentence", "TSV/manifest column with the text"),
             "path_column": Field(.string, default: "path", "manifest column with the audio path (relative to the manifest)"),
@@ -56,6 +56,9 @@ public enum RecipeSchema {
             "on_bad_input": choice(BadInputPolicy.fail, "stop on the first bad file or line, or skip and list it"),
             "on_invalid_utf8": choice(InvalidUTF8Policy.fail, "text lines that are not UTF-8"),
             "max_seconds": number(60, min: 0, max: 86_400, "longer audio is cropped or split (see long_audio), so memory is bounded by this, not by the longest file (0 = no limit)"),
+            "conllu_column": choice(CoNLLUColumn.upos, "CoNLL-U: the column whose tags are learnt"),
+            "token_index": int(0, min: -64, max: 64, "CoNLL columns: the token's column (0-based; negative counts from the end)"),
+            "tag_index": int(-1, min: -64, max: 64, "CoNLL columns: the tag's column (0-based; negative counts from the end)"),
             "long_audio": choice(LongAudioPolicy.crop, "audio longer than max_seconds: keep the start, or split it into max_seconds examples"),
         ]),
         "frontend": .section([
@@ -142,7 +145,7 @@ public enum RecipeSchema {
                 "min_lr": number(0, min: 0, "cosine/plateau: the floor"),
             ]),
             "early_stopping": .section([
-                "metric": Field(.choice(Tasks.devMetrics), default: "accuracy", "dev metric that picks the best checkpoint (the task must report it)"),
+                "metric": Field(.choice([""] + Tasks.devMetrics), default: "", "dev metric that picks the best checkpoint ('' = the task's own: \(Tasks.all.map { "\($0.name) \($0.devMetrics[0])" }.joined(separator: ", ")))"),
                 "patience": int(0, min: 0, "epochs without improvement before stopping, warm-up epochs not counted (0 = never)"),
             ]),
             "bucket": bool(true, "batch utterances of similar length"),

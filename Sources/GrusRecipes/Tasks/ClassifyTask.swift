@@ -16,6 +16,7 @@ public struct ClassifyTask: SequenceTask {
     public static let summary = "one label per sequence"
     public static let devMetrics = ["accuracy", "macro_f1", "loss"]
     public static let logColumns = ["dev_loss", "dev_accuracy", "dev_macro_f1"]
+    public static let needsTags = false
 
     public let labels: [String]
     let index: [String: Int]

@@ -20,8 +20,10 @@ public protocol SequenceTask {
     /// The recipe's `task:` value.
     static var name: String { get }
     static var summary: String { get }
-    /// Metrics `training.early_stopping.metric` may name for this task.
+    /// Metrics `training.early_stopping.metric` may name for this task; the first is the default.
     static var devMetrics: [String] { get }
+    /// Whether items need a tag per token (tagging corpora).
+    static var needsTags: Bool { get }
     /// Columns of train-log.csv after epoch, step and loss (values from a dev report).
     static var logColumns: [String] { get }
 
@@ -102,7 +104,7 @@ extension TaskReport {
 
 /// The registered tasks. The first is the default.
 public enum Tasks {
-    public static let all: [any SequenceTask.Type] = [ClassifyTask.self]
+    public static let all: [any SequenceTask.Type] = [ClassifyTask.self, TagTask.self]
 
     public static var names: [String] { all.map { $0.name } }
     public static var summary: String { all.map { "\($0.name) (\($0.summary))" }.joined(separator: "; ") }

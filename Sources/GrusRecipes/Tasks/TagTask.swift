@@ -1,0 +1,158 @@
+import Foundation
+import GrusCore
+import GrusData
+import GrusNN
+
+/// One tag per step (part-of-speech tags, entity and slot spans): GRU encoder → dropout → linear
+/// at every step, softmax cross-entropy over the valid steps, token accuracy and span
+/// precision / recall / F1 counted as conlleval counts them.
+public struct TagTask: SequenceTask {
+    /// Tag indices, one per token.
+    public typealias Target = [Int]
+    /// Predicted tag indices, one per token.
+    public typealias Output = [Int]
+    public typealias Model = SequenceTagger
+    public typealias Report = TagReport
+
+    public static let name = "tag"
+    public static let summary = "one label per step"
+    public static let devMetrics = ["span_f1", "token_accuracy", "loss"]
+    public static let logColumns = ["dev_loss", "dev_token_accuracy", "dev_span_f1"]
+    public static let needsTags = true
+
+    public let labels: [String]
+    let index: [String: Int]
+    var lossFunction = CrossEntropy()
+
+    public init(labels: [String]) {
+        self.labels = labels
+        index = Dictionary(labels.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// The tags of the training split: "O" first, then in code-point order.
+    public static func fromTraining(_ items: [Item], corpus: String) throws -> TagTask {
+        let tags = Set(items.flatMap { $0.tags ?? [] })
+        guard tags.count >= 2 else { throw CorpusError("\(corpus): the training split has \(tags.count) tag(s); need at least 2") }
+        return TagTask(labels: tags.sorted { a, b in a == "O" ? b != "O" : (b == "O" ? false : a < b) })
+    }
+
+    /// nil when a tag is unknown to the model (the sentence is counted, not scored).
+    public func target(_ item: Item) -> [Int]? {
+        guard let tags = item.tags else { return nil }
+        var out: [Int] = []
+        out.reserveCapacity(tags.count)
+        for t in tags { guard let i = index[t] else { return nil }; out.append(i) }
+        return out
+    }
+
+    public func makeModel(_ spec: ModelSpec, rng: inout RNG) -> SequenceTagger {
+        SequenceTagger(TaggerConfig(vocabSize: spec.vocabularySize, encoder: spec.encoder, dropout: Float(spec.model.head.dropout),
+                                    numTags: labels.count), rng: &rng)
+    }
+
+    public static func problems(architecture a: TaggerConfig, labels: [String]) -> [String] {
+        var out = a.encoder.problems("architecture.encoder")
+        if a.numTags != labels.count { out.append("architecture.numTags: \(a.numTags), but there are \(labels.count) labels") }
+        if let v = a.vocabSize, !(2...10_000_000).contains(v) { out.append("architecture.vocabSize: must be 2 to 10000000, got \(v)") }
+        if !(a.dropout >= 0 && a.dropout < 1) { out.append("architecture.dropout: must be in [0, 1), got \(a.dropout)") }
+        return out
+    }
+    public static func inputSize(of a: TaggerConfig) -> Int { a.encoder.inputSize }
+    public static func vocabularySize(of a: TaggerConfig) -> Int? { a.vocabSize }
+
+    public mutating func configureLoss(_ training: Recipe.Training, targets: [[Int]]) {
+        var weights: [Float]? = nil
+        if training.classWeights == .balanced {
+            var counts = [Int](repeating: 0, count: labels.count)
+            for t in targets { for y in t { counts[y] += 1 } }
+            let n = counts.reduce(0, +)
+            weights = counts.map { Float(n) / Float(labels.count * max($0, 1)) }
+        }
+        lossFunction = CrossEntropy(labelSmoothing: Float(training.labelSmoothing), classWeights: weights)
+    }
+
+    public func loss(_ model: SequenceTagger, _ batch: SequenceBatch, _ targets: [[Int]], rng: inout RNG) -> (loss: Float, backward: () -> Void) {
+        let logits = model.forward(batch, training: true, rng: &rng)
+        let rows = SequenceTagger.validRows(lengths: batch.lengths)
+        let (l, grad) = stepCrossEntropy(logits, rows: rows, targets: targets.flatMap { $0 }, loss: lossFunction)
+        return (l, { model.backward(grad) })
+    }
+
+    public func outputs(_ model: SequenceTagger, _ batch: SequenceBatch) -> [[Int]] {
+        var rng = RNG(seed: 0)
+        let logits = model.forward(batch, training: false, keepForBackward: false, rng: &rng)
+        let c = labels.count, b = batch.size
+        return batch.lengths.enumerated().map { j, n in
+            (0..<n).map { t in
+                let row = (t * b + j) * c
+                var best = 0
+                for k in 1..<c where logits.data[row + k] > logits.data[row + best] { best = k }
+                return best
+            }
+        }
+    }
+
+    public func report(_ targets: [[Int]], _ outputs: [[Int]], unknown: [String: Int], topK: Int) -> TagReport {
+        let gold = targets.map { $0.map { labels[$0] } }, pred = outputs.map { $0.map { labels[$0] } }
+        let s = SpanMetrics.score(gold: gold, predicted: pred)
+        return TagReport(tokenAccuracy: s.tokenAccuracy, spanPrecision: s.micro.precision, spanRecall: s.micro.recall,
+                         spanF1: s.micro.f1, perType: s.perType, n: targets.count,
+                         unknownLabels: unknown.isEmpty ? nil : unknown)
+    }
+
+    public func predictionRecord(_ output: [Int], topK: Int) -> [String: Any] { ["tags": output.map { labels[$0] }] }
+
+    public func predictionText(_ output: [Int], topK: Int) -> String { output.map { labels[$0] }.joined(separator: " ") }
+}
+
+extension SequenceTagger: TaskModel {}
+
+/// A tagging evaluation: `{"token_accuracy", "span_precision", "span_recall", "span_f1",
+/// "per_type": {type: {"precision", "recall", "f1", "support"}}, "n"}` (n sentences).
+public struct TagReport: TaskReport, Equatable {
+    public var tokenAccuracy: Double, spanPrecision: Double, spanRecall: Double, spanF1: Double
+    public var perType: [String: SpanMetrics.Scores]
+    public var n: Int
+    /// The per-step loss is not kept at evaluation (outputs are tags), so early stopping on loss
+    /// uses the training loss for tagging.
+    public var loss: Double? = nil
+    public var unknownLabels: [String: Int]?
+    public var split: String?
+
+    enum CodingKeys: String, CodingKey {
+        case tokenAccuracy = "token_accuracy", spanPrecision = "span_precision", spanRecall = "span_recall", spanF1 = "span_f1"
+        case perType = "per_type", n, loss, unknownLabels = "unknown_labels", split
+    }
+
+    public func score(_ metric: String) -> Double? {
+        switch metric {
+        case "span_f1": return spanF1
+        case "token_accuracy": return tokenAccuracy
+        case "loss": return loss.map { -$0 }
+        default: return nil
+        }
+    }
+
+    public var logValues: [Double?] { [loss, tokenAccuracy, spanF1] }
+
+    public var summary: String {
+        String(format: "token accuracy %.2f%%, span F1 %.2f%%", 100 * tokenAccuracy, 100 * spanF1)
+    }
+
+    public func table(title: String) -> String {
+        var out = String(format: "%@: n=%d  token accuracy %.2f%%  span P %.2f%%  R %.2f%%  F1 %.2f%%\n", title, n,
+                         100 * tokenAccuracy, 100 * spanPrecision, 100 * spanRecall, 100 * spanF1)
+        if !perType.isEmpty {
+            let w = max(4, perType.keys.map(\.count).max() ?? 4)
+            func pad(_ s: String) -> String { String(repeating: " ", count: max(0, w - s.count)) + s }
+            out += pad("type") + "  precision  recall      f1  support\n"
+            for (t, s) in perType.sorted(by: { $0.key < $1.key }) {
+                out += pad(t) + String(format: "  %9.4f  %6.4f  %6.4f  %7d\n", s.precision, s.recall, s.f1, s.support)
+            }
+        }
+        if let u = unknownLabels, !u.isEmpty {
+            out += "sentences with tags unknown to the model (not scored): \(u.values.reduce(0, +))\n"
+        }
+        return out
+    }
+}

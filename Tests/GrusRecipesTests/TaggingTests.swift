@@ -1,0 +1,76 @@
+import XCTest
+import Foundation
+import GrusCore
+import GrusData
+@testable import GrusRecipes
+
+/// The tag task end to end on a corpus made here: numbers and colours as spans among filler.
+final class TaggingTests: FolderTestCase {
+    /// CoNLL columns "token tag"; a number word is B-NUM (I-NUM when it follows another), a colour B-COL.
+    func corpus() throws -> String {
+        var rng = RNG(seed: 4)
+        let numbers = ["one", "two", "three", "four", "five", "six"], colours = ["red", "green", "blue", "grey"]
+        let filler = ["the", "a", "box", "is", "and", "we", "saw", "of", "cars", "on", "table"]
+        func sentence() -> String {
+            var lines: [String] = [], previousNumber = false
+            for _ in 0..<(4 + rng.int(below: 8)) {
+                let r = rng.int(below: 10)
+                if r < 2 { lines.append("\(numbers[rng.int(below: numbers.count)]) \(previousNumber ? "I-NUM" : "B-NUM")"); previousNumber = true; continue }
+                if r < 3 { lines.append("\(colours[rng.int(below: colours.count)]) B-COL") } else { lines.append("\(filler[rng.int(below: filler.count)]) O") }
+                previousNumber = false
+            }
+            return lines.joined(separator: "\n")
+        }
+        let c = dir.appendingPathComponent("c")
+        try FileManager.default.createDirectory(at: c, withIntermediateDirectories: true)
+        for (name, n) in [("train.txt", 300), ("dev.txt", 40), ("test.txt", 60)] {
+            try ("-DOCSTART- O\n\n" + (0..<n).map { _ in sentence() }.joined(separator: "\n\n") + "\n").write(to: c.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        return c.path
+    }
+
+    func testTaggerLearnsSpansAndEvalReproducesIt() throws {
+        let c = try corpus()
+        let p = dir.appendingPathComponent("tag.yaml").path
+        FileManager.default.createFile(atPath: p, contents: Data("""
+        task: tag
+        corpus: {format: conll, path: \(c), train: train.txt, dev: dev.txt, test: test.txt}
+        frontend: {type: text}
+        model: {embedding_dim: 16, encoder: {hidden: 16, layers: 1}}
+        training: {epochs: 8, batch_size: 16, lr: 0.01}
+        """.utf8))
+        let out = dir.appendingPathComponent("exp").path
+        let report = try XCTUnwrap(try Experiment(try RecipeLoader.load(p), out: out).run() as? TagReport)
+        XCTAssertEqual(report.n, 60)
+        XCTAssertGreaterThanOrEqual(report.spanF1, 0.95)
+        XCTAssertGreaterThanOrEqual(report.tokenAccuracy, 0.95)
+        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/metrics.json"))) as! [String: Any]
+        for key in ["token_accuracy", "span_precision", "span_recall", "span_f1", "per_type", "n"] { XCTAssertNotNil(metrics[key], key) }
+        let line = try String(contentsOfFile: out + "/predictions.jsonl", encoding: .utf8).split(separator: "\n")[0]
+        let first = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+        XCTAssertEqual((first["tags"] as? [String])?.count, (first["tokens"] as? [String])?.count)
+        XCTAssertNotNil(first["gold_tags"])
+        // eval on the test file with the model alone reproduces the run.
+        let model = try Models.load(out)
+        XCTAssertEqual(model.taskName, "tag")
+        let items = try CorpusReader.conll(c + "/test.txt", split: .test).items
+        let (again, bad) = try model.evaluate(items, topK: 1, predictions: nil) { _ in }
+        XCTAssertEqual(bad, [])
+        XCTAssertEqual(try XCTUnwrap(again as? TagReport).spanF1, report.spanF1)
+        // predict labels raw lines, one tag per whitespace-separated token.
+        var lines: [String] = []
+        model.predict(AnySequence([(input: "we saw two three red cars", origin: "s")]), topK: 1) { _, r in
+            if case let .success((text, _)) = r { lines.append(text) }
+        }
+        XCTAssertEqual(lines, ["O O B-NUM I-NUM B-COL O"])
+    }
+
+    func testTaskAndCorpusMustAgree() {
+        let p = dir.appendingPathComponent("x.yaml").path
+        FileManager.default.createFile(atPath: p, contents: Data("corpus: {format: conll, path: \(dir.path)}\nfrontend: {type: text}\n".utf8))
+        XCTAssertThrowsError(try RecipeLoader.load(p)) { XCTAssertTrue("\($0)".contains("task: corpus.format 'conll' gives a tag per token; use task: tag"), "\($0)") }
+        XCTAssertThrowsError(try RecipeLoader.load(p, overrides: ["task=tag", "training.early_stopping.metric=macro_f1"])) {
+            XCTAssertTrue("\($0)".contains("task tag reports span_f1, token_accuracy, loss"), "\($0)")
+        }
+    }
+}
