@@ -73,4 +73,10 @@ final class TaggingTests: FolderTestCase {
             XCTAssertTrue("\($0)".contains("task tag reports span_f1, token_accuracy, loss"), "\($0)")
         }
     }
+
+    /// Plain tags (part of speech) have no spans: the best checkpoint is picked by token accuracy.
+    func testPlainTagsArePickedByTokenAccuracy() {
+        XCTAssertEqual(TagTask(labels: ["NOUN", "VERB", "ADP"]).defaultDevMetric, "token_accuracy")
+        XCTAssertEqual(TagTask(labels: ["O", "B-PER", "I-PER"]).defaultDevMetric, "span_f1")
+    }
 }

@@ -36,6 +36,12 @@ public struct TagTask: SequenceTask {
         return TagTask(labels: tags.sorted { a, b in a == "O" ? b != "O" : (b == "O" ? false : a < b) })
     }
 
+    /// Span F1 for span tags (B-X, I-X, E-X, S-X); token accuracy for plain tags such as
+    /// part-of-speech, where there are no spans to score.
+    public var defaultDevMetric: String {
+        labels.contains { $0.count > 2 && ["B-", "I-", "E-", "S-"].contains(String($0.prefix(2))) } ? "span_f1" : "token_accuracy"
+    }
+
     /// nil when a tag is unknown to the model (the sentence is counted, not scored).
     public func target(_ item: Item) -> [Int]? {
         guard let tags = item.tags else { return nil }

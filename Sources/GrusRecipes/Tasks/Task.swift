@@ -29,6 +29,8 @@ public protocol SequenceTask {
 
     /// The label inventory, as saved in model.json.
     var labels: [String] { get }
+    /// The dev metric that picks the best checkpoint when the recipe names none.
+    var defaultDevMetric: String { get }
     init(labels: [String])
     /// The task for a training split (its label inventory). Throws when the split cannot train it.
     static func fromTraining(_ items: [Item], corpus: String) throws -> Self
@@ -91,6 +93,10 @@ public protocol TaskReport: Codable {
     /// One line for the epoch log: "dev loss 0.1, dev accuracy 98.00%, ...".
     var summary: String { get }
     func table(title: String) -> String
+}
+
+extension SequenceTask {
+    public var defaultDevMetric: String { Self.devMetrics[0] }
 }
 
 extension TaskReport {

@@ -61,7 +61,7 @@ final class Trainer<T: SequenceTask> {
         var csv = try TrainLogCSV(folder.appendingPathComponent("train-log.csv"), columns: T.logColumns, keepEpochs: state.epoch)
         let lengths = examples.map(\.length)
         let start = Date()
-        let metric = tr.earlyStopping.metric.isEmpty ? T.devMetrics[0] : tr.earlyStopping.metric
+        let metric = tr.earlyStopping.metric.isEmpty ? task.defaultDevMetric : tr.earlyStopping.metric
         while state.epoch < tr.epochs {
             let epoch = state.epoch + 1
             let batches = makeBatches(lengths: lengths, indices: trainIdx, batchSize: tr.batchSize, bucket: tr.bucket, rng: &rng)
