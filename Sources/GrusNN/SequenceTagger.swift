@@ -8,13 +8,18 @@ public struct TaggerConfig: Codable, Equatable, Sendable {
     public var encoder: GRUConfig
     public var dropout: Float = 0
     public var numTags: Int
+    /// A CRF output layer over the per-step scores (nil or false: independent softmax per step).
+    public var crf: Bool?
+    /// With the CRF: which transitions are allowed ([tags × tags], then start and end), or nil for all.
+    public var allowed: [Bool]?, allowedStart: [Bool]?, allowedEnd: [Bool]?
 
-    public init(vocabSize: Int? = nil, paddingIndex: Int = 0, encoder: GRUConfig, dropout: Float = 0, numTags: Int) {
+    public init(vocabSize: Int? = nil, paddingIndex: Int = 0, encoder: GRUConfig, dropout: Float = 0, numTags: Int, crf: Bool = false) {
         self.vocabSize = vocabSize
         self.paddingIndex = paddingIndex
         self.encoder = encoder
         self.dropout = dropout
         self.numTags = numTags
+        self.crf = crf
     }
 }
 
@@ -28,6 +33,8 @@ public final class SequenceTagger: Module {
     public let encoder: GRUEncoder
     public let dropout: Dropout
     public let head: Linear
+    /// The CRF output layer, when the config asks for one (parameters `crf.transitions`, ...).
+    public let crf: CRF?
     private var steps = 0, size = 0
 
     public init(_ config: TaggerConfig, rng: inout RNG) {
@@ -42,9 +49,18 @@ public final class SequenceTagger: Module {
         for p in encoder.parameters { p.name = "encoder." + p.name }
         dropout = Dropout(config.dropout)
         head = Linear(config.encoder.outputSize, config.numTags, name: "head", rng: &rng)
+        if config.crf == true {
+            let c = CRF(tags: config.numTags, rng: &rng)
+            c.allowed = config.allowed
+            c.allowedStart = config.allowedStart
+            c.allowedEnd = config.allowedEnd
+            crf = c
+        } else {
+            crf = nil
+        }
     }
 
-    public var parameters: [Parameter] { (embedding?.parameters ?? []) + encoder.parameters + head.parameters }
+    public var parameters: [Parameter] { (embedding?.parameters ?? []) + encoder.parameters + head.parameters + (crf?.parameters ?? []) }
 
     /// Logits [T·B, tags] for every row of the padded batch.
     public func forward(_ batch: SequenceBatch, training: Bool, keepForBackward: Bool = true, rng: inout RNG) -> Tensor {

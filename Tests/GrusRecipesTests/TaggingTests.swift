@@ -79,4 +79,29 @@ final class TaggingTests: FolderTestCase {
         XCTAssertEqual(TagTask(labels: ["NOUN", "VERB", "ADP"]).defaultDevMetric, "token_accuracy")
         XCTAssertEqual(TagTask(labels: ["O", "B-PER", "I-PER"]).defaultDevMetric, "span_f1")
     }
+
+    /// With a CRF and the BIO mask: it learns the spans, and no prediction holds O → I-X or starts with I-X.
+    func testCRFTaggerLearnsAndNeverDecodesForbiddenTransitions() throws {
+        let c = try corpus()
+        let p = dir.appendingPathComponent("crf.yaml").path
+        FileManager.default.createFile(atPath: p, contents: Data("""
+        task: tag
+        corpus: {format: conll, path: \(c), train: train.txt, dev: dev.txt, test: test.txt}
+        frontend: {type: text}
+        model: {embedding_dim: 16, encoder: {hidden: 16, layers: 1}, head: {crf: true, transition_mask: iob2}}
+        training: {epochs: 8, batch_size: 16, lr: 0.01}
+        """.utf8))
+        let out = dir.appendingPathComponent("exp").path
+        let report = try XCTUnwrap(try Experiment(try RecipeLoader.load(p), out: out).run() as? TagReport)
+        XCTAssertGreaterThanOrEqual(report.spanF1, 0.95)
+        let weights = try Safetensors.load(URL(fileURLWithPath: out + "/model/model.safetensors")).tensors
+        XCTAssertNotNil(weights["crf.transitions"])
+        for line in try String(contentsOfFile: out + "/predictions.jsonl", encoding: .utf8).split(separator: "\n") {
+            let tags = (try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any])["tags"] as! [String]
+            for (a, b) in zip([nil] + tags.map { Optional($0) }, tags) { XCTAssertTrue(TagScheme.iob2.allows(a, b), "\(a ?? "start") → \(b)") }
+        }
+        XCTAssertThrowsError(try RecipeLoader.load(p, overrides: ["model.head.crf=false"])) {
+            XCTAssertTrue("\($0)".contains("model.head.transition_mask: masks the CRF's transitions"), "\($0)")
+        }
+    }
 }

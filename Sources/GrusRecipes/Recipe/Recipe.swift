@@ -41,7 +41,10 @@ public struct Recipe: Codable, Equatable {
     public struct Encoder: Codable, Equatable {
         public var hidden: Int, layers: Int, bidirectional: Bool, dropout: Double, form: GRUForm, recurrentInit: GRUConfig.RecurrentInit
     }
-    public struct Head: Codable, Equatable { public var pooling: Pooling.Kind; public var dropout: Double }
+    public struct Head: Codable, Equatable {
+        public var pooling: Pooling.Kind; public var dropout: Double
+        public var crf: Bool; public var transitionMask: TransitionMask
+    }
     public struct Model: Codable, Equatable { public var embeddingDim: Int; public var encoder: Encoder; public var head: Head }
     public struct Schedule: Codable, Equatable {
         public var type: ScheduleKind, warmupSteps: Int, warmupEpochs: Double, warmupFraction: Double, maxWarmupFraction: Double

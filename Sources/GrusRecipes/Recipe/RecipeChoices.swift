@@ -49,5 +49,11 @@ public enum ClassWeighting: String, Codable, Sendable, CaseIterable { case none,
 /// Learning-rate schedules (reduce-on-plateau acts after each dev evaluation).
 public enum ScheduleKind: String, Codable, Sendable, CaseIterable { case constant, step, cosine, plateau }
 
+/// With a CRF: the tag scheme whose invalid transitions (O → I-X in BIO, ...) are forbidden.
+public enum TransitionMask: String, Codable, Sendable, CaseIterable {
+    case none, iob1, iob2, iobes
+    public var scheme: TagScheme? { TagScheme(rawValue: rawValue) }
+}
+
 /// A NaN or infinite loss: stop naming the step, or skip the batch and halve the learning rate.
 public enum NaNPolicy: String, Codable, Sendable, CaseIterable { case stop, skip }

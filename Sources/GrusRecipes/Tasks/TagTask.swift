@@ -52,13 +52,24 @@ public struct TagTask: SequenceTask {
     }
 
     public func makeModel(_ spec: ModelSpec, rng: inout RNG) -> SequenceTagger {
-        SequenceTagger(TaggerConfig(vocabSize: spec.vocabularySize, encoder: spec.encoder, dropout: Float(spec.model.head.dropout),
-                                    numTags: labels.count), rng: &rng)
+        let head = spec.model.head
+        var config = TaggerConfig(vocabSize: spec.vocabularySize, encoder: spec.encoder, dropout: Float(head.dropout),
+                                  numTags: labels.count, crf: head.crf)
+        if head.crf, let scheme = head.transitionMask.scheme {
+            config.allowed = labels.flatMap { a in labels.map { b in scheme.allows(a, b) } }
+            config.allowedStart = labels.map { scheme.allows(nil, $0) }
+            config.allowedEnd = labels.map { scheme.allows($0, nil) }
+        }
+        return SequenceTagger(config, rng: &rng)
     }
 
     public static func problems(architecture a: TaggerConfig, labels: [String]) -> [String] {
         var out = a.encoder.problems("architecture.encoder")
         if a.numTags != labels.count { out.append("architecture.numTags: \(a.numTags), but there are \(labels.count) labels") }
+        let c = a.numTags
+        if let m = a.allowed, m.count != c * c { out.append("architecture.allowed: \(m.count) entries for \(c) tags (needs \(c * c))") }
+        if let m = a.allowedStart, m.count != c { out.append("architecture.allowedStart: \(m.count) entries for \(c) tags") }
+        if let m = a.allowedEnd, m.count != c { out.append("architecture.allowedEnd: \(m.count) entries for \(c) tags") }
         if let v = a.vocabSize, !(2...10_000_000).contains(v) { out.append("architecture.vocabSize: must be 2 to 10000000, got \(v)") }
         if !(a.dropout >= 0 && a.dropout < 1) { out.append("architecture.dropout: must be in [0, 1), got \(a.dropout)") }
         return out
@@ -79,6 +90,10 @@ public struct TagTask: SequenceTask {
 
     public func loss(_ model: SequenceTagger, _ batch: SequenceBatch, _ targets: [[Int]], rng: inout RNG) -> (loss: Float, backward: () -> Void) {
         let logits = model.forward(batch, training: true, rng: &rng)
+        if let crf = model.crf {
+            let (l, dE) = crf.loss(logits, lengths: batch.lengths, targets: targets)
+            return (l, { model.backward(dE) })
+        }
         let rows = SequenceTagger.validRows(lengths: batch.lengths)
         let (l, grad) = stepCrossEntropy(logits, rows: rows, targets: targets.flatMap { $0 }, loss: lossFunction)
         return (l, { model.backward(grad) })
@@ -87,6 +102,7 @@ public struct TagTask: SequenceTask {
     public func outputs(_ model: SequenceTagger, _ batch: SequenceBatch) -> [[Int]] {
         var rng = RNG(seed: 0)
         let logits = model.forward(batch, training: false, keepForBackward: false, rng: &rng)
+        if let crf = model.crf { return crf.decode(logits, lengths: batch.lengths) }
         let c = labels.count, b = batch.size
         return batch.lengths.enumerated().map { j, n in
             (0..<n).map { t in
