@@ -36,6 +36,8 @@ public final class SequenceTagger: Module {
     /// The CRF output layer, when the config asks for one (parameters `crf.transitions`, ...).
     public let crf: CRF?
     private var steps = 0, size = 0
+    /// The encoder's output of the last forward, [T, B, D·H] (the joint model pools it).
+    public private(set) var lastEncoderOutput = Tensor(zeros: [0, 0, 0])
 
     public init(_ config: TaggerConfig, rng: inout RNG) {
         self.config = config
@@ -76,16 +78,22 @@ public final class SequenceTagger: Module {
         size = batch.size
         // out: [T, B, D·H] → rows [T·B, D·H] → logits [T·B, tags]
         let (out, _) = encoder.forward(x, lengths: batch.lengths, training: training, keepForBackward: keepForBackward, rng: &rng)
+        lastEncoderOutput = out
         let rows = out.reshaped([steps * size, config.encoder.outputSize])
         return head.forward(dropout.forward(rows, training: training, rng: &rng))
     }
 
     /// Accumulates every parameter's gradient from dLoss/dLogits [T·B, tags] (zero on padded rows).
-    public func backward(_ dLogits: Tensor) {
+    /// `extraOutputGradient` [T, B, D·H] is added to the encoder output's gradient (another head's).
+    public func backward(_ dLogits: Tensor, extraOutputGradient: Tensor? = nil) {
         // backward of: logits = head(dropout(rows))
         let dRows = dropout.backward(head.backward(dLogits))
         // backward of: rows = out.reshaped([T·B, D·H])
-        let dOut = dRows.reshaped([steps, size, config.encoder.outputSize])
+        var dOut = dRows.reshaped([steps, size, config.encoder.outputSize])
+        if let extra = extraOutputGradient {
+            precondition(extra.shape == dOut.shape, "SequenceTagger: extra gradient \(extra.shape) for \(dOut.shape)")
+            for i in dOut.data.indices { dOut.data[i] += extra.data[i] }
+        }
         let dx = encoder.backward(dOut).dInput
         embedding?.backward(dx)
     }

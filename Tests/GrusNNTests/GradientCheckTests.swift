@@ -210,3 +210,33 @@ extension GradientCheckTests {
         XCTAssertEqual(Double(stepCrossEntropy(again, rows: rows, targets: targets).loss), Double(base), accuracy: 1e-6)
     }
 }
+
+extension GradientCheckTests {
+    /// The joint model: the intent head's gradient and the slot head's meet in the shared encoder.
+    func testJointModelGradients() {
+        var rng = RNG(seed: 23)
+        let tagger = TaggerConfig(vocabSize: 9, encoder: GRUConfig(inputSize: 4, hiddenSize: 3, bidirectional: true), numTags: 4)
+        let model = JointModel(JointConfig(tagger: tagger, pooling: .mean, numIntents: 3), rng: &rng)
+        let lengths = [3, 2]
+        let seqs = lengths.map { n in (0..<n).map { _ in 2 + rng.int(below: 7) } }
+        let rows = SequenceTagger.validRows(lengths: lengths)
+        let tags = rows.map { _ in rng.int(below: 4) }, intents = [2, 0]
+        func lossValue() -> Double {
+            var r = RNG(seed: 0)
+            let (i, s) = model.forward(SequenceBatch.padding(seqs), training: false, rng: &r)
+            return Double(CrossEntropy()(i, targets: intents).loss) + Double(stepCrossEntropy(s, rows: rows, targets: tags).loss)
+        }
+        model.zeroGrad()
+        var r = RNG(seed: 0)
+        let (i, s) = model.forward(SequenceBatch.padding(seqs), training: false, rng: &r)
+        model.backward(intent: CrossEntropy()(i, targets: intents).grad, slots: stepCrossEntropy(s, rows: rows, targets: tags).grad)
+        for p in model.parameters where p.name != "embedding.weight" {
+            check(p.name, values: p.value, analytic: p.grad, rtol: 1e-2, atol: 2e-4) { v in
+                let keep = p.value
+                p.value = v
+                defer { p.value = keep }
+                return lossValue()
+            }
+        }
+    }
+}

@@ -105,3 +105,50 @@ final class TaggingTests: FolderTestCase {
         }
     }
 }
+
+extension TaggingTests {
+    /// Joint intent + slots on a seq.in corpus made here: intent from the verb, slots for cities and times.
+    func testJointTaskLearnsIntentsAndSlots() throws {
+        var rng = RNG(seed: 8)
+        let cities = ["boston", "denver", "paris", "oslo"], times = ["monday", "noon", "tonight"]
+        func example() -> (String, String, String) {
+            let book = rng.int(below: 2) == 0
+            var toks = [book ? "book" : "show", "a", book ? "flight" : "fare", "to"], tags = ["O", "O", "O", "O"]
+            toks.append(cities[rng.int(below: cities.count)]); tags.append("B-city")
+            if rng.int(below: 2) == 0 { toks += ["on", times[rng.int(below: times.count)]]; tags += ["O", "B-time"] }
+            return (toks.joined(separator: " "), tags.joined(separator: " "), book ? "book_flight" : "show_fare")
+        }
+        for (split, n) in [("train", 200), ("valid", 40)] {
+            let rows = (0..<n).map { _ in example() }
+            let f = dir.appendingPathComponent("slu/\(split)")
+            try FileManager.default.createDirectory(at: f, withIntermediateDirectories: true)
+            try (rows.map(\.0).joined(separator: "\n") + "\n").write(to: f.appendingPathComponent("seq.in"), atomically: true, encoding: .utf8)
+            try (rows.map(\.1).joined(separator: "\n") + "\n").write(to: f.appendingPathComponent("seq.out"), atomically: true, encoding: .utf8)
+            try (rows.map(\.2).joined(separator: "\n") + "\n").write(to: f.appendingPathComponent("label"), atomically: true, encoding: .utf8)
+        }
+        let p = dir.appendingPathComponent("joint.yaml").path
+        FileManager.default.createFile(atPath: p, contents: Data("""
+        task: joint
+        corpus: {format: seq_in, path: \(dir.appendingPathComponent("slu").path), train: train, dev: valid, test: ""}
+        frontend: {type: text}
+        model: {embedding_dim: 16, encoder: {hidden: 16, layers: 1}, head: {pooling: max, crf: true, transition_mask: iob2}}
+        training: {epochs: 8, batch_size: 16, lr: 0.01}
+        """.utf8))
+        let out = dir.appendingPathComponent("exp").path
+        let report = try XCTUnwrap(try Experiment(try RecipeLoader.load(p), out: out).run() as? JointReport)
+        XCTAssertEqual(report.n, 40)
+        XCTAssertGreaterThanOrEqual(report.intentAccuracy, 0.95)
+        XCTAssertGreaterThanOrEqual(report.spanF1, 0.95)
+        XCTAssertGreaterThanOrEqual(report.sentenceAccuracy, 0.9)
+        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/metrics.json"))) as! [String: Any]
+        for key in ["intent_accuracy", "sentence_accuracy", "token_accuracy", "span_precision", "span_recall", "span_f1", "per_type", "n"] {
+            XCTAssertNotNil(metrics[key], key)
+        }
+        var lines: [String] = []
+        try Models.load(out).predict(AnySequence([(input: "book a flight to oslo on noon", origin: "s")]), topK: 1) { _, r in
+            if case let .success((text, _)) = r { lines.append(text) }
+        }
+        XCTAssertEqual(lines.first?.hasPrefix("book_flight "), true, "\(lines)")
+        XCTAssertEqual(lines.first?.hasSuffix("\tO O O O B-city O B-time"), true, "\(lines)")
+    }
+}

@@ -26,7 +26,7 @@ enum RecipeChecks {
             fail("task", r.corpus.format.tagged ? "corpus.format '\(r.corpus.format.rawValue)' gives a tag per token; use task: tag"
                                                 : "task '\(r.task)' needs a tag per token; corpus.format '\(r.corpus.format.rawValue)' gives none (use conllu, conll, seq_in or tagged_jsonl)")
         }
-        if r.model.head.crf && r.task != TagTask.name { fail("model.head.crf", "a CRF labels steps; it needs task: tag") }
+        if r.model.head.crf && r.task != TagTask.name && r.task != JointTask.name { fail("model.head.crf", "a CRF labels steps; it needs task: tag or joint") }
         if r.model.head.transitionMask != .none && !r.model.head.crf {
             fail("model.head.transition_mask", "masks the CRF's transitions; set model.head.crf: true, or leave it none")
         }

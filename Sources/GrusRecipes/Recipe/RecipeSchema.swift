@@ -126,6 +126,7 @@ public enum RecipeSchema {
         ]),
         "training": .section([
             "epochs": int(20, min: 1, max: 100_000, "passes over the training split"),
+            "intent_weight": number(0.5, min: 0, max: 1, "joint: the intent loss's share; the slot loss gets the rest"),
             "batch_size": int(32, min: 1, max: 65536, "sequences per optimiser step"),
             "optimizer": choice(OptimizerKind.adam, "adam, adamw (decoupled weight decay) or sgd"),
             "lr": number(0.001, min: 0, exclusive: true, "learning rate"),

@@ -52,6 +52,11 @@ public struct TagTask: SequenceTask {
     }
 
     public func makeModel(_ spec: ModelSpec, rng: inout RNG) -> SequenceTagger {
+        SequenceTagger(taggerConfig(spec), rng: &rng)
+    }
+
+    /// The tagger's configuration: per-step head, and the CRF with its scheme mask when asked for.
+    func taggerConfig(_ spec: ModelSpec) -> TaggerConfig {
         let head = spec.model.head
         var config = TaggerConfig(vocabSize: spec.vocabularySize, encoder: spec.encoder, dropout: Float(head.dropout),
                                   numTags: labels.count, crf: head.crf)
@@ -60,7 +65,7 @@ public struct TagTask: SequenceTask {
             config.allowedStart = labels.map { scheme.allows(nil, $0) }
             config.allowedEnd = labels.map { scheme.allows($0, nil) }
         }
-        return SequenceTagger(config, rng: &rng)
+        return config
     }
 
     public static func problems(architecture a: TaggerConfig, labels: [String]) -> [String] {

@@ -110,7 +110,7 @@ extension TaskReport {
 
 /// The registered tasks. The first is the default.
 public enum Tasks {
-    public static let all: [any SequenceTask.Type] = [ClassifyTask.self, TagTask.self]
+    public static let all: [any SequenceTask.Type] = [ClassifyTask.self, TagTask.self, JointTask.self]
 
     public static var names: [String] { all.map { $0.name } }
     public static var summary: String { all.map { "\($0.name) (\($0.summary))" }.joined(separator: "; ") }

@@ -1,0 +1,163 @@
+import Foundation
+import GrusCore
+import GrusData
+import GrusNN
+
+/// Joint intent detection and slot filling (ATIS, SNIPS): one encoder, an intent per sentence
+/// and a slot tag per token. The loss is `intent_weight` × intent cross-entropy +
+/// (1 − `intent_weight`) × the slot loss (per-step cross-entropy, or the CRF's).
+/// model.json's labels are the intents as "intent=X" followed by the tags as "tag=Y".
+public struct JointTask: SequenceTask {
+    public struct Target { public var intent: Int; public var tags: [Int] }
+    public struct Output { public var intent: [Float]; public var tags: [Int] }
+    public typealias Model = JointModel
+    public typealias Report = JointReport
+
+    public static let name = "joint"
+    public static let summary = "an intent per sequence and a slot tag per step"
+    public static let devMetrics = ["sentence_accuracy", "span_f1", "intent_accuracy", "token_accuracy", "loss"]
+    public static let logColumns = ["dev_intent_accuracy", "dev_span_f1", "dev_sentence_accuracy"]
+    public static let needsTags = true
+
+    public let labels: [String]
+    let intents: ClassifyTask
+    let slots: TagTask
+    var intentWeight: Float = 0.5
+    var intentLoss = CrossEntropy(), slotLoss = CrossEntropy()
+
+    public init(labels: [String]) {
+        self.labels = labels
+        intents = ClassifyTask(labels: labels.filter { $0.hasPrefix("intent=") }.map { String($0.dropFirst(7)) })
+        slots = TagTask(labels: labels.filter { $0.hasPrefix("tag=") }.map { String($0.dropFirst(4)) })
+    }
+
+    public static func fromTraining(_ items: [Item], corpus: String) throws -> JointTask {
+        let i = try ClassifyTask.fromTraining(items, corpus: corpus), t = try TagTask.fromTraining(items, corpus: corpus)
+        return JointTask(labels: i.labels.map { "intent=" + $0 } + t.labels.map { "tag=" + $0 })
+    }
+
+    public func target(_ item: Item) -> Target? {
+        guard let i = intents.target(item), let t = slots.target(item) else { return nil }
+        return Target(intent: i, tags: t)
+    }
+
+    public func makeModel(_ spec: ModelSpec, rng: inout RNG) -> JointModel {
+        JointModel(JointConfig(tagger: slots.taggerConfig(spec), pooling: spec.model.head.pooling, numIntents: intents.labels.count), rng: &rng)
+    }
+
+    public static func problems(architecture a: JointConfig, labels: [String]) -> [String] {
+        let task = JointTask(labels: labels)
+        var out = TagTask.problems(architecture: a.tagger, labels: task.slots.labels)
+        if a.numIntents != task.intents.labels.count { out.append("architecture.numIntents: \(a.numIntents), but there are \(task.intents.labels.count) intents") }
+        return out
+    }
+    public static func inputSize(of a: JointConfig) -> Int { a.tagger.encoder.inputSize }
+    public static func vocabularySize(of a: JointConfig) -> Int? { a.tagger.vocabSize }
+
+    public mutating func configureLoss(_ training: Recipe.Training, targets: [Target]) {
+        intentWeight = Float(training.intentWeight)
+        var i = intents, s = slots
+        i.configureLoss(training, targets: targets.map(\.intent))
+        s.configureLoss(training, targets: targets.map(\.tags))
+        intentLoss = i.lossFunction
+        slotLoss = s.lossFunction
+    }
+
+    public func loss(_ model: JointModel, _ batch: SequenceBatch, _ targets: [Target], rng: inout RNG) -> (loss: Float, backward: () -> Void) {
+        let (intentLogits, slotLogits) = model.forward(batch, training: true, rng: &rng)
+        let (li, gi, _) = intentLoss(intentLogits, targets: targets.map(\.intent))
+        let ls: Float, gs: Tensor
+        if let crf = model.slots.crf {
+            (ls, gs) = crf.loss(slotLogits, lengths: batch.lengths, targets: targets.map(\.tags))
+        } else {
+            (ls, gs) = stepCrossEntropy(slotLogits, rows: SequenceTagger.validRows(lengths: batch.lengths), targets: targets.flatMap(\.tags), loss: slotLoss)
+        }
+        let w = intentWeight
+        return (w * li + (1 - w) * ls, {
+            model.backward(intent: Tensor(shape: gi.shape, data: gi.data.map { $0 * w }), slots: Tensor(shape: gs.shape, data: gs.data.map { $0 * (1 - w) }))
+        })
+    }
+
+    public func outputs(_ model: JointModel, _ batch: SequenceBatch) -> [Output] {
+        var rng = RNG(seed: 0)
+        let (intentLogits, slotLogits) = model.forward(batch, training: false, keepForBackward: false, rng: &rng)
+        let probs = softmax(intentLogits), k = probs.shape[1], c = slots.labels.count, b = batch.size
+        let tags: [[Int]] = model.slots.crf.map { $0.decode(slotLogits, lengths: batch.lengths) } ?? batch.lengths.enumerated().map { j, n in
+            (0..<n).map { t in
+                let row = (t * b + j) * c
+                var best = 0
+                for q in 1..<c where slotLogits.data[row + q] > slotLogits.data[row + best] { best = q }
+                return best
+            }
+        }
+        return (0..<b).map { j in Output(intent: Array(probs.data[(j * k)..<((j + 1) * k)]), tags: tags[j]) }
+    }
+
+    public func report(_ targets: [Target], _ outputs: [Output], unknown: [String: Int], topK: Int) -> JointReport {
+        let i = intents.report(targets.map(\.intent), outputs.map(\.intent), unknown: [:], topK: topK)
+        let s = slots.report(targets.map(\.tags), outputs.map(\.tags), unknown: [:], topK: topK)
+        let whole = zip(targets, outputs).filter { t, o in
+            t.tags == o.tags && t.intent == o.intent.indices.max { o.intent[$0] < o.intent[$1] }!
+        }.count
+        return JointReport(intentAccuracy: i.accuracy, sentenceAccuracy: targets.isEmpty ? 0 : Double(whole) / Double(targets.count),
+                           tokenAccuracy: s.tokenAccuracy, spanPrecision: s.spanPrecision, spanRecall: s.spanRecall, spanF1: s.spanF1,
+                           perType: s.perType, n: targets.count, unknownLabels: unknown.isEmpty ? nil : unknown)
+    }
+
+    public func predictionRecord(_ o: Output, topK: Int) -> [String: Any] {
+        var r = intents.predictionRecord(o.intent, topK: topK)
+        r["intent"] = r.removeValue(forKey: "prediction")
+        r["tags"] = o.tags.map { slots.labels[$0] }
+        return r
+    }
+
+    public func predictionText(_ o: Output, topK: Int) -> String {
+        intents.predictionText(o.intent, topK: topK) + "\t" + slots.predictionText(o.tags, topK: topK)
+    }
+}
+
+extension JointModel: TaskModel {}
+
+/// A joint evaluation: the tagging keys plus `intent_accuracy` and `sentence_accuracy` (intent
+/// and every slot tag right).
+public struct JointReport: TaskReport, Equatable {
+    public var intentAccuracy: Double, sentenceAccuracy: Double
+    public var tokenAccuracy: Double, spanPrecision: Double, spanRecall: Double, spanF1: Double
+    public var perType: [String: SpanMetrics.Scores]
+    public var n: Int
+    public var loss: Double? = nil
+    public var unknownLabels: [String: Int]?
+    public var split: String?
+
+    enum CodingKeys: String, CodingKey {
+        case intentAccuracy = "intent_accuracy", sentenceAccuracy = "sentence_accuracy"
+        case tokenAccuracy = "token_accuracy", spanPrecision = "span_precision", spanRecall = "span_recall", spanF1 = "span_f1"
+        case perType = "per_type", n, loss, unknownLabels = "unknown_labels", split
+    }
+
+    public func score(_ metric: String) -> Double? {
+        switch metric {
+        case "sentence_accuracy": return sentenceAccuracy
+        case "intent_accuracy": return intentAccuracy
+        case "span_f1": return spanF1
+        case "token_accuracy": return tokenAccuracy
+        case "loss": return loss.map { -$0 }
+        default: return nil
+        }
+    }
+
+    public var logValues: [Double?] { [intentAccuracy, spanF1, sentenceAccuracy] }
+
+    public var summary: String {
+        String(format: "intent %.2f%%, slot F1 %.2f%%, sentence %.2f%%", 100 * intentAccuracy, 100 * spanF1, 100 * sentenceAccuracy)
+    }
+
+    public func table(title: String) -> String {
+        var out = String(format: "%@: n=%d  intent accuracy %.2f%%  slot F1 %.2f%% (P %.2f%%, R %.2f%%)  sentence accuracy %.2f%%  token accuracy %.2f%%\n",
+                         title, n, 100 * intentAccuracy, 100 * spanF1, 100 * spanPrecision, 100 * spanRecall, 100 * sentenceAccuracy, 100 * tokenAccuracy)
+        if let u = unknownLabels, !u.isEmpty {
+            out += "sentences with an intent or tag unknown to the model (not scored): \(u.values.reduce(0, +))\n"
+        }
+        return out
+    }
+}
