@@ -47,40 +47,39 @@ public struct CorpusSource {
             (items, bad) = try CorpusReader.manifest(c.path, inputColumn: frontEnd == .audio ? c.pathColumn : c.textColumn,
                                                      labelColumn: c.labelColumn, splitColumn: c.splitColumn, audio: frontEnd == .audio)
             if let s = onlySplit { items = items.map { var i = $0; i.split = s; return i } }
-        case .conllu, .conll, .seqIn, .taggedJSONL:
-            let named: [(String, Split)] = [(c.train, .train), (c.dev, .dev), (c.test, .test)]
-            let files: [(String, Split)] = onlySplit.map { [(c.path, $0)] }
-                ?? named.filter { !$0.0.isEmpty }.map { ((c.path as NSString).appendingPathComponent($0.0), $0.1) }
-            for (p, split) in files {
-                if split != .train && onlySplit == nil && !FileManager.default.fileExists(atPath: p) {
-                    throw CorpusError("\(p): not found; set corpus.\(split.rawValue) to the \(split.rawValue) file or folder, or '' for none")
-                }
+        case .conllu, .conll, .seqIn, .taggedJSONL, .textTSV, .textPairs, .fasttext, .trec:
+            for (p, split) in try splitFiles(onlySplit) {
                 let r: (items: [Item], bad: [BadInput])
                 switch c.format {
                 case .conllu: r = try CorpusReader.conllu(p, column: c.conlluColumn, split: split, invalidUTF8: c.onInvalidUtf8)
                 case .conll: r = try CorpusReader.conll(p, tokenColumn: c.tokenIndex, tagColumn: c.tagIndex, split: split, invalidUTF8: c.onInvalidUtf8)
                 case .seqIn: r = try CorpusReader.seqIn(p, split: split)
-                default: r = try CorpusReader.taggedJSONL(p, split: split)
+                case .taggedJSONL: r = try CorpusReader.taggedJSONL(p, split: split)
+                default:
+                    r = try CorpusReader.textFile(p, split: split, format: c.format.textFormat!, textColumn: c.textColumn,
+                                                  labelColumn: c.labelColumn, order: c.order, trecLabel: c.trecLabel, invalidUTF8: c.onInvalidUtf8)
                 }
-                items += r.items; bad += r.bad
-            }
-        case .textTSV, .textPairs, .fasttext, .trec:
-            let named: [(String, Split)] = [(c.train, .train), (c.dev, .dev), (c.test, .test)]
-            let files: [(String, Split)] = onlySplit.map { [(c.path, $0)] }
-                ?? named.filter { !$0.0.isEmpty }.map { ((c.path as NSString).appendingPathComponent($0.0), $0.1) }
-            for (p, split) in files {
-                if split != .train && onlySplit == nil && !FileManager.default.fileExists(atPath: p) {
-                    throw CorpusError("\(p): not found; set corpus.\(split.rawValue) to the \(split.rawValue) file, or '' for none")
-                }
-                let r = try CorpusReader.textFile(p, split: split, format: c.format.textFormat!, textColumn: c.textColumn,
-                                                  labelColumn: c.labelColumn, order: c.order, trecLabel: c.trecLabel,
-                                                  invalidUTF8: c.onInvalidUtf8)
                 items += r.items; bad += r.bad
             }
         }
         if frontEnd == .audio && c.longAudio == .split && c.maxSeconds > 0 { items = splitLongAudio(items) }
         if onlySplit == nil { items = CorpusReader.carveDev(items, fraction: c.devFraction, seed: UInt64(seed)) }
         return (items, bad)
+    }
+
+    /// The files (or seq_in folders) of a text corpus and their splits: corpus.train/dev/test inside
+    /// corpus.path, or with `onlySplit`, corpus.path itself as that split. A named dev or test
+    /// file that is missing is an error (the training file's absence is the reader's to report).
+    func splitFiles(_ onlySplit: Split?) throws -> [(String, Split)] {
+        if let s = onlySplit { return [(corpus.path, s)] }
+        let named: [(String, Split)] = [(corpus.train, .train), (corpus.dev, .dev), (corpus.test, .test)]
+        return try named.filter { !$0.0.isEmpty }.map { name, split in
+            let p = (corpus.path as NSString).appendingPathComponent(name)
+            if split != .train && !FileManager.default.fileExists(atPath: p) {
+                throw CorpusError("\(p): not found; set corpus.\(split.rawValue) to the \(split.rawValue) file (or folder), or '' for none")
+            }
+            return (p, split)
+        }
     }
 
     /// The 12-class protocol: the command words keep their labels, every other word becomes
