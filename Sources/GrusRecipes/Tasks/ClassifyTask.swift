@@ -24,7 +24,7 @@ public struct ClassifyTask: SequenceTask {
 
     public init(labels: [String]) {
         self.labels = labels
-        index = Dictionary(labels.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        index = labelIndex(labels)
     }
 
     /// Labels of the training split, numbers in numeric order, others in code-point order.

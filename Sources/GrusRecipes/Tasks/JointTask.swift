@@ -20,10 +20,10 @@ public struct JointTask: SequenceTask {
     public static let needsTags = true
 
     public let labels: [String]
-    let intents: ClassifyTask
-    let slots: TagTask
+    /// The intent and slot halves; each keeps its own loss settings.
+    var intents: ClassifyTask
+    var slots: TagTask
     var intentWeight: Float = 0.5
-    var intentLoss = CrossEntropy(), slotLoss = CrossEntropy()
 
     public init(labels: [String]) {
         self.labels = labels
@@ -56,22 +56,14 @@ public struct JointTask: SequenceTask {
 
     public mutating func configureLoss(_ training: Recipe.Training, targets: [Target]) {
         intentWeight = Float(training.intentWeight)
-        var i = intents, s = slots
-        i.configureLoss(training, targets: targets.map(\.intent))
-        s.configureLoss(training, targets: targets.map(\.tags))
-        intentLoss = i.lossFunction
-        slotLoss = s.lossFunction
+        intents.configureLoss(training, targets: targets.map(\.intent))
+        slots.configureLoss(training, targets: targets.map(\.tags))
     }
 
     public func loss(_ model: JointModel, _ batch: SequenceBatch, _ targets: [Target], rng: inout RNG) -> (loss: Float, backward: () -> Void) {
         let (intentLogits, slotLogits) = model.forward(batch, training: true, rng: &rng)
-        let (li, gi, _) = intentLoss(intentLogits, targets: targets.map(\.intent))
-        let ls: Float, gs: Tensor
-        if let crf = model.slots.crf {
-            (ls, gs) = crf.loss(slotLogits, lengths: batch.lengths, targets: targets.map(\.tags))
-        } else {
-            (ls, gs) = stepCrossEntropy(slotLogits, rows: SequenceTagger.validRows(lengths: batch.lengths), targets: targets.flatMap(\.tags), loss: slotLoss)
-        }
+        let (li, gi, _) = intents.lossFunction(intentLogits, targets: targets.map(\.intent))
+        let (ls, gs) = slots.stepLoss(model.slots, slotLogits, lengths: batch.lengths, targets: targets.map(\.tags))
         let w = intentWeight
         return (w * li + (1 - w) * ls, {
             model.backward(intent: Tensor(shape: gi.shape, data: gi.data.map { $0 * w }), slots: Tensor(shape: gs.shape, data: gs.data.map { $0 * (1 - w) }))
@@ -81,18 +73,10 @@ public struct JointTask: SequenceTask {
     public func outputs(_ model: JointModel, _ batch: SequenceBatch) -> [Output] {
         var rng = RNG(seed: 0)
         let (intentLogits, slotLogits) = model.forward(batch, training: false, keepForBackward: false, rng: &rng)
-        let probs = softmax(intentLogits), k = probs.shape[1], c = slots.labels.count, b = batch.size
-        let tags: [[Int]] = model.slots.crf.map { $0.decode(slotLogits, lengths: batch.lengths) } ?? batch.lengths.enumerated().map { j, n in
-            (0..<n).map { t in
-                let row = (t * b + j) * c
-                var best = 0
-                for q in 1..<c where slotLogits.data[row + q] > slotLogits.data[row + best] { best = q }
-                return best
-            }
-        }
-        return (0..<b).map { j in Output(intent: Array(probs.data[(j * k)..<((j + 1) * k)]), tags: tags[j]) }
+        let probs = softmax(intentLogits), k = probs.shape[1]
+        let tags = slots.decode(model.slots, slotLogits, lengths: batch.lengths)
+        return (0..<batch.size).map { j in Output(intent: Array(probs.data[(j * k)..<((j + 1) * k)]), tags: tags[j]) }
     }
-
     public func report(_ targets: [Target], _ outputs: [Output], unknown: [String: Int], topK: Int) -> JointReport {
         let i = intents.report(targets.map(\.intent), outputs.map(\.intent), unknown: [:], topK: topK)
         let s = slots.report(targets.map(\.tags), outputs.map(\.tags), unknown: [:], topK: topK)

@@ -26,7 +26,7 @@ public struct TagTask: SequenceTask {
 
     public init(labels: [String]) {
         self.labels = labels
-        index = Dictionary(labels.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        index = labelIndex(labels)
     }
 
     /// The tags of the training split: "O" first, then in code-point order.
@@ -95,21 +95,27 @@ public struct TagTask: SequenceTask {
 
     public func loss(_ model: SequenceTagger, _ batch: SequenceBatch, _ targets: [[Int]], rng: inout RNG) -> (loss: Float, backward: () -> Void) {
         let logits = model.forward(batch, training: true, rng: &rng)
-        if let crf = model.crf {
-            let (l, dE) = crf.loss(logits, lengths: batch.lengths, targets: targets)
-            return (l, { model.backward(dE) })
-        }
-        let rows = SequenceTagger.validRows(lengths: batch.lengths)
-        let (l, grad) = stepCrossEntropy(logits, rows: rows, targets: targets.flatMap { $0 }, loss: lossFunction)
+        let (l, grad) = stepLoss(model, logits, lengths: batch.lengths, targets: targets)
         return (l, { model.backward(grad) })
     }
 
     public func outputs(_ model: SequenceTagger, _ batch: SequenceBatch) -> [[Int]] {
         var rng = RNG(seed: 0)
-        let logits = model.forward(batch, training: false, keepForBackward: false, rng: &rng)
-        if let crf = model.crf { return crf.decode(logits, lengths: batch.lengths) }
-        let c = labels.count, b = batch.size
-        return batch.lengths.enumerated().map { j, n in
+        return decode(model, model.forward(batch, training: false, keepForBackward: false, rng: &rng), lengths: batch.lengths)
+    }
+
+    /// The per-step loss and dLoss/dLogits [T·B, tags]: the CRF's when the tagger has one,
+    /// otherwise softmax cross-entropy over the valid steps. (The joint task's slots use it too.)
+    func stepLoss(_ tagger: SequenceTagger, _ logits: Tensor, lengths: [Int], targets: [[Int]]) -> (loss: Float, grad: Tensor) {
+        if let crf = tagger.crf { let r = crf.loss(logits, lengths: lengths, targets: targets); return (r.loss, r.dEmissions) }
+        return stepCrossEntropy(logits, rows: SequenceTagger.validRows(lengths: lengths), targets: targets.flatMap { $0 }, loss: lossFunction)
+    }
+
+    /// Tags from per-step logits [T·B, tags]: Viterbi with a CRF, otherwise the best tag per step.
+    func decode(_ tagger: SequenceTagger, _ logits: Tensor, lengths: [Int]) -> [[Int]] {
+        if let crf = tagger.crf { return crf.decode(logits, lengths: lengths) }
+        let c = labels.count, b = lengths.count
+        return lengths.enumerated().map { j, n in
             (0..<n).map { t in
                 let row = (t * b + j) * c
                 var best = 0

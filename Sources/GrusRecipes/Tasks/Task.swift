@@ -108,6 +108,11 @@ extension TaskReport {
     }
 }
 
+/// Label → index, for a task's label inventory (first occurrence wins).
+func labelIndex(_ labels: [String]) -> [String: Int] {
+    Dictionary(labels.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+}
+
 /// The registered tasks. The first is the default.
 public enum Tasks {
     public static let all: [any SequenceTask.Type] = [ClassifyTask.self, TagTask.self, JointTask.self]
