@@ -49,6 +49,24 @@ public enum BLAS {
                     Int32(m), Int32(n), Int32(k), alpha,
                     a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
+
+    /// Double-precision C[m×n] = op(A)[m×k] · op(B)[k×n] + beta · C, row-major (the CRF's forward-backward).
+    @inline(__always)
+    public static func dgemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        _ a: UnsafePointer<Double>, lda: Int,
+        _ b: UnsafePointer<Double>, ldb: Int,
+        beta: Double = 0,
+        _ c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
+            return
+        }
+        cblas_dgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
 }
 
 extension Tensor {

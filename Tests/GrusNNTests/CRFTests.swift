@@ -84,4 +84,63 @@ final class CRFTests: XCTestCase {
             }
         }
     }
+
+    /// The batched, scaled forward-backward against the per-sequence log-space one, on a size
+    /// where enumeration is out of reach (20 tags, ragged lengths up to 15, a mask).
+    func testBatchedLossMatchesLogSpaceReference() {
+        var rng = RNG(seed: 11)
+        let c = 20, lengths = [15, 3, 9, 1, 12, 15], b = lengths.count, steps = 15
+        let crf = CRF(tags: c, rng: &rng)
+        for p in crf.parameters { p.value.data = p.value.data.map { _ in 2 * rng.normal() } }
+        crf.allowed = (0..<(c * c)).map { ($0 * 7) % 5 != 0 || $0 % (c + 1) == 0 }
+        let e = Tensor(shape: [steps * b, c], data: (0..<(steps * b * c)).map { _ in 3 * rng.normal() })
+        // Gold paths that use allowed transitions only (so the loss is finite).
+        let targets: [[Int]] = lengths.map { n in
+            var path = [Int](), prev = -1
+            for _ in 0..<n {
+                let options = (0..<c).filter { prev < 0 || crf.allowed![prev * c + $0] }
+                prev = options[Int(rng.uniform() * Float(options.count)) % options.count]
+                path.append(prev)
+            }
+            return path
+        }
+        crf.zeroGrad()
+        let (loss, dE) = crf.loss(e, lengths: lengths, targets: targets)
+        let batched = crf.parameters.map(\.grad)
+        var refE = Tensor(zeros: e.shape), total = 0.0
+        var dT = [Double](repeating: 0, count: c * c), dS = [Double](repeating: 0, count: c), dN = [Double](repeating: 0, count: c)
+        for s in 0..<b {
+            total += crf.exactLoss(e, sequence: s, lengths: lengths, targets: targets[s], scale: 1 / Double(b),
+                                   dE: &refE, dTrans: &dT, dStart: &dS, dEnd: &dN)
+        }
+        XCTAssertEqual(Double(loss), total / Double(b), accuracy: 1e-4 * max(1, abs(total / Double(b))))
+        for i in dE.data.indices { XCTAssertEqual(dE.data[i], refE.data[i], accuracy: 1e-6, "emission \(i)") }
+        for (got, want) in zip([batched[0].data, batched[1].data, batched[2].data], [dT, dS, dN]) {
+            for i in got.indices { XCTAssertEqual(Double(got[i]), want[i] / Double(b), accuracy: 1e-5) }
+        }
+    }
+
+    /// Scores hundreds of nats apart underflow the scaled recursion; that sequence is redone in
+    /// log space, and the loss stays finite and exact.
+    func testExtremeScoresFallBackToLogSpace() {
+        var rng = RNG(seed: 4)
+        let crf = CRF(tags: 3, rng: &rng)
+        crf.transitions.value.data = [0, -900, 0, 0, 0, -900, -900, 0, 0]
+        let lengths = [4, 2], b = 2
+        var e = Tensor(shape: [4 * b, 3], data: (0..<24).map { _ in rng.normal() })
+        // Sequence 0: step 0 all but forces tag 0, step 1 tag 1, and 0 → 1 scores −900: every
+        // scaled alpha of step 1 underflows to zero.
+        e.data[0] = 1200
+        e.data[(1 * b + 0) * 3 + 0] = -1500
+        e.data[(1 * b + 0) * 3 + 2] = -1500
+        let targets = [[0, 1, 1, 2], [2, 2]]
+        let (loss, dE) = crf.loss(e, lengths: lengths, targets: targets)
+        var expected = 0.0
+        for (s, n) in lengths.enumerated() {
+            let scores = allPaths(n, 3).map { pathScore(crf, e, b: b, s: s, $0) }
+            expected += CRF.logSumExp(scores) - pathScore(crf, e, b: b, s: s, targets[s])
+        }
+        XCTAssertTrue(loss.isFinite && dE.data.allSatisfy(\.isFinite))
+        XCTAssertEqual(Double(loss), expected / 2, accuracy: 1e-3 * abs(expected / 2))
+    }
 }
