@@ -143,4 +143,36 @@ final class CRFTests: XCTestCase {
         XCTAssertTrue(loss.isFinite && dE.data.allSatisfy(\.isFinite))
         XCTAssertEqual(Double(loss), expected / 2, accuracy: 1e-3 * abs(expected / 2))
     }
+
+    /// Loss, gradients and Viterbi paths against pytorch-crf (Fixtures/make_crf_fixtures.py):
+    /// unmasked, with the BIO mask (forbidden scores −1e4 there, −∞ here), and 30 tags × 20 steps.
+    func testMatchesPytorchCRF() throws {
+        for name in ["crf_small", "crf_bio_masked", "crf_large"] {
+            let f = try Fixture.load(name)
+            let c = (f["tags"] as! NSNumber).intValue
+            var rng = RNG(seed: 0)
+            let crf = CRF(tags: c, rng: &rng)
+            crf.transitions.value = Fixture.tensor(f["transitions"])
+            crf.start.value = Fixture.tensor(f["start_transitions"])
+            crf.end.value = Fixture.tensor(f["end_transitions"])
+            if let allowed = f["allowed"] as? [Bool] {
+                crf.allowed = allowed
+                crf.allowedStart = f["allowed_start"] as? [Bool]
+            }
+            let lengths = (f["lengths"] as! [NSNumber]).map(\.intValue)
+            let targets = (f["targets"] as! [[NSNumber]]).map { $0.map(\.intValue) }
+            let e3 = Fixture.tensor(f["emissions"])   // [T, B, C]
+            let e = e3.reshaped([e3.shape[0] * e3.shape[1], c])
+            crf.zeroGrad()
+            let (loss, dE) = crf.loss(e, lengths: lengths, targets: targets)
+            let want = (f["loss"] as! NSNumber).floatValue
+            XCTAssertEqual(loss, want, accuracy: 1e-5 * max(1, abs(want)), name)
+            assertClose(dE, Fixture.tensor(f["d_emissions"]).reshaped(e.shape), rtol: 1e-4, atol: 1e-6, name + " dEmissions")
+            assertClose(crf.transitions.grad, Fixture.tensor(f["d_transitions"]), rtol: 1e-4, atol: 1e-6, name + " dTransitions")
+            assertClose(crf.start.grad, Fixture.tensor(f["d_start_transitions"]), rtol: 1e-4, atol: 1e-6, name + " dStart")
+            assertClose(crf.end.grad, Fixture.tensor(f["d_end_transitions"]), rtol: 1e-4, atol: 1e-6, name + " dEnd")
+            let decoded = (f["decoded"] as! [[NSNumber]]).map { $0.map(\.intValue) }
+            XCTAssertEqual(crf.decode(e, lengths: lengths), decoded, name + " Viterbi")
+        }
+    }
 }
