@@ -32,4 +32,12 @@ final class TagSchemeTests: XCTestCase {
         XCTAssertFalse(TagScheme.iob1.allows("O", "B-PER"))
         XCTAssertTrue(TagScheme.iob1.allows("I-PER", "B-PER"))
     }
+
+    func testDetect() {
+        XCTAssertEqual(TagScheme.detect([["B-A", "I-A", "O", "B-B"]]), .iob2)
+        XCTAssertEqual(TagScheme.detect([["I-A", "I-A", "B-A", "O", "I-B"]]), .iob1)
+        XCTAssertEqual(TagScheme.detect([["B-A", "E-A", "O", "S-B"]]), .iobes)
+        XCTAssertNil(TagScheme.detect([["NOUN", "VERB"], ["O"]]))
+        XCTAssertTrue(TagScheme.isSpanTag("O") && TagScheme.isSpanTag("S-LOC") && !TagScheme.isSpanTag("NOUN") && !TagScheme.isSpanTag("-LRB-") && !TagScheme.isSpanTag("B-"))
+    }
 }

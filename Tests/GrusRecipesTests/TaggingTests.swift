@@ -42,7 +42,7 @@ final class TaggingTests: FolderTestCase {
         let out = dir.appendingPathComponent("exp").path
         let report = try XCTUnwrap(try Experiment(try RecipeLoader.load(p), out: out).run() as? TagReport)
         XCTAssertEqual(report.n, 60)
-        XCTAssertGreaterThanOrEqual(report.spanF1, 0.95)
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(report.spanF1), 0.95)
         XCTAssertGreaterThanOrEqual(report.tokenAccuracy, 0.95)
         let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/metrics.json"))) as! [String: Any]
         for key in ["token_accuracy", "span_precision", "span_recall", "span_f1", "per_type", "n"] { XCTAssertNotNil(metrics[key], key) }
@@ -93,7 +93,7 @@ final class TaggingTests: FolderTestCase {
         """.utf8))
         let out = dir.appendingPathComponent("exp").path
         let report = try XCTUnwrap(try Experiment(try RecipeLoader.load(p), out: out).run() as? TagReport)
-        XCTAssertGreaterThanOrEqual(report.spanF1, 0.95)
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(report.spanF1), 0.95)
         let weights = try Safetensors.load(URL(fileURLWithPath: out + "/model/model.safetensors")).tensors
         XCTAssertNotNil(weights["crf.transitions"])
         for line in try String(contentsOfFile: out + "/predictions.jsonl", encoding: .utf8).split(separator: "\n") {
@@ -138,7 +138,7 @@ extension TaggingTests {
         let report = try XCTUnwrap(try Experiment(try RecipeLoader.load(p), out: out).run() as? JointReport)
         XCTAssertEqual(report.n, 40)
         XCTAssertGreaterThanOrEqual(report.intentAccuracy, 0.95)
-        XCTAssertGreaterThanOrEqual(report.spanF1, 0.95)
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(report.slots.spanF1), 0.95)
         XCTAssertGreaterThanOrEqual(report.sentenceAccuracy, 0.9)
         let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/metrics.json"))) as! [String: Any]
         for key in ["intent_accuracy", "sentence_accuracy", "token_accuracy", "span_precision", "span_recall", "span_f1", "per_type", "n"] {
@@ -150,5 +150,110 @@ extension TaggingTests {
         }
         XCTAssertEqual(lines.first?.hasPrefix("book_flight "), true, "\(lines)")
         XCTAssertEqual(lines.first?.hasSuffix("\tO O O O B-city O B-time"), true, "\(lines)")
+    }
+}
+
+/// Tag schemes in recipes, unknown tags at evaluation, plain tags.
+extension TaggingTests {
+    func recipe(_ name: String, _ body: String) -> String {
+        let p = dir.appendingPathComponent(name).path
+        FileManager.default.createFile(atPath: p, contents: Data(body.utf8))
+        return p
+    }
+
+    /// BIO data learnt as IOBES: tags are converted as read, the CRF mask follows IOBES, and
+    /// every prediction is well-formed IOBES.
+    func testTagSchemeIOBESConvertsAndMasks() throws {
+        let c = try corpus()
+        let p = recipe("iobes.yaml", """
+        task: tag
+        corpus: {format: conll, path: \(c), train: train.txt, dev: dev.txt, test: test.txt}
+        frontend: {type: text}
+        model: {embedding_dim: 16, encoder: {hidden: 16, layers: 1}, head: {crf: true, transition_mask: auto, tag_scheme: iobes}}
+        training: {epochs: 8, batch_size: 16, lr: 0.01}
+        """)
+        let out = dir.appendingPathComponent("exp").path
+        let report = try XCTUnwrap(try Experiment(try RecipeLoader.load(p), out: out).run() as? TagReport)
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(report.spanF1), 0.95)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/model/model.json"))) as! [String: Any]
+        let labels = json["labels"] as! [String]
+        XCTAssertTrue(labels.contains("S-COL") && labels.contains("E-NUM") && !labels.contains("B-COL"), "\(labels)")
+        let allowed = (json["architecture"] as! [String: Any])["allowed"] as! [Bool]
+        let o = labels.firstIndex(of: "O")!, e = labels.firstIndex(of: "E-NUM")!
+        XCTAssertFalse(allowed[o * labels.count + e], "O → E-NUM must be masked")
+        for line in try String(contentsOfFile: out + "/predictions.jsonl", encoding: .utf8).split(separator: "\n") {
+            let tags = (try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any])["tags"] as! [String]
+            for (a, b) in zip([nil] + tags.map { Optional($0) }, tags.map { Optional($0) } + [nil]) {
+                XCTAssertTrue(TagScheme.iobes.allows(a, b), "\(a ?? "start") → \(b ?? "end")")
+            }
+        }
+        XCTAssertThrowsError(try RecipeLoader.load(p, overrides: ["model.head.transition_mask=iob2"])) {
+            XCTAssertTrue("\($0)".contains("model.head.transition_mask: is iob2, but the model learns iobes tags"), "\($0)")
+        }
+        XCTAssertThrowsError(try RecipeLoader.load(p, overrides: ["model.head.tag_scheme=bio"])) {
+            XCTAssertTrue("\($0)".contains("model.head.tag_scheme"), "\($0)")
+        }
+    }
+
+    /// Part-of-speech tags are not spans: converting them is an error naming the sentence.
+    func testTagSchemeRefusesPlainTags() throws {
+        let c = dir.appendingPathComponent("pos")
+        try FileManager.default.createDirectory(at: c, withIntermediateDirectories: true)
+        try "the DET\ncat NOUN\n\nit PRON\nran VERB\n".write(to: c.appendingPathComponent("train.txt"), atomically: true, encoding: .utf8)
+        let p = recipe("pos.yaml", """
+        task: tag
+        corpus: {format: conll, path: \(c.path), train: train.txt, dev: "", test: ""}
+        frontend: {type: text}
+        model: {head: {tag_scheme: iob2}}
+        """)
+        XCTAssertThrowsError(try Experiment(try RecipeLoader.load(p), out: dir.appendingPathComponent("exp").path).run()) {
+            XCTAssertTrue("\($0)".contains("train.txt:1: tag 'DET' is not a span tag"), "\($0)")
+        }
+    }
+
+    /// Gold transitions a scheme forbids (ill-formed BIO) stay allowed, so their loss is finite;
+    /// the others are masked. `auto` reads the scheme off the training tags.
+    func testObservedTransitionsStayAllowed() throws {
+        let r = try RecipeLoader.load(recipe("m.yaml", "task: tag\ncorpus: {format: conll, path: \(dir.path)}\nfrontend: {type: text}\nmodel: {head: {crf: true, transition_mask: auto}}\n")).recipe
+        let task = TagTask(labels: ["O", "B-X", "I-X", "B-Y", "I-Y"])
+        let spec = ModelSpec(vocabularySize: 10, encoder: r.model.encoder.gruConfig(inputSize: 4), model: r.model,
+                             trainingTags: [["B-X", "I-X", "O"], ["O", "I-Y", "O"], ["B-Y"]])
+        let config = task.taggerConfig(spec)
+        let allowed = try XCTUnwrap(config.allowed), c = 5
+        XCTAssertTrue(allowed[0 * c + 4], "O → I-Y occurs in training")
+        XCTAssertFalse(allowed[0 * c + 2], "O → I-X does not, and IOB2 forbids it")
+        XCTAssertFalse(allowed[1 * c + 4], "B-X → I-Y")
+        XCTAssertEqual(config.allowedStart, [true, true, false, true, false])
+        XCTAssertEqual(TagScheme.detect(spec.trainingTags), .iob2)
+    }
+
+    /// A tag the model never saw is counted and named in the report; plain tags have no span scores.
+    func testUnknownTagsAreNamedAndPlainTagsHaveNoSpans() throws {
+        let c = try corpus()
+        let p = recipe("t.yaml", """
+        task: tag
+        corpus: {format: conll, path: \(c), train: train.txt, dev: dev.txt, test: ""}
+        frontend: {type: text}
+        model: {embedding_dim: 8, encoder: {hidden: 8, layers: 1}}
+        training: {epochs: 1}
+        """)
+        let out = dir.appendingPathComponent("exp").path
+        _ = try Experiment(try RecipeLoader.load(p), out: out).run()
+        let items = [Item(input: "a red box", label: "", split: .test, origin: "f:1"), Item(input: "one box", label: "", split: .test, origin: "f:5"),
+                     Item(input: "the box", label: "", split: .test, origin: "f:9")]
+        var tagged = items
+        (tagged[0].tokens, tagged[0].tags) = (["a", "red", "box"], ["O", "B-SHAPE", "O"])
+        (tagged[1].tokens, tagged[1].tags) = (["one", "box"], ["B-NUM", "B-SHAPE"])
+        (tagged[2].tokens, tagged[2].tags) = (["the", "box"], ["O", "O"])
+        let (report, _) = try Models.load(out).evaluate(tagged, topK: 1, predictions: nil) { _ in }
+        XCTAssertEqual(report.unknownLabels, ["B-SHAPE": 2])
+        XCTAssertEqual(report.n, 1)
+        XCTAssertTrue(report.table(title: "test").contains("B-SHAPE (2)"), report.table(title: "test"))
+
+        let pos = TagTask(labels: ["DET", "NOUN"]).report([[0, 1]], [[0, 0]], unknown: [:], topK: 1)
+        XCTAssertNil(pos.spanF1)
+        XCTAssertEqual(pos.tokenAccuracy, 0.5)
+        let json = try JSONSerialization.jsonObject(with: try pos.json()) as! [String: Any]
+        XCTAssertTrue(json["span_f1"] is NSNull, "span_f1 is null for plain tags")
     }
 }

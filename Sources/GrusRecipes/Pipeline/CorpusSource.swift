@@ -13,6 +13,8 @@ public struct CorpusSource {
     let sampleRate: Int
     /// Folder for generated pieces (cache/silence of the 12-class protocol).
     let scratch: URL
+    /// Tagging: the span scheme the model learns (tags are converted to it as they are read).
+    let tagScheme: TagScheme?
 
     /// `scratch` (default: a temporary folder) receives generated pieces such as 12-class silence clips.
     public init(_ recipe: Recipe, scratch: URL = FileManager.default.temporaryDirectory.appendingPathComponent("grus-corpus")) {
@@ -21,6 +23,7 @@ public struct CorpusSource {
         seed = recipe.experiment.seed
         sampleRate = recipe.frontend.audio.sampleRate
         self.scratch = scratch
+        tagScheme = recipe.model.head.tagScheme.scheme
     }
 
     /// Every item with its split, and the inputs that could not be used. `onlySplit`: `path` is one
@@ -63,8 +66,23 @@ public struct CorpusSource {
             }
         }
         if frontEnd == .audio && c.longAudio == .split && c.maxSeconds > 0 { items = splitLongAudio(items) }
+        if let scheme = tagScheme { items = try convertTags(items, to: scheme) }
         if onlySplit == nil { items = CorpusReader.carveDev(items, fraction: c.devFraction, seed: UInt64(seed)) }
         return (items, bad)
+    }
+
+    /// Every item's tags in `scheme` (model.head.tag_scheme). Only span tags convert: a plain tag
+    /// such as a part of speech is an error naming its sentence.
+    func convertTags(_ items: [Item], to scheme: TagScheme) throws -> [Item] {
+        try items.map { item in
+            guard let tags = item.tags else { return item }
+            if let t = tags.first(where: { !TagScheme.isSpanTag($0) }) {
+                throw CorpusError("\(item.origin): tag '\(t)' is not a span tag (O, or B-, I-, E-, S- and a type); model.head.tag_scheme converts span tags only, so leave it as_read for these tags")
+            }
+            var out = item
+            out.tags = scheme.convert(tags)
+            return out
+        }
     }
 
     /// The files (or seq_in folders) of a text corpus and their splits: corpus.train/dev/test inside

@@ -62,7 +62,7 @@ func evaluate<T: SequenceTask>(_ task: T, _ model: T.Model, _ examples: [Example
                                topK: Int) throws -> (report: T.Report, scored: [(Example, T.Target, T.Output)]) {
     var known: [(Example, T.Target)] = [], unknown: [String: Int] = [:]
     for e in examples {
-        if let t = task.target(e.item) { known.append((e, t)) } else { unknown[e.item.label, default: 0] += 1 }
+        if let t = task.target(e.item) { known.append((e, t)) } else { for l in task.unknownLabels(e.item) { unknown[l, default: 0] += 1 } }
     }
     let outputs = try predictAll(task, model, known.map(\.0), store: store)
     let report = task.report(known.map(\.1), outputs, unknown: unknown, topK: topK)

@@ -85,7 +85,7 @@ final class Predictor<T: SequenceTask>: LoadedModel {
                     switch r {
                     case let .failure(e): bad.append(BadInput(origin: item.origin, reason: "\(e)"))
                     case let .success(ex):
-                        if task.target(item) == nil { unknown[item.label, default: 0] += 1 } else { good.append(ex) }
+                        if task.target(item) == nil { for l in task.unknownLabels(item) { unknown[l, default: 0] += 1 } } else { good.append(ex) }
                     }
                 }
                 let out = try predictAll(task, model, good)

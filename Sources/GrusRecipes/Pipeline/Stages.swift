@@ -132,7 +132,8 @@ struct Stages<T: SequenceTask> {
             vectors = v
         }
         let spec = ModelSpec(vocabularySize: data.textEncoder?.vocabulary.count, encoder: recipe.model.encoder.gruConfig(inputSize: inputSize),
-                             model: recipe.model)
+                             model: recipe.model,
+                             trainingTags: data.examples.compactMap { $0.item.split == .train ? $0.item.tags : nil })
         let model = task.makeModel(spec, rng: &rng)
         guard let v = vectors, let enc = data.textEncoder, let emb = model.embedding else { return (model, nil) }
         let (rows, found) = v.matrix(for: enc.vocabulary) { _ in (0..<v.dimension).map { _ in 0.1 * rng.normal() } }

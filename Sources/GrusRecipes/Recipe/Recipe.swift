@@ -43,7 +43,7 @@ public struct Recipe: Codable, Equatable {
     }
     public struct Head: Codable, Equatable {
         public var pooling: Pooling.Kind; public var dropout: Double
-        public var crf: Bool; public var transitionMask: TransitionMask
+        public var crf: Bool; public var transitionMask: TransitionMask; public var tagScheme: TagSchemeChoice
     }
     public struct Model: Codable, Equatable { public var embeddingDim: Int; public var encoder: Encoder; public var head: Head }
     public struct Schedule: Codable, Equatable {

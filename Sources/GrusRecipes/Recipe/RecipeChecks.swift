@@ -30,6 +30,13 @@ enum RecipeChecks {
         if r.model.head.transitionMask != .none && !r.model.head.crf {
             fail("model.head.transition_mask", "masks the CRF's transitions; set model.head.crf: true, or leave it none")
         }
+        let head = r.model.head
+        if head.tagScheme != .asRead && r.task != TagTask.name && r.task != JointTask.name {
+            fail("model.head.tag_scheme", "converts span tags; it needs task: tag or joint")
+        }
+        if let learnt = head.tagScheme.scheme, let mask = head.transitionMask.scheme, mask != learnt {
+            fail("model.head.transition_mask", "is \(mask.rawValue), but the model learns \(learnt.rawValue) tags (model.head.tag_scheme); use auto")
+        }
         if r.corpus.split == .speaker && r.corpus.testSpeaker.isEmpty {
             fail("corpus.test_speaker", "is required when split is 'speaker'")
         }

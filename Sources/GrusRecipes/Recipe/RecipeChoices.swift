@@ -49,9 +49,16 @@ public enum ClassWeighting: String, Codable, Sendable, CaseIterable { case none,
 /// Learning-rate schedules (reduce-on-plateau acts after each dev evaluation).
 public enum ScheduleKind: String, Codable, Sendable, CaseIterable { case constant, step, cosine, plateau }
 
-/// With a CRF: the tag scheme whose invalid transitions (O → I-X in BIO, ...) are forbidden.
+/// With a CRF: the tag scheme whose invalid transitions (O → I-X in BIO, ...) are forbidden;
+/// `auto`: the scheme of the tags the model learns (model.head.tag_scheme, or as detected).
 public enum TransitionMask: String, Codable, Sendable, CaseIterable {
-    case none, iob1, iob2, iobes
+    case none, auto, iob1, iob2, iobes
+    public var scheme: TagScheme? { TagScheme(rawValue: rawValue) }
+}
+
+/// The span scheme a tagger learns: the corpus's tags as read, or converted to IOB1, IOB2 or IOBES.
+public enum TagSchemeChoice: String, Codable, Sendable, CaseIterable {
+    case asRead = "as_read", iob1, iob2, iobes
     public var scheme: TagScheme? { TagScheme(rawValue: rawValue) }
 }
 

@@ -121,7 +121,8 @@ public enum RecipeSchema {
                 "pooling": choice(Pooling.Kind.mean, "classification: how the steps become one vector (over valid steps only)"),
                 "dropout": number(0, min: 0, max: 0.95, "before the output layer, training only"),
                 "crf": bool(false, "tag: a linear-chain CRF over the per-step scores (loss from the forward algorithm, Viterbi decoding)"),
-                "transition_mask": choice(TransitionMask.none, "tag with crf: forbid the transitions this scheme does not allow (e.g. iob2: no O → I-X)"),
+                "transition_mask": choice(TransitionMask.none, "tag with crf: forbid the transitions this scheme does not allow (e.g. iob2: no O → I-X); auto: the scheme of the tags learnt. Transitions seen in training stay allowed"),
+                "tag_scheme": choice(TagSchemeChoice.asRead, "tag, joint: the span scheme the model learns and predicts; the corpus's tags (any of IOB1, IOB2, IOBES) are converted to it"),
             ]),
         ]),
         "training": .section([

@@ -83,9 +83,14 @@ public struct JointTask: SequenceTask {
         let whole = zip(targets, outputs).filter { t, o in
             t.tags == o.tags && t.intent == o.intent.indices.max { o.intent[$0] < o.intent[$1] }!
         }.count
-        return JointReport(intentAccuracy: i.accuracy, sentenceAccuracy: targets.isEmpty ? 0 : Double(whole) / Double(targets.count),
-                           tokenAccuracy: s.tokenAccuracy, spanPrecision: s.spanPrecision, spanRecall: s.spanRecall, spanF1: s.spanF1,
-                           perType: s.perType, n: targets.count, unknownLabels: unknown.isEmpty ? nil : unknown)
+        var joint = JointReport(intentAccuracy: i.accuracy, sentenceAccuracy: targets.isEmpty ? 0 : Double(whole) / Double(targets.count), slots: s)
+        joint.unknownLabels = unknown.isEmpty ? nil : unknown
+        return joint
+    }
+
+    /// The intent ("intent=X") and tags ("tag=Y") the model does not know.
+    public func unknownLabels(_ item: Item) -> [String] {
+        (intents.target(item) == nil ? ["intent=" + item.label] : []) + slots.unknownLabels(item).map { "tag=" + $0 }
     }
 
     public func predictionRecord(_ o: Output, topK: Int) -> [String: Any] {
@@ -102,46 +107,62 @@ public struct JointTask: SequenceTask {
 
 extension JointModel: TaskModel {}
 
-/// A joint evaluation: the tagging keys plus `intent_accuracy` and `sentence_accuracy` (intent
-/// and every slot tag right).
+/// A joint evaluation: the tagging keys of `TagReport` plus `intent_accuracy` and
+/// `sentence_accuracy` (intent and every slot tag right), in one flat JSON object.
 public struct JointReport: TaskReport, Equatable {
     public var intentAccuracy: Double, sentenceAccuracy: Double
-    public var tokenAccuracy: Double, spanPrecision: Double, spanRecall: Double, spanF1: Double
-    public var perType: [String: SpanMetrics.Scores]
-    public var n: Int
-    public var loss: Double? = nil
-    public var unknownLabels: [String: Int]?
-    public var split: String?
+    /// The slots' evaluation; its keys are written beside the intent's.
+    public var slots: TagReport
 
-    enum CodingKeys: String, CodingKey {
-        case intentAccuracy = "intent_accuracy", sentenceAccuracy = "sentence_accuracy"
-        case tokenAccuracy = "token_accuracy", spanPrecision = "span_precision", spanRecall = "span_recall", spanF1 = "span_f1"
-        case perType = "per_type", n, loss, unknownLabels = "unknown_labels", split
+    public var n: Int { slots.n }
+    public var loss: Double? { slots.loss }
+    public var unknownLabels: [String: Int]? { get { slots.unknownLabels } set { slots.unknownLabels = newValue } }
+    public var split: String? { get { slots.split } set { slots.split = newValue } }
+
+    enum CodingKeys: String, CodingKey { case intentAccuracy = "intent_accuracy", sentenceAccuracy = "sentence_accuracy" }
+
+    public init(intentAccuracy: Double, sentenceAccuracy: Double, slots: TagReport) {
+        self.intentAccuracy = intentAccuracy
+        self.sentenceAccuracy = sentenceAccuracy
+        self.slots = slots
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        intentAccuracy = try c.decode(Double.self, forKey: .intentAccuracy)
+        sentenceAccuracy = try c.decode(Double.self, forKey: .sentenceAccuracy)
+        slots = try TagReport(from: decoder)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        try slots.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(intentAccuracy, forKey: .intentAccuracy)
+        try c.encode(sentenceAccuracy, forKey: .sentenceAccuracy)
     }
 
     public func score(_ metric: String) -> Double? {
         switch metric {
         case "sentence_accuracy": return sentenceAccuracy
         case "intent_accuracy": return intentAccuracy
-        case "span_f1": return spanF1
-        case "token_accuracy": return tokenAccuracy
-        case "loss": return loss.map { -$0 }
-        default: return nil
+        default: return slots.score(metric)
         }
     }
 
-    public var logValues: [Double?] { [intentAccuracy, spanF1, sentenceAccuracy] }
+    public var logValues: [Double?] { [intentAccuracy, slots.spanF1, sentenceAccuracy] }
 
     public var summary: String {
-        String(format: "intent %.2f%%, slot F1 %.2f%%, sentence %.2f%%", 100 * intentAccuracy, 100 * spanF1, 100 * sentenceAccuracy)
+        String(format: "intent %.2f%%, ", 100 * intentAccuracy)
+            + (slots.spanF1.map { String(format: "slot F1 %.2f%%, ", 100 * $0) } ?? String(format: "slot tokens %.2f%%, ", 100 * slots.tokenAccuracy))
+            + String(format: "sentence %.2f%%", 100 * sentenceAccuracy)
     }
 
     public func table(title: String) -> String {
-        var out = String(format: "%@: n=%d  intent accuracy %.2f%%  slot F1 %.2f%% (P %.2f%%, R %.2f%%)  sentence accuracy %.2f%%  token accuracy %.2f%%\n",
-                         title, n, 100 * intentAccuracy, 100 * spanF1, 100 * spanPrecision, 100 * spanRecall, 100 * sentenceAccuracy, 100 * tokenAccuracy)
-        if let u = unknownLabels, !u.isEmpty {
-            out += "sentences with an intent or tag unknown to the model (not scored): \(u.values.reduce(0, +))\n"
+        var out = String(format: "%@: n=%d  intent accuracy %.2f%%", title, n, 100 * intentAccuracy)
+        if let p = slots.spanPrecision, let r = slots.spanRecall, let f = slots.spanF1 {
+            out += String(format: "  slot F1 %.2f%% (P %.2f%%, R %.2f%%)", 100 * f, 100 * p, 100 * r)
         }
-        return out
+        out += String(format: "  sentence accuracy %.2f%%  token accuracy %.2f%%\n", 100 * sentenceAccuracy, 100 * slots.tokenAccuracy)
+        return out + slots.typeTable + unknownLine(unknownLabels)
     }
 }

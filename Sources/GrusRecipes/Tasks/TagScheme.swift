@@ -26,6 +26,34 @@ public enum TagScheme: String, Codable, Sendable, CaseIterable {
         return out
     }
 
+    /// Whether a tag is a span tag: "O", or B-, I-, E- or S- and a type.
+    public static func isSpanTag(_ tag: String) -> Bool {
+        if tag == "O" { return true }
+        guard tag.count > 2, let dash = tag.firstIndex(of: "-") else { return false }
+        return ["B", "I", "E", "S"].contains(String(tag[..<dash]))
+    }
+
+    /// The scheme training tags are in, as NCRF++ and seqeval infer it: IOBES when E- or S- tags
+    /// occur; otherwise IOB1 when more chunks open with I- than with B- (after O, at the start, or
+    /// after another type), else IOB2. nil for plain tags (part of speech), which have no spans.
+    public static func detect(_ sentences: [[String]]) -> TagScheme? {
+        var prefixed = false, openB = 0, openI = 0
+        for tags in sentences {
+            var prev: (prefix: String, type: String) = ("O", "")
+            for t in tags {
+                guard t != "O", isSpanTag(t) else { prev = ("O", ""); continue }
+                prefixed = true
+                let cur = SpanMetrics.split(t)
+                if cur.prefix == "E" || cur.prefix == "S" { return .iobes }
+                let opens = prev.prefix == "O" || prev.type != cur.type
+                if opens && cur.prefix == "B" { openB += 1 }
+                if opens && cur.prefix == "I" { openI += 1 }
+                prev = cur
+            }
+        }
+        return prefixed ? (openI > openB ? .iob1 : .iob2) : nil
+    }
+
     /// Whether tag `next` may follow tag `prev` in a well-formed sequence of this scheme ("O"
     /// included; nil `prev` is the sentence start, nil `next` its end). A CRF can forbid the rest.
     public func allows(_ prev: String?, _ next: String?) -> Bool {

@@ -38,9 +38,10 @@ public struct TagTask: SequenceTask {
 
     /// Span F1 for span tags (B-X, I-X, E-X, S-X); token accuracy for plain tags such as
     /// part-of-speech, where there are no spans to score.
-    public var defaultDevMetric: String {
-        labels.contains { $0.count > 2 && ["B-", "I-", "E-", "S-"].contains(String($0.prefix(2))) } ? "span_f1" : "token_accuracy"
-    }
+    public var defaultDevMetric: String { hasSpans ? "span_f1" : "token_accuracy" }
+
+    /// Whether the tags mark spans (B-X, I-X, E-X, S-X) rather than plain classes such as parts of speech.
+    public var hasSpans: Bool { labels.contains { $0 != "O" && TagScheme.isSpanTag($0) } }
 
     /// nil when a tag is unknown to the model (the sentence is counted, not scored).
     public func target(_ item: Item) -> [Int]? {
@@ -60,10 +61,18 @@ public struct TagTask: SequenceTask {
         let head = spec.model.head
         var config = TaggerConfig(vocabSize: spec.vocabularySize, encoder: spec.encoder, dropout: Float(head.dropout),
                                   numTags: labels.count, crf: head.crf)
-        if head.crf, let scheme = head.transitionMask.scheme {
-            config.allowed = labels.flatMap { a in labels.map { b in scheme.allows(a, b) } }
-            config.allowedStart = labels.map { scheme.allows(nil, $0) }
-            config.allowedEnd = labels.map { scheme.allows($0, nil) }
+        let scheme = head.transitionMask == .auto ? (head.tagScheme.scheme ?? TagScheme.detect(spec.trainingTags)) : head.transitionMask.scheme
+        if head.crf, let scheme {
+            // Transitions that occur in the training tags stay allowed even where the scheme
+            // forbids them (ill-formed gold tags would otherwise have an infinite loss).
+            var seen = Set<[String]>()
+            for tags in spec.trainingTags where !tags.isEmpty {
+                seen.insert(["", tags[0]]); seen.insert([tags[tags.count - 1], ""])
+                for (a, b) in zip(tags, tags.dropFirst()) { seen.insert([a, b]) }
+            }
+            config.allowed = labels.flatMap { a in labels.map { b in scheme.allows(a, b) || seen.contains([a, b]) } }
+            config.allowedStart = labels.map { scheme.allows(nil, $0) || seen.contains(["", $0]) }
+            config.allowedEnd = labels.map { scheme.allows($0, nil) || seen.contains([$0, ""]) }
         }
         return config
     }
@@ -128,10 +137,14 @@ public struct TagTask: SequenceTask {
     public func report(_ targets: [[Int]], _ outputs: [[Int]], unknown: [String: Int], topK: Int) -> TagReport {
         let gold = targets.map { $0.map { labels[$0] } }, pred = outputs.map { $0.map { labels[$0] } }
         let s = SpanMetrics.score(gold: gold, predicted: pred)
-        return TagReport(tokenAccuracy: s.tokenAccuracy, spanPrecision: s.micro.precision, spanRecall: s.micro.recall,
-                         spanF1: s.micro.f1, perType: s.perType, n: targets.count,
-                         unknownLabels: unknown.isEmpty ? nil : unknown)
+        let spans = hasSpans
+        return TagReport(tokenAccuracy: s.tokenAccuracy, spanPrecision: spans ? s.micro.precision : nil,
+                         spanRecall: spans ? s.micro.recall : nil, spanF1: spans ? s.micro.f1 : nil,
+                         perType: spans ? s.perType : [:], n: targets.count, unknownLabels: unknown.isEmpty ? nil : unknown)
     }
+
+    /// The tags the model does not know.
+    public func unknownLabels(_ item: Item) -> [String] { Array(Set((item.tags ?? []).filter { index[$0] == nil })).sorted() }
 
     public func predictionRecord(_ output: [Int], topK: Int) -> [String: Any] { ["tags": output.map { labels[$0] }] }
 
@@ -141,9 +154,11 @@ public struct TagTask: SequenceTask {
 extension SequenceTagger: TaskModel {}
 
 /// A tagging evaluation: `{"token_accuracy", "span_precision", "span_recall", "span_f1",
-/// "per_type": {type: {"precision", "recall", "f1", "support"}}, "n"}` (n sentences).
+/// "per_type": {type: {"precision", "recall", "f1", "support"}}, "n"}` (n sentences). Plain tags
+/// (parts of speech) have no spans: the span keys are null and per_type is empty.
 public struct TagReport: TaskReport, Equatable {
-    public var tokenAccuracy: Double, spanPrecision: Double, spanRecall: Double, spanF1: Double
+    public var tokenAccuracy: Double
+    public var spanPrecision: Double?, spanRecall: Double?, spanF1: Double?
     public var perType: [String: SpanMetrics.Scores]
     public var n: Int
     /// The per-step loss is not kept at evaluation (outputs are tags), so early stopping on loss
@@ -155,6 +170,20 @@ public struct TagReport: TaskReport, Equatable {
     enum CodingKeys: String, CodingKey {
         case tokenAccuracy = "token_accuracy", spanPrecision = "span_precision", spanRecall = "span_recall", spanF1 = "span_f1"
         case perType = "per_type", n, loss, unknownLabels = "unknown_labels", split
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(tokenAccuracy, forKey: .tokenAccuracy)
+        // null, not absent, for plain tags: scripts read the keys
+        try c.encode(spanPrecision, forKey: .spanPrecision)
+        try c.encode(spanRecall, forKey: .spanRecall)
+        try c.encode(spanF1, forKey: .spanF1)
+        try c.encode(perType, forKey: .perType)
+        try c.encode(n, forKey: .n)
+        try c.encodeIfPresent(loss, forKey: .loss)
+        try c.encodeIfPresent(unknownLabels, forKey: .unknownLabels)
+        try c.encodeIfPresent(split, forKey: .split)
     }
 
     public func score(_ metric: String) -> Double? {
@@ -169,23 +198,34 @@ public struct TagReport: TaskReport, Equatable {
     public var logValues: [Double?] { [loss, tokenAccuracy, spanF1] }
 
     public var summary: String {
-        String(format: "token accuracy %.2f%%, span F1 %.2f%%", 100 * tokenAccuracy, 100 * spanF1)
+        String(format: "token accuracy %.2f%%", 100 * tokenAccuracy) + (spanF1.map { String(format: ", span F1 %.2f%%", 100 * $0) } ?? "")
     }
 
     public func table(title: String) -> String {
-        var out = String(format: "%@: n=%d  token accuracy %.2f%%  span P %.2f%%  R %.2f%%  F1 %.2f%%\n", title, n,
-                         100 * tokenAccuracy, 100 * spanPrecision, 100 * spanRecall, 100 * spanF1)
-        if !perType.isEmpty {
-            let w = max(4, perType.keys.map(\.count).max() ?? 4)
-            func pad(_ s: String) -> String { String(repeating: " ", count: max(0, w - s.count)) + s }
-            out += pad("type") + "  precision  recall      f1  support\n"
-            for (t, s) in perType.sorted(by: { $0.key < $1.key }) {
-                out += pad(t) + String(format: "  %9.4f  %6.4f  %6.4f  %7d\n", s.precision, s.recall, s.f1, s.support)
-            }
+        var out = String(format: "%@: n=%d  token accuracy %.2f%%", title, n, 100 * tokenAccuracy)
+        if let p = spanPrecision, let r = spanRecall, let f = spanF1 {
+            out += String(format: "  span P %.2f%%  R %.2f%%  F1 %.2f%%", 100 * p, 100 * r, 100 * f)
         }
-        if let u = unknownLabels, !u.isEmpty {
-            out += "sentences with tags unknown to the model (not scored): \(u.values.reduce(0, +))\n"
+        return out + "\n" + typeTable + unknownLine(unknownLabels)
+    }
+
+    /// Per-type precision, recall, F1 and support, one type a line.
+    var typeTable: String {
+        guard !perType.isEmpty else { return "" }
+        let w = max(4, perType.keys.map(\.count).max() ?? 4)
+        func pad(_ s: String) -> String { String(repeating: " ", count: max(0, w - s.count)) + s }
+        var out = pad("type") + "  precision  recall      f1  support\n"
+        for (t, s) in perType.sorted(by: { $0.key < $1.key }) {
+            out += pad(t) + String(format: "  %9.4f  %6.4f  %6.4f  %7d\n", s.precision, s.recall, s.f1, s.support)
         }
         return out
     }
+}
+
+/// The line naming labels the model does not know, with the number of examples each occurs in.
+func unknownLine(_ unknown: [String: Int]?) -> String {
+    guard let u = unknown, !u.isEmpty else { return "" }
+    let listed = u.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(10)
+        .map { "\($0.key) (\($0.value))" }.joined(separator: ", ")
+    return "labels unknown to the model, with the examples they occur in (those examples are not scored): \(listed)\(u.count > 10 ? ", ..." : "")\n"
 }

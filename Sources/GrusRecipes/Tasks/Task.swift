@@ -37,6 +37,8 @@ public protocol SequenceTask {
 
     /// The target of an item, or nil when the model does not know its label (counted, not scored).
     func target(_ item: Item) -> Target?
+    /// The item's labels the model does not know (reported by name when `target` is nil).
+    func unknownLabels(_ item: Item) -> [String]
 
     /// A new model for these labels.
     func makeModel(_ spec: ModelSpec, rng: inout RNG) -> Model
@@ -75,6 +77,8 @@ public struct ModelSpec {
     public var vocabularySize: Int?
     public var encoder: GRUConfig
     public var model: Recipe.Model
+    /// Tagging: the training split's tag sequences (the CRF's transition mask reads them).
+    public var trainingTags: [[String]] = []
 }
 
 /// A task's evaluation result: printed as tables, written as JSON (metrics.json, `grus eval --report`).
@@ -97,6 +101,7 @@ public protocol TaskReport: Codable {
 
 extension SequenceTask {
     public var defaultDevMetric: String { Self.devMetrics[0] }
+    public func unknownLabels(_ item: Item) -> [String] { target(item) == nil ? [item.label] : [] }
 }
 
 extension TaskReport {
