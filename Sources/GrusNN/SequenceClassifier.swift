@@ -8,6 +8,9 @@ public struct SequenceBatch {
     public var steps: Int
     public var lengths: [Int]
     public var labels: [Int]
+    /// Text with a character encoder: each token slot's character ids, [T·B] time-major (row
+    /// t·B + b), empty at padding.
+    public var characters: [[Int]]?
 
     public init(features: Tensor, lengths: [Int], labels: [Int] = []) {
         precondition(features.rank == 3, "SequenceBatch: features must be [T, B, F]")
@@ -33,6 +36,14 @@ public struct SequenceBatch {
         var ids = [Int](repeating: pad, count: t * b)
         for (j, s) in sequences.enumerated() { for (i, v) in s.enumerated() { ids[i * b + j] = v } }
         return SequenceBatch(tokens: ids, steps: t, lengths: sequences.map(\.count), labels: labels)
+    }
+
+    /// Sets `characters` from each sequence's per-token character ids (padding slots empty).
+    public mutating func setCharacters(_ perSequence: [[[Int]]]) {
+        let b = lengths.count
+        var rows = [[Int]](repeating: [], count: steps * b)
+        for (j, s) in perSequence.enumerated() { for (t, chars) in s.enumerated() where t < steps { rows[t * b + j] = chars } }
+        characters = rows
     }
 
     /// Pads feature sequences ([frames][dim]) into a time-major tensor.

@@ -12,6 +12,11 @@ public struct TaggerConfig: Codable, Equatable, Sendable {
     public var crf: Bool?
     /// With the CRF: which transitions are allowed ([tags × tags], then start and end), or nil for all.
     public var allowed: [Bool]?, allowedStart: [Bool]?, allowedEnd: [Bool]?
+    /// A character encoder whose token vectors are concatenated to the word embeddings (text
+    /// only); the encoder's input size is then the embedding size plus its output size.
+    public var chars: CharEncoderConfig?
+    /// The word embedding's size: the encoder's input less the character encoder's output.
+    public var embeddingDim: Int { encoder.inputSize - (chars?.outputSize ?? 0) }
 
     public init(vocabSize: Int? = nil, paddingIndex: Int = 0, encoder: GRUConfig, dropout: Float = 0, numTags: Int, crf: Bool = false) {
         self.vocabSize = vocabSize
@@ -35,6 +40,8 @@ public final class SequenceTagger: Module {
     public let head: Linear
     /// The CRF output layer, when the config asks for one (parameters `crf.transitions`, ...).
     public let crf: CRF?
+    /// The character encoder, when the config asks for one.
+    public let chars: CharEncoder?
     private var steps = 0, size = 0
     /// The encoder's output of the last forward, [T, B, D·H] (the joint model pools it).
     public private(set) var lastEncoderOutput = Tensor(zeros: [0, 0, 0])
@@ -42,10 +49,11 @@ public final class SequenceTagger: Module {
     public init(_ config: TaggerConfig, rng: inout RNG) {
         self.config = config
         if let v = config.vocabSize {
-            embedding = Embedding(vocabSize: v, dim: config.encoder.inputSize, paddingIndex: config.paddingIndex, name: "embedding", rng: &rng)
+            embedding = Embedding(vocabSize: v, dim: config.embeddingDim, paddingIndex: config.paddingIndex, name: "embedding", rng: &rng)
         } else {
             embedding = nil
         }
+        chars = config.chars.map { CharEncoder($0, rng: &rng) }
         encoder = GRUEncoder(config.encoder, rng: &rng)
         encoder.computeInputGradient = embedding != nil
         for p in encoder.parameters { p.name = "encoder." + p.name }
@@ -62,14 +70,23 @@ public final class SequenceTagger: Module {
         }
     }
 
-    public var parameters: [Parameter] { (embedding?.parameters ?? []) + encoder.parameters + head.parameters + (crf?.parameters ?? []) }
+    public var parameters: [Parameter] {
+        (embedding?.parameters ?? []) + (chars?.parameters ?? []) + encoder.parameters + head.parameters + (crf?.parameters ?? [])
+    }
 
     /// Logits [T·B, tags] for every row of the padded batch.
     public func forward(_ batch: SequenceBatch, training: Bool, keepForBackward: Bool = true, rng: inout RNG) -> Tensor {
         let x: Tensor
         if let e = embedding {
             guard let ids = batch.tokens else { preconditionFailure("SequenceTagger: text model needs token ids") }
-            x = e.forward(ids, shape: [batch.steps, batch.size])
+            let words = e.forward(ids, shape: [batch.steps, batch.size])
+            if let c = chars {
+                guard let characters = batch.characters else { preconditionFailure("SequenceTagger: the character encoder needs characters") }
+                // x [T, B, E + 2Hc] = concat(words [T, B, E], chars [T·B, 2Hc])
+                x = concatLast(words, c.forward(characters, training: training, keepForBackward: keepForBackward, rng: &rng))
+            } else {
+                x = words
+            }
         } else {
             guard let f = batch.features else { preconditionFailure("SequenceTagger: audio model needs features") }
             x = f
@@ -95,7 +112,15 @@ public final class SequenceTagger: Module {
             for i in dOut.data.indices { dOut.data[i] += extra.data[i] }
         }
         let dx = encoder.backward(dOut).dInput
-        embedding?.backward(dx)
+        guard let e = embedding else { return }
+        if let c = chars {
+            // backward of: x = concat(words, chars)
+            let (dWords, dChars) = splitLast(dx, first: e.dim)
+            e.backward(dWords)
+            c.backward(dChars)
+        } else {
+            e.backward(dx)
+        }
     }
 
     /// Row indices (t·B + b) of the valid steps, sequence by sequence.
@@ -119,4 +144,27 @@ public func stepCrossEntropy(_ logits: Tensor, rows: [Int], targets: [Int], loss
     var grad = Tensor(zeros: logits.shape)
     for (k, r) in rows.enumerated() { for j in 0..<c { grad.data[r * c + j] = g.data[k * c + j] } }
     return (l, grad)
+}
+
+/// [T, B, A] and [T·B, C] side by side: [T, B, A + C].
+func concatLast(_ a: Tensor, _ b: Tensor) -> Tensor {
+    let rows = a.shape[0] * a.shape[1], n = a.shape[2], m = b.shape[1]
+    precondition(b.shape[0] == rows, "concatLast: \(a.shape) and \(b.shape)")
+    var out = Tensor(zeros: [a.shape[0], a.shape[1], n + m])
+    for r in 0..<rows {
+        for j in 0..<n { out.data[r * (n + m) + j] = a.data[r * n + j] }
+        for j in 0..<m { out.data[r * (n + m) + n + j] = b.data[r * m + j] }
+    }
+    return out
+}
+
+/// The inverse of `concatLast` for gradients: [T, B, A + C] → ([T, B, A], [T·B, C]).
+func splitLast(_ x: Tensor, first n: Int) -> (Tensor, Tensor) {
+    let rows = x.shape[0] * x.shape[1], width = x.shape[2], m = width - n
+    var a = Tensor(zeros: [x.shape[0], x.shape[1], n]), b = Tensor(zeros: [rows, m])
+    for r in 0..<rows {
+        for j in 0..<n { a.data[r * n + j] = x.data[r * width + j] }
+        for j in 0..<m { b.data[r * m + j] = x.data[r * width + n + j] }
+    }
+    return (a, b)
 }

@@ -31,6 +31,9 @@ public struct TextEncoder: Codable, Equatable, Sendable {
     /// Fitted on token lists (tagging corpora): each whitespace-separated token is normalised and
     /// looked up whole, so there is exactly one id per token (and per tag).
     public var pretokenized: Bool? = nil
+    /// The characters of the normalised training tokens, when the model also reads each token's
+    /// characters (a character encoder); nil otherwise.
+    public var characters: Vocabulary? = nil
 
     public init(normalizer: NormalizerOptions, tokenizer: Tokenizer, vocabulary: Vocabulary,
                 maxLength: Int? = nil, truncation: Truncation = .keepStart, addBOS: Bool = false, addEOS: Bool = false) {
@@ -60,6 +63,33 @@ public struct TextEncoder: Codable, Equatable, Sendable {
         public var addBOS = false
         public var addEOS = false
         public init() {}
+    }
+
+    /// Fits `characters` on the normalised training tokens (every character, however rare).
+    public mutating func fitCharacters(tokenized sentences: [[String]]) {
+        let norm = Normalizer(normalizer)
+        var counts: [String: Int] = [:]
+        for sentence in sentences { for t in sentence { for ch in norm(t) { counts[String(ch), default: 0] += 1 } } }
+        characters = Vocabulary.build(counts: counts, minCount: 1, maxSize: nil, bos: false, eos: false)
+    }
+
+    /// Character ids of each token (normalised as `encode(tokens:)` does); a character outside
+    /// the inventory is `<unk>`. Empty when the encoder has no character inventory.
+    public func characterIDs(tokens: [String]) -> [[Int]] {
+        guard let chars = characters else { return [] }
+        let norm = Normalizer(normalizer)
+        var unknown = 0
+        return tokens.map { t in chars.encode(norm(t).map { String($0) }, unknown: &unknown) }
+    }
+
+    /// Character ids of the tokens `encode(_:)` gives for a text (pretokenized encoders: the
+    /// whitespace-separated tokens, cut to `maxLength` the same way).
+    public func characterIDs(_ text: String) -> [[Int]] {
+        guard characters != nil else { return [] }
+        var tokens = text.split(whereSeparator: \.isWhitespace).map(String.init)
+        if pretokenized != true { tokens = tokenizer.tokenize(Normalizer(normalizer)(text)) }
+        if let m = maxLength, tokens.count > m { tokens = Array(truncation == .keepStart ? tokens.prefix(m) : tokens.suffix(m)) }
+        return characterIDs(tokens: tokens)
     }
 
     /// Whole tokens (already split, as in tagging corpora), each normalised and looked up as one

@@ -240,3 +240,38 @@ extension GradientCheckTests {
         }
     }
 }
+
+extension GradientCheckTests {
+    /// The tagger with a character encoder: every parameter's gradient, the character encoder's
+    /// included, with a token repeated (read once, gradients summed) and one cut to its head and tail.
+    func testTaggerWithCharacterEncoderGradients() {
+        var rng = RNG(seed: 29)
+        var config = TaggerConfig(vocabSize: 9, encoder: GRUConfig(inputSize: 3 + 4, hiddenSize: 3, bidirectional: true), numTags: 4)
+        config.chars = CharEncoderConfig(alphabet: 6, dim: 3, hidden: 2, maxLength: 4)
+        let model = SequenceTagger(config, rng: &rng)
+        XCTAssertEqual(model.embedding?.dim, 3)
+        let lengths = [3, 2]
+        let seqs = [[2, 3, 2], [4, 5]]
+        let chars: [[[Int]]] = [[[2, 3], [4, 5, 1, 2, 3, 4, 5], [2, 3]], [[5], [3, 3, 2]]]
+        let rows = SequenceTagger.validRows(lengths: lengths)
+        let targets = rows.map { _ in rng.int(below: 4) }
+        func batch() -> SequenceBatch { var b = SequenceBatch.padding(seqs); b.setCharacters(chars); return b }
+        func lossValue() -> Double {
+            var r = RNG(seed: 0)
+            return Double(stepCrossEntropy(model.forward(batch(), training: false, rng: &r), rows: rows, targets: targets).loss)
+        }
+        model.zeroGrad()
+        var r = RNG(seed: 0)
+        let logits = model.forward(batch(), training: false, rng: &r)
+        model.backward(stepCrossEntropy(logits, rows: rows, targets: targets).grad)
+        XCTAssertTrue(model.parameters.contains { $0.name == "chars.encoder.weight_hh_l0_reverse" })
+        for p in model.parameters {
+            check(p.name, values: p.value, analytic: p.grad, rtol: 1e-2, atol: 2e-4) { v in
+                let keep = p.value
+                p.value = v
+                defer { p.value = keep }
+                return lossValue()
+            }
+        }
+    }
+}

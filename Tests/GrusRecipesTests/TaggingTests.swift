@@ -257,3 +257,55 @@ extension TaggingTests {
         XCTAssertTrue(json["span_f1"] is NSNull, "span_f1 is null for plain tags")
     }
 }
+
+extension TaggingTests {
+    /// Words never seen in training, tagged by their spelling: "-ly" words are B-ADV, "-ed" words
+    /// B-VERB. The character encoder learns it; word embeddings alone cannot (every test word is
+    /// <unk>).
+    func testCharacterEncoderTagsUnseenWords() throws {
+        var rng = RNG(seed: 12)
+        let letters = Array("bcdfghjklmnprstvwz"), vowels = Array("aeiou")
+        func stem() -> String { String((0..<(2 + rng.int(below: 3))).map { k in k % 2 == 0 ? letters[rng.int(below: letters.count)] : vowels[rng.int(below: vowels.count)] }) }
+        let filler = ["the", "a", "we", "it", "and", "then", "of"]
+        func sentence() -> String {
+            (0..<(4 + rng.int(below: 5))).map { _ in
+                switch rng.int(below: 4) {
+                case 0: return stem() + "ly B-ADV"
+                case 1: return stem() + "ed B-VERB"
+                default: return filler[rng.int(below: filler.count)] + " O"
+                }
+            }.joined(separator: "\n")
+        }
+        let c = dir.appendingPathComponent("spell")
+        try FileManager.default.createDirectory(at: c, withIntermediateDirectories: true)
+        for (name, n) in [("train.txt", 400), ("dev.txt", 60)] {
+            try ((0..<n).map { _ in sentence() }.joined(separator: "\n\n") + "\n").write(to: c.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        func run(_ dim: Int) throws -> Double {
+            let p = recipe("chars\(dim).yaml", """
+            task: tag
+            corpus: {format: conll, path: \(c.path), train: train.txt, dev: dev.txt, test: ""}
+            frontend: {type: text, text: {min_count: 2}}
+            model: {embedding_dim: 16, char_encoder: {dim: \(dim), hidden: 16}, encoder: {hidden: 16, layers: 1}}
+            training: {epochs: 6, batch_size: 16, lr: 0.01}
+            """)
+            let out = dir.appendingPathComponent("exp\(dim)").path
+            let report = try XCTUnwrap(try Experiment(try RecipeLoader.load(p), out: out).run() as? TagReport)
+            if dim > 0 {
+                // The saved model reads characters again at prediction time.
+                var lines: [String] = []
+                try Models.load(out).predict(AnySequence([(input: "we zoveked it mipuly", origin: "s")]), topK: 1) { _, r in
+                    if case let .success((text, _)) = r { lines.append(text) }
+                }
+                XCTAssertEqual(lines, ["O B-VERB O B-ADV"])
+            }
+            return try XCTUnwrap(report.spanF1)
+        }
+        let words = try run(0), chars = try run(8)
+        XCTAssertGreaterThanOrEqual(chars, 0.95)
+        XCTAssertGreaterThan(chars, words + 0.2, "characters \(chars), words alone \(words)")
+        XCTAssertThrowsError(try RecipeLoader.load(recipe("bad.yaml", "corpus: {format: text_tsv, path: \(c.path)}\nfrontend: {type: text}\nmodel: {char_encoder: {dim: 8}}\n"))) {
+            XCTAssertTrue("\($0)".contains("model.char_encoder.dim: reads the characters of text tokens"), "\($0)")
+        }
+    }
+}

@@ -10,6 +10,8 @@ struct Example {
     var item: Item
     var features: Tensor?
     var tokens: [Int]?
+    /// Text with a character encoder: each token's character ids.
+    var chars: [[Int]]?
     var stored: Int?
     var frames = 0
     var length: Int { features?.shape[0] ?? tokens?.count ?? frames }
@@ -26,7 +28,9 @@ struct Example {
 func makeBatch(_ examples: [Example], _ indices: [Int], store: FeatureStore? = nil,
                transform: ((Int, Tensor) throws -> Tensor)? = nil) throws -> SequenceBatch {
     if examples[indices[0]].tokens != nil {
-        return SequenceBatch.padding(indices.map { examples[$0].tokens! })
+        var batch = SequenceBatch.padding(indices.map { examples[$0].tokens! })
+        if examples[indices[0]].chars != nil { batch.setCharacters(indices.map { examples[$0].chars ?? [] }) }
+        return batch
     }
     let feats = try indices.map { i -> Tensor in
         let f = try examples[i].audioFeatures(store)

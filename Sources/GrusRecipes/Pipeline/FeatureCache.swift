@@ -130,6 +130,7 @@ struct FeatureCache {
         var origins: [String]
         var frames: [Int]
         var tokens: [[Int]]?
+        var chars: [[[Int]]]?
         var bad: [BadInput]
         var frontEnd: ModelFrontEnd
     }
@@ -140,6 +141,7 @@ struct FeatureCache {
     func save(_ set: FeatureSet) throws {
         let index = Index(format: Self.format, key: key, dimension: set.store?.dimension ?? 0, origins: set.examples.map(\.item.origin),
                           frames: set.examples.map(\.length), tokens: set.store == nil ? set.examples.map { $0.tokens ?? [] } : nil,
+                          chars: set.examples.first?.chars == nil ? nil : set.examples.map { $0.chars ?? [] },
                           bad: set.bad, frontEnd: set.frontEnd)
         try AtomicFile.write(try JSONEncoder().encode(index), to: indexURL)
     }
@@ -152,7 +154,19 @@ struct FeatureCache {
         var out: [Example] = []
         var store: FeatureStore?
         if let tokens = index.tokens {
-            for (o, t) in zip(index.origins, tokens) { guard let item = byOrigin[o] else { return nil }; out.append(Example(item: item, tokens: t)) }
+            guard case let .text(encoder) = index.frontEnd else { return nil }
+            for (k, (o, t)) in zip(index.origins, tokens).enumerated() {
+                guard var item = byOrigin[o] else { return nil }
+                // A tagged sentence cut to max_length keeps as many tokens and tags as ids.
+                if let toks = item.tokens, toks.count > t.count {
+                    let cut: ([String]) -> [String] = { encoder.truncation == .keepStart ? Array($0.prefix(t.count)) : Array($0.suffix(t.count)) }
+                    item.tokens = cut(toks)
+                    item.tags = item.tags.map(cut)
+                }
+                var example = Example(item: item, tokens: t)
+                example.chars = index.chars?[k]
+                out.append(example)
+            }
         } else {
             guard case let .audio(_, cmvn, _) = index.frontEnd,
                   let s = try? FeatureStore(path: binURL.path, dimension: index.dimension, frames: index.frames, cmvn: cmvn) else { return nil }

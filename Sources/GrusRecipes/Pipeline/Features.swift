@@ -103,11 +103,17 @@ enum TextFeatures {
     /// Fits the text encoder on the training texts and encodes every item.
     /// Items with `tokens` (tagging corpora) keep one id per token; a long one is cut together
     /// with its tags.
-    static func encode(_ items: [Item], settings: TextEncoder.Settings, log: (String) -> Void) -> (examples: [Example], bad: [BadInput], encoder: TextEncoder) {
+    /// `characters`: also fit a character inventory and give each token its character ids.
+    static func encode(_ items: [Item], settings: TextEncoder.Settings, characters: Bool = false,
+                       log: (String) -> Void) -> (examples: [Example], bad: [BadInput], encoder: TextEncoder) {
         let train = items.filter { $0.split == .train }
         let tokenized = !items.isEmpty && items.allSatisfy { $0.tokens != nil }
-        let encoder = tokenized ? TextEncoder.fit(tokenized: train.map { $0.tokens! }, settings: settings)
+        var encoder = tokenized ? TextEncoder.fit(tokenized: train.map { $0.tokens! }, settings: settings)
                                 : TextEncoder.fit(train.map(\.input), settings: settings)
+        if characters {
+            encoder.fitCharacters(tokenized: train.map { $0.tokens ?? $0.input.split(whereSeparator: \.isWhitespace).map(String.init) })
+            log("text: \(encoder.characters!.count) characters (with <pad> and <unk>) for the character encoder")
+        }
         var unknown = 0, truncated = 0, kept: [Example] = [], bad: [BadInput] = []
         for var item in items {
             if tokenized, let m = settings.maxLength, item.tokens!.count > m {
@@ -118,7 +124,9 @@ enum TextFeatures {
             }
             let ids = tokenized ? encoder.encode(tokens: item.tokens!, unknown: &unknown) : encoder.encode(item.input, unknown: &unknown, truncated: &truncated)
             if ids.isEmpty { bad.append(BadInput(origin: item.origin, reason: "no tokens after normalisation")); continue }
-            kept.append(Example(item: item, tokens: ids))
+            var example = Example(item: item, tokens: ids)
+            if characters { example.chars = tokenized ? encoder.characterIDs(tokens: item.tokens!) : encoder.characterIDs(item.input) }
+            kept.append(example)
         }
         log("text: vocabulary \(encoder.vocabulary.count) (\(settings.kind.rawValue)), \(unknown) unknown tokens outside training")
         if truncated > 0, let m = settings.maxLength {

@@ -61,7 +61,9 @@ final class Predictor<T: SequenceTask>: LoadedModel {
         case let .text(encoder):
             let ids = encoder.encode(item.input)
             if ids.isEmpty { throw CorpusError("\(item.origin): no tokens after normalisation") }
-            return Example(item: item, tokens: ids)
+            var example = Example(item: item, tokens: ids)
+            if encoder.characters != nil { example.chars = encoder.characterIDs(item.input) }
+            return example
         }
     }
 

@@ -62,7 +62,7 @@ struct Stages<T: SequenceTask> {
     /// origin and content identity.
     func featureKey(_ p: PreparedCorpus<T>) -> String {
         let audio = recipe.frontend.type == .audio
-        return StageKey.hash([recipe.corpus, recipe.frontend, recipe.experiment.seed, p.sampleRate,
+        return StageKey.hash([recipe.corpus, recipe.frontend, recipe.experiment.seed, p.sampleRate, recipe.model.charEncoder.dim > 0,
                               p.items.map { "\($0.split.rawValue)\t\($0.label)\t\($0.origin)\t\(InputIdentity.of($0, audio: audio))" }] as [Any])
     }
 
@@ -83,7 +83,8 @@ struct Stages<T: SequenceTask> {
             set = FeatureSet(examples: r.examples, bad: p.bad + r.bad, store: r.store,
                              frontEnd: .audio(options: audio.frontEnd.options, cmvn: r.cmvn, maxSeconds: audio.maxSeconds))
         } else {
-            let r = TextFeatures.encode(p.items, settings: recipe.frontend.text.settings, log: log.callAsFunction)
+            let r = TextFeatures.encode(p.items, settings: recipe.frontend.text.settings, characters: recipe.model.charEncoder.dim > 0,
+                                        log: log.callAsFunction)
             set = FeatureSet(examples: r.examples, bad: p.bad + r.bad, store: nil, frontEnd: .text(r.encoder))
         }
         let lengths = set.examples.map(\.length)
@@ -132,7 +133,7 @@ struct Stages<T: SequenceTask> {
             vectors = v
         }
         let spec = ModelSpec(vocabularySize: data.textEncoder?.vocabulary.count, encoder: recipe.model.encoder.gruConfig(inputSize: inputSize),
-                             model: recipe.model,
+                             model: recipe.model, alphabetSize: data.textEncoder?.characters?.count,
                              trainingTags: data.examples.compactMap { $0.item.split == .train ? $0.item.tags : nil })
         let model = task.makeModel(spec, rng: &rng)
         guard let v = vectors, let enc = data.textEncoder, let emb = model.embedding else { return (model, nil) }

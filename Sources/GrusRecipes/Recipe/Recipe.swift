@@ -45,7 +45,10 @@ public struct Recipe: Codable, Equatable {
         public var pooling: Pooling.Kind; public var dropout: Double
         public var crf: Bool; public var transitionMask: TransitionMask; public var tagScheme: TagSchemeChoice
     }
-    public struct Model: Codable, Equatable { public var embeddingDim: Int; public var encoder: Encoder; public var head: Head }
+    public struct CharEncoder: Codable, Equatable { public var dim: Int; public var hidden: Int }
+    public struct Model: Codable, Equatable {
+        public var embeddingDim: Int; public var charEncoder: CharEncoder; public var encoder: Encoder; public var head: Head
+    }
     public struct Schedule: Codable, Equatable {
         public var type: ScheduleKind, warmupSteps: Int, warmupEpochs: Double, warmupFraction: Double, maxWarmupFraction: Double
         public var stepEpochs: Int, gamma: Double, patience: Int, minLr: Double

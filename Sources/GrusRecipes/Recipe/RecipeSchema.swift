@@ -109,6 +109,10 @@ public enum RecipeSchema {
         ]),
         "model": .section([
             "embedding_dim": int(128, min: 1, max: 4096, "text models: embedding size (pretrained vectors set it)"),
+            "char_encoder": .section([
+                "dim": int(0, min: 0, max: 1024, "tag, joint: character embedding size of a BiGRU over each token's characters, whose last states join the word embedding (0 = off)"),
+                "hidden": int(32, min: 1, max: 1024, "character GRU units per direction"),
+            ]),
             "encoder": .section([
                 "hidden": int(128, min: 1, max: 4096, "GRU units per direction"),
                 "layers": int(2, min: 1, max: 16, "stacked GRU layers"),

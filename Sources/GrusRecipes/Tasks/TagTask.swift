@@ -61,6 +61,11 @@ public struct TagTask: SequenceTask {
         let head = spec.model.head
         var config = TaggerConfig(vocabSize: spec.vocabularySize, encoder: spec.encoder, dropout: Float(head.dropout),
                                   numTags: labels.count, crf: head.crf)
+        if let alphabet = spec.alphabetSize, spec.model.charEncoder.dim > 0 {
+            let chars = CharEncoderConfig(alphabet: alphabet, dim: spec.model.charEncoder.dim, hidden: spec.model.charEncoder.hidden)
+            config.chars = chars
+            config.encoder.inputSize += chars.outputSize
+        }
         let scheme = head.transitionMask == .auto ? (head.tagScheme.scheme ?? TagScheme.detect(spec.trainingTags)) : head.transitionMask.scheme
         if head.crf, let scheme {
             // Transitions that occur in the training tags stay allowed even where the scheme
@@ -85,6 +90,12 @@ public struct TagTask: SequenceTask {
         if let m = a.allowedStart, m.count != c { out.append("architecture.allowedStart: \(m.count) entries for \(c) tags") }
         if let m = a.allowedEnd, m.count != c { out.append("architecture.allowedEnd: \(m.count) entries for \(c) tags") }
         if let v = a.vocabSize, !(2...10_000_000).contains(v) { out.append("architecture.vocabSize: must be 2 to 10000000, got \(v)") }
+        if let c = a.chars {
+            if a.vocabSize == nil { out.append("architecture.chars: a character encoder needs a text model") }
+            if !(2...10_000_000).contains(c.alphabet) { out.append("architecture.chars.alphabet: must be 2 to 10000000, got \(c.alphabet)") }
+            if !(1...1024).contains(c.dim) || !(1...1024).contains(c.hidden) { out.append("architecture.chars: dim and hidden must be 1 to 1024") }
+            if a.embeddingDim < 1 { out.append("architecture.encoder.inputSize: \(a.encoder.inputSize) leaves no room for the word embedding beside the characters") }
+        }
         if !(a.dropout >= 0 && a.dropout < 1) { out.append("architecture.dropout: must be in [0, 1), got \(a.dropout)") }
         return out
     }

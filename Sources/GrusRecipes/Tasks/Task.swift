@@ -77,6 +77,8 @@ public struct ModelSpec {
     public var vocabularySize: Int?
     public var encoder: GRUConfig
     public var model: Recipe.Model
+    /// Text with a character encoder: the character inventory's size.
+    public var alphabetSize: Int? = nil
     /// Tagging: the training split's tag sequences (the CRF's transition mask reads them).
     public var trainingTags: [[String]] = []
 }

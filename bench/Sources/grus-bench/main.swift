@@ -176,6 +176,46 @@ if only == "packed" {
     exit(0)
 }
 
+/// One training step of a BiGRU-CRF tagger at an ATIS-like shape (bench/torch_tagger.py is the
+/// PyTorch + pytorch-crf equivalent): embedding → BiGRU → linear → CRF loss → backward → Adam.
+func taggerBenchmark(runs: Int) {
+    BLAS.configureOnce()
+    let b = 32, vocab = 900, emb = 128, hidden = 128, tags = 127
+    var rng = RNG(seed: 2)
+    // Ragged lengths 6...25 (as in bench/torch_tagger.py), time-major token ids, padding 0.
+    let lengths = (0..<b).map { 6 + ($0 * 7) % 20 }, steps = lengths.max()!
+    var ids = [Int](repeating: 0, count: steps * b)
+    for (j, n) in lengths.enumerated() { for t in 0..<n { ids[t * b + j] = 1 + (t * 31 + j * 17) % (vocab - 1) } }
+    let targets = lengths.enumerated().map { j, n in (0..<n).map { t in (t * 13 + j * 5) % tags } }
+    let config = TaggerConfig(vocabSize: vocab, encoder: GRUConfig(inputSize: emb, hiddenSize: hidden, numLayers: 1, bidirectional: true),
+                              numTags: tags, crf: true)
+    let tagger = SequenceTagger(config, rng: &rng)
+    let adam = Adam(tagger.parameters, learningRate: 1e-3)
+    let batch = SequenceBatch(tokens: ids, steps: steps, lengths: lengths)
+    func once() {
+        tagger.zeroGrad()
+        let logits = tagger.forward(batch, training: true, rng: &rng)
+        let (_, dE) = tagger.crf!.loss(logits, lengths: lengths, targets: targets)
+        tagger.backward(dE)
+        adam.step()
+    }
+    let inner = 10
+    for _ in 0..<3 { once() }
+    var times: [Double] = []
+    for _ in 0..<runs {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<inner { once() }
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 / Double(inner))
+    }
+    let m = median(times)
+    print(String(format: "tagger-train   %5d %10.3f %10.1f", b, m * 1000, Double(b) / m))
+}
+
+if only == "tagger-train" {
+    taggerBenchmark(runs: runs)
+    exit(0)
+}
+
 if only == "features" {
     try featureBenchmark(runs: runs)
     exit(0)

@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""One training step of a BiGRU-CRF tagger in PyTorch + pytorch-crf, the same shape and data as
+`grus-bench --only tagger-train`: batch 32, ragged lengths 6-25, vocabulary 900, embedding 128,
+bidirectional GRU-128, 127 tags, CRF loss (mean over sentences), backward, Adam. 2 threads.
+
+    pip install torch pytorch-crf
+    python3 bench/torch_tagger.py [--runs 7]
+"""
+import statistics
+import sys
+import time
+
+import torch
+from torchcrf import CRF
+
+torch.set_num_threads(2)
+runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 7
+B, V, E, H, C = 32, 900, 128, 128, 127
+lengths = [6 + (j * 7) % 20 for j in range(B)]
+T = max(lengths)
+ids = torch.zeros(T, B, dtype=torch.long)
+tags = torch.zeros(T, B, dtype=torch.long)
+mask = torch.zeros(T, B, dtype=torch.bool)
+for j, n in enumerate(lengths):
+    for t in range(n):
+        ids[t, j] = 1 + (t * 31 + j * 17) % (V - 1)
+        tags[t, j] = (t * 13 + j * 5) % C
+        mask[t, j] = True
+
+
+class Tagger(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = torch.nn.Embedding(V, E, padding_idx=0)
+        self.gru = torch.nn.GRU(E, H, bidirectional=True)
+        self.head = torch.nn.Linear(2 * H, C)
+        self.crf = CRF(C)
+
+    def forward(self, ids, lengths):
+        packed = torch.nn.utils.rnn.pack_padded_sequence(self.emb(ids), lengths, enforce_sorted=False)
+        out, _ = self.gru(packed)
+        out, _ = torch.nn.utils.rnn.pad_packed_sequence(out, total_length=ids.shape[0])
+        return self.head(out)
+
+
+model = Tagger()
+opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+lengths_t = torch.tensor(lengths)
+
+
+def once():
+    opt.zero_grad()
+    loss = -model.crf(model(ids, lengths_t), tags, mask=mask, reduction="mean")
+    loss.backward()
+    opt.step()
+
+
+inner = 10
+for _ in range(3):
+    once()
+times = []
+for _ in range(runs):
+    t0 = time.perf_counter()
+    for _ in range(inner):
+        once()
+    times.append((time.perf_counter() - t0) / inner)
+m = statistics.median(times)
+print(f"tagger-train   {B:5d} {m * 1000:10.3f} {B / m:10.1f}   (torch {torch.__version__}, {torch.get_num_threads()} threads)")
