@@ -309,3 +309,46 @@ extension TaggingTests {
         }
     }
 }
+
+extension TaggingTests {
+    /// Pretrained vectors initialise a tagger's word embedding (frozen here, so they stay as read)
+    /// beside the character encoder; the encoder's input is the vectors' size plus the characters'.
+    func testTaggerWithPretrainedVectorsAndCharacters() throws {
+        let c = try corpus()
+        let vec = dir.appendingPathComponent("v.vec")
+        try "3 4\nred 0.5 -1 0.25 2\nthe 1 1 1 1\nbox -0.5 0 0 0.125\n".write(to: vec, atomically: true, encoding: .utf8)
+        let p = recipe("vec.yaml", """
+        task: tag
+        corpus: {format: conll, path: \(c), train: train.txt, dev: dev.txt, test: ""}
+        frontend: {type: text, text: {pretrained_vectors: \(vec.path), freeze_embeddings: true}}
+        model: {char_encoder: {dim: 8, hidden: 6}, encoder: {hidden: 16, layers: 1}, head: {crf: true, transition_mask: auto}}
+        training: {epochs: 6, batch_size: 16, lr: 0.01}
+        """)
+        let out = dir.appendingPathComponent("exp").path
+        let report = try XCTUnwrap(try Experiment(try RecipeLoader.load(p), out: out).run() as? TagReport)
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(report.spanF1), 0.9)
+        let log = try String(contentsOfFile: out + "/log.txt", encoding: .utf8)
+        XCTAssertTrue(log.contains("pretrained vectors: 3 of"), log)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/model/model.json"))) as! [String: Any]
+        let arch = json["architecture"] as! [String: Any]
+        XCTAssertEqual((arch["encoder"] as! [String: Any])["inputSize"] as? Int, 4 + 12)
+        let model = try Models.load(out)
+        guard case let .text(encoder) = model.frontEnd else { return XCTFail("a text model") }
+        let weights = try Safetensors.load(URL(fileURLWithPath: out + "/model/model.safetensors")).tensors
+        let emb = try XCTUnwrap(weights["embedding.weight"]), red = try XCTUnwrap(encoder.vocabulary.id("red"))
+        XCTAssertEqual(Array(emb.data[(red * 4)..<(red * 4 + 4)]), [0.5, -1, 0.25, 2])
+        XCTAssertNotNil(weights["chars.embedding.weight"])
+    }
+
+    /// The shipped tagging corpus and recipe (corpora/home-slots), as `grus run` runs them, briefly.
+    func testShippedSlotRecipe() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let recipePath = root.appendingPathComponent("Recipes/home-slots.yaml").path
+        let r = try RecipeLoader.load(recipePath, overrides: ["corpus.path=\(root.path)/corpora/home-slots", "training.epochs=4"])
+        let report = try XCTUnwrap(try Experiment(r, out: dir.appendingPathComponent("exp").path).run() as? JointReport)
+        XCTAssertEqual(report.n, 350)
+        XCTAssertEqual(report.split, "test")
+        XCTAssertGreaterThanOrEqual(report.intentAccuracy, 0.9)
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(report.slots.spanF1), 0.7)
+    }
+}
