@@ -59,7 +59,7 @@ let package = Package(
                           swiftSettings: fast),
 
         .testTarget(name: "GrusCoreTests", dependencies: ["GrusCore"]),
-        .testTarget(name: "GrusRecipesTests", dependencies: ["GrusRecipes", "GrusData", "GrusCore", "GrusAudio"],
+        .testTarget(name: "GrusRecipesTests", dependencies: ["GrusRecipes", "GrusData", "GrusCore", "GrusAudio", "GrusNN"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "GrusTextTests", dependencies: ["GrusText", "GrusCore"]),
         .testTarget(name: "GrusAudioTests", dependencies: ["GrusAudio", "GrusCore"], resources: [.copy("Fixtures")]),

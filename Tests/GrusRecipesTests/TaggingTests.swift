@@ -1,4 +1,5 @@
 import XCTest
+import GrusNN
 import Foundation
 import GrusCore
 import GrusData
@@ -350,5 +351,26 @@ extension TaggingTests {
         XCTAssertEqual(report.split, "test")
         XCTAssertGreaterThanOrEqual(report.intentAccuracy, 0.9)
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(report.slots.spanF1), 0.7)
+    }
+}
+
+extension TaggingTests {
+    /// Word dropout replaces about its share of the valid tokens with <unk>, never padding, and
+    /// leaves the characters alone.
+    func testWordDropout() {
+        var rng = RNG(seed: 3)
+        let seqs = (0..<50).map { i in (0..<(1 + i % 20)).map { 2 + ($0 + i) % 7 } }
+        var batch = SequenceBatch.padding(seqs)
+        batch.setCharacters(seqs.map { $0.map { [$0] } })
+        let before = batch
+        dropWords(&batch, probability: 0.25, unknown: 1, rng: &rng)
+        let valid = Set(SequenceTagger.validRows(lengths: batch.lengths))
+        var dropped = 0
+        for (k, id) in batch.tokens!.enumerated() {
+            if !valid.contains(k) { XCTAssertEqual(id, 0, "padding stays"); continue }
+            if id != before.tokens![k] { XCTAssertEqual(id, 1); dropped += 1 }
+        }
+        XCTAssertEqual(Double(dropped) / Double(valid.count), 0.25, accuracy: 0.05)
+        XCTAssertEqual(batch.characters!, before.characters!)
     }
 }

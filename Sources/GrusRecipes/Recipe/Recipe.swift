@@ -57,7 +57,7 @@ public struct Recipe: Codable, Equatable {
     public struct Training: Codable, Equatable {
         public var epochs: Int, batchSize: Int, optimizer: OptimizerKind, lr: Double, momentum: Double, weightDecay: Double
         public var intentWeight: Double
-        public var clipNorm: Double, labelSmoothing: Double, classWeights: ClassWeighting, lazyEmbeddingUpdates: Bool
+        public var clipNorm: Double, labelSmoothing: Double, wordDropout: Double, classWeights: ClassWeighting, lazyEmbeddingUpdates: Bool
         public var schedule: Schedule, earlyStopping: EarlyStopping
         public var bucket: Bool, threads: Int, logEvery: Int, onNan: NaNPolicy
     }

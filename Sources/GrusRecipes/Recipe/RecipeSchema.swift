@@ -139,6 +139,7 @@ public enum RecipeSchema {
             "weight_decay": number(0, min: 0, "L2 penalty (decoupled for adamw)"),
             "clip_norm": number(5, min: 0, "global gradient-norm limit (0 = off)"),
             "label_smoothing": number(0, min: 0, max: 0.99, "mix the one-hot target with the uniform distribution"),
+            "word_dropout": number(0, min: 0, max: 0.9, "text: each training token becomes <unk> with this probability (its characters stay), so the model learns what to do with unseen words"),
             "class_weights": choice(ClassWeighting.none, "balanced: weight each class by n / (classes · count)"),
             "lazy_embedding_updates": bool(false, "update only the embedding rows each batch uses (as PyTorch's SparseAdam); much faster with large vocabularies"),
             "schedule": .section([

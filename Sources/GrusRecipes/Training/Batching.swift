@@ -1,4 +1,5 @@
 import GrusCore
+import GrusNN
 
 /// Batches of example indices. With bucketing, a seeded shuffle is followed by sorting within
 /// windows of 50 batches by length, so each batch holds similar lengths (little padding), and the
@@ -18,4 +19,13 @@ public func makeBatches(lengths: [Int], indices: [Int], batchSize: Int, bucket: 
     var batches = stride(from: 0, to: order.count, by: batchSize).map { Array(order[$0..<min($0 + batchSize, order.count)]) }
     if bucket { rng.shuffle(&batches) }
     return batches
+}
+
+/// Word dropout: each valid token id of a training batch becomes `unknown` with `probability`
+/// (padding stays; characters, when the model reads them, stay too).
+func dropWords(_ batch: inout SequenceBatch, probability: Float, unknown: Int, rng: inout RNG) {
+    guard var ids = batch.tokens else { return }
+    let b = batch.size
+    for (j, n) in batch.lengths.enumerated() { for t in 0..<n where rng.uniform() < probability { ids[t * b + j] = unknown } }
+    batch.tokens = ids
 }

@@ -70,7 +70,8 @@ final class Trainer<T: SequenceTask> {
             for (bi, b) in batches.enumerated() {
                 let lr = schedule.rate(step: state.step)
                 optimizer.learningRate = Float(lr)
-                let batch = try makeBatch(examples, b, store: data.store, transform: augmentation())
+                var batch = try makeBatch(examples, b, store: data.store, transform: augmentation())
+                if tr.wordDropout > 0 { dropWords(&batch, probability: Float(tr.wordDropout), unknown: data.textEncoder?.vocabulary.unkID ?? 1, rng: &rng) }
                 model.zeroGrad()
                 let (l, backward) = task.loss(model, batch, b.map { task.target(examples[$0].item)! }, rng: &rng)
                 if !l.isFinite {
