@@ -6,7 +6,7 @@ PACKAGES := libopenblas-dev libfftw3-dev libsndfile1-dev pkg-config
 DEMO_PACKAGES := espeak-ng
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps demo-deps build test test-asan fuzz demo bench clean
+.PHONY: deps demo-deps build test test-asan fuzz demo demo-slots bench clean
 
 deps:
 	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -41,6 +41,11 @@ fuzz: deps
 demo: demo-deps
 	$(SWIFT) build -c release --product grus
 	.build/release/grus run Recipes/speech-commands.yaml
+
+# Joint intent + slot filling on the shipped corpora/home-slots (a few seconds).
+demo-slots: deps
+	$(SWIFT) build -c release --product grus
+	.build/release/grus run Recipes/home-slots.yaml
 
 bench: deps
 	$(SWIFT) build -c release --product grus-bench

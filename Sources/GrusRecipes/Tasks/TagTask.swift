@@ -94,6 +94,7 @@ public struct TagTask: SequenceTask {
             if a.vocabSize == nil { out.append("architecture.chars: a character encoder needs a text model") }
             if !(2...10_000_000).contains(c.alphabet) { out.append("architecture.chars.alphabet: must be 2 to 10000000, got \(c.alphabet)") }
             if !(1...1024).contains(c.dim) || !(1...1024).contains(c.hidden) { out.append("architecture.chars: dim and hidden must be 1 to 1024") }
+            if !(2...10_000).contains(c.maxLength) { out.append("architecture.chars.maxLength: must be 2 to 10000, got \(c.maxLength)") }
             if a.embeddingDim < 1 { out.append("architecture.encoder.inputSize: \(a.encoder.inputSize) leaves no room for the word embedding beside the characters") }
         }
         if !(a.dropout >= 0 && a.dropout < 1) { out.append("architecture.dropout: must be in [0, 1), got \(a.dropout)") }
