@@ -4,7 +4,9 @@
 bidirectional GRU-128, 127 tags, CRF loss (mean over sentences), backward, Adam. 2 threads.
 
     pip install torch pytorch-crf
-    python3 bench/torch_tagger.py [--runs 7]
+    python3 bench/torch_tagger.py [--runs 7] [--softmax]
+
+--softmax: per-step cross-entropy over the valid steps instead of the CRF (grus-bench --only tagger-softmax).
 """
 import statistics
 import sys
@@ -15,6 +17,7 @@ from torchcrf import CRF
 
 torch.set_num_threads(2)
 runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 7
+softmax = "--softmax" in sys.argv
 B, V, E, H, C = 32, 900, 128, 128, 127
 lengths = [6 + (j * 7) % 20 for j in range(B)]
 T = max(lengths)
@@ -50,7 +53,11 @@ lengths_t = torch.tensor(lengths)
 
 def once():
     opt.zero_grad()
-    loss = -model.crf(model(ids, lengths_t), tags, mask=mask, reduction="mean")
+    emissions = model(ids, lengths_t)
+    if softmax:
+        loss = torch.nn.functional.cross_entropy(emissions[mask], tags[mask])
+    else:
+        loss = -model.crf(emissions, tags, mask=mask, reduction="mean")
     loss.backward()
     opt.step()
 
@@ -65,4 +72,4 @@ for _ in range(runs):
         once()
     times.append((time.perf_counter() - t0) / inner)
 m = statistics.median(times)
-print(f"tagger-train   {B:5d} {m * 1000:10.3f} {B / m:10.1f}   (torch {torch.__version__}, {torch.get_num_threads()} threads)")
+print(f"{'tagger-softmax' if softmax else 'tagger-train':<14} {B:5d} {m * 1000:10.3f} {B / m:10.1f}   (torch {torch.__version__}, {torch.get_num_threads()} threads)")

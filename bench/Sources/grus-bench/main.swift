@@ -178,7 +178,8 @@ if only == "packed" {
 
 /// One training step of a BiGRU-CRF tagger at an ATIS-like shape (bench/torch_tagger.py is the
 /// PyTorch + pytorch-crf equivalent): embedding → BiGRU → linear → CRF loss → backward → Adam.
-func taggerBenchmark(runs: Int) {
+/// `crf: false`: the same with softmax cross-entropy over the valid steps instead of the CRF.
+func taggerBenchmark(runs: Int, crf: Bool = true) {
     BLAS.configureOnce()
     let b = 32, vocab = 900, emb = 128, hidden = 128, tags = 127
     var rng = RNG(seed: 2)
@@ -188,14 +189,15 @@ func taggerBenchmark(runs: Int) {
     for (j, n) in lengths.enumerated() { for t in 0..<n { ids[t * b + j] = 1 + (t * 31 + j * 17) % (vocab - 1) } }
     let targets = lengths.enumerated().map { j, n in (0..<n).map { t in (t * 13 + j * 5) % tags } }
     let config = TaggerConfig(vocabSize: vocab, encoder: GRUConfig(inputSize: emb, hiddenSize: hidden, numLayers: 1, bidirectional: true),
-                              numTags: tags, crf: true)
+                              numTags: tags, crf: crf)
     let tagger = SequenceTagger(config, rng: &rng)
     let adam = Adam(tagger.parameters, learningRate: 1e-3)
     let batch = SequenceBatch(tokens: ids, steps: steps, lengths: lengths)
     func once() {
         tagger.zeroGrad()
         let logits = tagger.forward(batch, training: true, rng: &rng)
-        let (_, dE) = tagger.crf!.loss(logits, lengths: lengths, targets: targets)
+        let dE = crf ? tagger.crf!.loss(logits, lengths: lengths, targets: targets).dEmissions
+                     : stepCrossEntropy(logits, rows: SequenceTagger.validRows(lengths: lengths), targets: targets.flatMap { $0 }).grad
         tagger.backward(dE)
         adam.step()
     }
@@ -208,11 +210,11 @@ func taggerBenchmark(runs: Int) {
         times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 / Double(inner))
     }
     let m = median(times)
-    print(String(format: "tagger-train   %5d %10.3f %10.1f", b, m * 1000, Double(b) / m))
+    print(String(format: "%-14@ %5d %10.3f %10.1f", (crf ? "tagger-train" : "tagger-softmax") as NSString, b, m * 1000, Double(b) / m))
 }
 
-if only == "tagger-train" {
-    taggerBenchmark(runs: runs)
+if only == "tagger-train" || only == "tagger-softmax" {
+    taggerBenchmark(runs: runs, crf: only == "tagger-train")
     exit(0)
 }
 
