@@ -96,6 +96,11 @@ public final class Experiment {
             data = try stages.features(prepared, audio: setup?.0, into: cache)
         }
         data.bad += setup?.1 ?? []
+        data.examples = data.examples.filter { e in
+            guard let why = prepared.task.inputProblem(e.item, frames: e.length, recipe: recipe) else { return true }
+            data.bad.append(BadInput(origin: e.item.origin, reason: why))
+            return false
+        }
         try stages.handleBadInputs(data.bad)
         if stopAfter == .features { return nil }
 

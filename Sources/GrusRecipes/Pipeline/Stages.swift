@@ -133,7 +133,7 @@ struct Stages<T: SequenceTask> {
             vectors = v
         }
         let spec = ModelSpec(vocabularySize: data.textEncoder?.vocabulary.count, encoder: recipe.model.encoder.gruConfig(inputSize: inputSize),
-                             model: recipe.model, alphabetSize: data.textEncoder?.characters?.count,
+                             model: recipe.model, alphabetSize: data.textEncoder?.characters?.count, beamWidth: recipe.evaluation.beamWidth,
                              trainingTags: data.examples.compactMap { $0.item.split == .train ? $0.item.tags : nil })
         let model = task.makeModel(spec, rng: &rng)
         guard let v = vectors, let enc = data.textEncoder, let emb = model.embedding else { return (model, nil) }

@@ -47,7 +47,7 @@ public struct Recipe: Codable, Equatable {
     }
     public struct CharEncoder: Codable, Equatable { public var dim: Int; public var hidden: Int }
     public struct Model: Codable, Equatable {
-        public var embeddingDim: Int; public var charEncoder: CharEncoder; public var encoder: Encoder; public var head: Head
+        public var embeddingDim: Int; public var stackFrames: Int; public var charEncoder: CharEncoder; public var encoder: Encoder; public var head: Head
     }
     public struct Schedule: Codable, Equatable {
         public var type: ScheduleKind, warmupSteps: Int, warmupEpochs: Double, warmupFraction: Double, maxWarmupFraction: Double
@@ -57,11 +57,11 @@ public struct Recipe: Codable, Equatable {
     public struct Training: Codable, Equatable {
         public var epochs: Int, batchSize: Int, optimizer: OptimizerKind, lr: Double, momentum: Double, weightDecay: Double
         public var intentWeight: Double
-        public var clipNorm: Double, labelSmoothing: Double, wordDropout: Double, classWeights: ClassWeighting, lazyEmbeddingUpdates: Bool
+        public var clipNorm: Double, labelSmoothing: Double, wordDropout: Double, ctcZeroInfinity: Bool, classWeights: ClassWeighting, lazyEmbeddingUpdates: Bool
         public var schedule: Schedule, earlyStopping: EarlyStopping
         public var bucket: Bool, threads: Int, logEvery: Int, onNan: NaNPolicy
     }
-    public struct Evaluation: Codable, Equatable { public var topK: Int; public var splits: [Split] }
+    public struct Evaluation: Codable, Equatable { public var topK: Int; public var beamWidth: Int; public var splits: [Split] }
 
     public var task: String
     public var experiment: Experiment

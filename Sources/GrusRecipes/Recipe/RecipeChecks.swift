@@ -31,6 +31,9 @@ enum RecipeChecks {
             fail("model.head.transition_mask", "masks the CRF's transitions; set model.head.crf: true, or leave it none")
         }
         let head = r.model.head
+        if r.model.stackFrames > 1 && (r.frontend.type != .audio || r.task != TranscribeTask.name) {
+            fail("model.stack_frames", "stacks audio frames for task: transcribe")
+        }
         if r.model.charEncoder.dim > 0 && (r.frontend.type != .text || (r.task != TagTask.name && r.task != JointTask.name)) {
             fail("model.char_encoder.dim", "reads the characters of text tokens; it needs frontend.type: text and task: tag or joint")
         }

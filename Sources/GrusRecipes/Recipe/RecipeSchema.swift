@@ -109,6 +109,7 @@ public enum RecipeSchema {
         ]),
         "model": .section([
             "embedding_dim": int(128, min: 1, max: 4096, "text models: embedding size (pretrained vectors set it)"),
+            "stack_frames": int(1, min: 1, max: 16, "transcribe: consecutive feature frames joined into one encoder step (3 × 10 ms frames: 30 ms steps)"),
             "char_encoder": .section([
                 "dim": int(0, min: 0, max: 1024, "tag, joint: character embedding size of a BiGRU over each token's characters, whose last states join the word embedding (0 = off)"),
                 "hidden": int(32, min: 1, max: 1024, "character GRU units per direction"),
@@ -139,6 +140,7 @@ public enum RecipeSchema {
             "weight_decay": number(0, min: 0, "L2 penalty (decoupled for adamw)"),
             "clip_norm": number(5, min: 0, "global gradient-norm limit (0 = off)"),
             "label_smoothing": number(0, min: 0, max: 0.99, "mix the one-hot target with the uniform distribution"),
+            "ctc_zero_infinity": bool(true, "transcribe: a transcript its (augmented) audio is too short for counts as zero loss; false stops the run"),
             "word_dropout": number(0, min: 0, max: 0.9, "text: each training token becomes <unk> with this probability (its characters stay), so the model learns what to do with unseen words"),
             "class_weights": choice(ClassWeighting.none, "balanced: weight each class by n / (classes · count)"),
             "lazy_embedding_updates": bool(false, "update only the embedding rows each batch uses (as PyTorch's SparseAdam); much faster with large vocabularies"),
@@ -164,6 +166,7 @@ public enum RecipeSchema {
         ]),
         "evaluation": .section([
             "top_k": int(3, min: 1, max: 1000, "classification: top-k accuracy's k"),
+            "beam_width": int(0, min: 0, max: 256, "transcribe: CTC decoding, 0 or 1 greedy, more a prefix beam search of this width"),
             "splits": Field(.list(.choice(["dev", "test"])), default: ["dev", "test"], "splits evaluated at the end; metrics.json describes the last one present"),
         ]),
     ])

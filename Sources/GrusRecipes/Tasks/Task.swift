@@ -39,6 +39,9 @@ public protocol SequenceTask {
     func target(_ item: Item) -> Target?
     /// The item's labels the model does not know (reported by name when `target` is nil).
     func unknownLabels(_ item: Item) -> [String]
+    /// Why an input of `frames` steps cannot train or be scored (a transcript longer than its
+    /// audio allows), or nil. Such inputs are bad inputs, under corpus.bad_input.
+    func inputProblem(_ item: Item, frames: Int, recipe: Recipe) -> String?
 
     /// A new model for these labels.
     func makeModel(_ spec: ModelSpec, rng: inout RNG) -> Model
@@ -79,6 +82,8 @@ public struct ModelSpec {
     public var model: Recipe.Model
     /// Text with a character encoder: the character inventory's size.
     public var alphabetSize: Int? = nil
+    /// Transcription: the decoder's beam width (0 or 1: greedy).
+    public var beamWidth: Int = 0
     /// Tagging: the training split's tag sequences (the CRF's transition mask reads them).
     public var trainingTags: [[String]] = []
 }
@@ -104,6 +109,7 @@ public protocol TaskReport: Codable {
 extension SequenceTask {
     public var defaultDevMetric: String { Self.devMetrics[0] }
     public func unknownLabels(_ item: Item) -> [String] { target(item) == nil ? [item.label] : [] }
+    public func inputProblem(_ item: Item, frames: Int, recipe: Recipe) -> String? { nil }
 }
 
 extension TaskReport {
@@ -122,7 +128,7 @@ func labelIndex(_ labels: [String]) -> [String: Int] {
 
 /// The registered tasks. The first is the default.
 public enum Tasks {
-    public static let all: [any SequenceTask.Type] = [ClassifyTask.self, TagTask.self, JointTask.self]
+    public static let all: [any SequenceTask.Type] = [ClassifyTask.self, TagTask.self, JointTask.self, TranscribeTask.self]
 
     public static var names: [String] { all.map { $0.name } }
     public static var summary: String { all.map { "\($0.name) (\($0.summary))" }.joined(separator: "; ") }

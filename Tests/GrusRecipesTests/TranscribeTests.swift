@@ -1,0 +1,79 @@
+import XCTest
+import Foundation
+import GrusAudio
+import GrusCore
+import GrusData
+@testable import GrusRecipes
+
+/// The transcribe task end to end on strings of tones made here: token k is a tone of its own
+/// pitch, strings of 1–4 tokens with short gaps. No alignment is given; CTC finds it.
+final class TranscribeTests: FolderTestCase {
+    func corpus(rate: Int = 8000) throws -> String {
+        var rng = RNG(seed: 6)
+        let pitches = ["1": 350.0, "2": 800.0, "3": 1700.0]
+        let c = dir.appendingPathComponent("tones")
+        try FileManager.default.createDirectory(at: c, withIntermediateDirectories: true)
+        var lines = ["path\tlabel\tsplit"]
+        for (split, n) in [("train", 160), ("dev", 30), ("test", 30)] {
+            for i in 0..<n {
+                let tokens = (0..<(1 + rng.int(below: 4))).map { _ in ["1", "2", "3"][rng.int(below: 3)] }
+                var x: [Float] = (0..<(rate / 20)).map { _ in 0.01 * rng.normal() }
+                for t in tokens {
+                    let hz = pitches[t]! * (1 + 0.05 * Double(rng.normal()))
+                    x += (0..<(rate * (12 + rng.int(below: 6)) / 100)).map { Float(0.4 * sin(2 * Double.pi * hz * Double($0) / Double(rate))) }
+                    x += (0..<(rate * (5 + rng.int(below: 6)) / 100)).map { _ in 0.01 * rng.normal() }
+                }
+                let name = "\(split)_\(i).wav"
+                try AudioFile.write(Audio(samples: x, sampleRate: rate), to: c.appendingPathComponent(name).path)
+                lines.append("\(name)\t\(tokens.joined(separator: " "))\t\(split)")
+            }
+        }
+        // An empty transcript and one its audio is too short for: bad inputs, skipped by policy.
+        try AudioFile.write(Audio(samples: [Float](repeating: 0, count: rate / 4), sampleRate: rate), to: c.appendingPathComponent("short.wav").path)
+        lines.append("short.wav\t1 1 2 2 3 3 1 1 2 2 3 3 1 1 2 2 3 3 1 1 2 2 3 3 1 1\ttrain")
+        lines.append("short.wav\t\ttrain")
+        try (lines.joined(separator: "\n") + "\n").write(to: c.appendingPathComponent("manifest.tsv"), atomically: true, encoding: .utf8)
+        return c.appendingPathComponent("manifest.tsv").path
+    }
+
+    func testTranscriberLearnsToneStrings() throws {
+        let m = try corpus()
+        let p = dir.appendingPathComponent("t.yaml").path
+        FileManager.default.createFile(atPath: p, contents: Data("""
+        task: transcribe
+        corpus: {format: manifest, path: \(m), on_bad_input: skip}
+        frontend: {type: audio, audio: {sample_rate: 8000, bins: 20, n_fft: 256}}
+        model: {stack_frames: 2, encoder: {hidden: 32, layers: 1}}
+        training: {epochs: 12, batch_size: 16, lr: 0.01}
+        evaluation: {beam_width: 4}
+        """.utf8))
+        let out = dir.appendingPathComponent("exp").path
+        let report = try XCTUnwrap(try Experiment(try RecipeLoader.load(p), out: out).run() as? TranscribeReport)
+        XCTAssertEqual(report.n, 30)
+        XCTAssertLessThanOrEqual(report.tokenErrorRate, 0.1, report.table(title: "test"))
+        XCTAssertGreaterThanOrEqual(report.sequenceAccuracy, 0.8)
+        let bad = try String(contentsOfFile: out + "/bad-inputs.jsonl", encoding: .utf8)
+        XCTAssertTrue(bad.contains("a transcript of 26 tokens needs at least"), bad)
+        XCTAssertTrue(bad.contains("manifest.tsv:223\",\"reason\":\"no 'label' value"), bad)
+        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/metrics.json"))) as! [String: Any]
+        for key in ["token_error_rate", "sequence_accuracy", "substitutions", "deletions", "insertions", "n"] { XCTAssertNotNil(metrics[key], key) }
+        // grus eval's path reproduces the run; grus predict prints the string.
+        let model = try Models.load(out)
+        let items = try CorpusReader.manifest(m, inputColumn: "path", labelColumn: "label", splitColumn: "split", audio: true).items
+            .filter { $0.split == .test }
+        let (again, _) = try model.evaluate(items, topK: 1, predictions: nil) { _ in }
+        XCTAssertEqual(try XCTUnwrap(again as? TranscribeReport).tokenErrorRate, report.tokenErrorRate)
+        var lines: [String] = []
+        model.predict(AnySequence([(input: items[0].input, origin: "x")]), topK: 1) { _, r in
+            if case let .success((text, _)) = r { lines.append(text) }
+        }
+        XCTAssertEqual(lines.count, 1)
+        XCTAssertTrue(lines[0].split(separator: " ").allSatisfy { ["1", "2", "3"].contains(String($0)) }, lines[0])
+    }
+
+    func testRecipeChecks() throws {
+        let p = dir.appendingPathComponent("x.yaml").path
+        FileManager.default.createFile(atPath: p, contents: Data("corpus: {format: text_tsv, path: \(dir.path)}\nfrontend: {type: text}\nmodel: {stack_frames: 3}\n".utf8))
+        XCTAssertThrowsError(try RecipeLoader.load(p)) { XCTAssertTrue("\($0)".contains("model.stack_frames: stacks audio frames for task: transcribe"), "\($0)") }
+    }
+}
