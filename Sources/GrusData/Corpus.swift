@@ -213,11 +213,13 @@ public enum CorpusReader {
     }
 
     /// Moves a deterministic `fraction` of each label's training items to dev (when a corpus has no dev split).
-    public static func carveDev(_ items: [Item], fraction: Double, seed: UInt64) -> [Item] {
+    /// `stratified: false` carves at random from all training items (transcripts, whose labels
+    /// are nearly all distinct, are not classes to stratify by).
+    public static func carveDev(_ items: [Item], fraction: Double, seed: UInt64, stratified: Bool = true) -> [Item] {
         guard fraction > 0, !items.contains(where: { $0.split == .dev }) else { return items }
         var out = items
         var rng = RNG(seed: seed)
-        let byLabel = Dictionary(grouping: out.indices.filter { out[$0].split == .train }, by: { out[$0].label })
+        let byLabel = Dictionary(grouping: out.indices.filter { out[$0].split == .train }, by: { stratified ? out[$0].label : "" })
         for label in byLabel.keys.sorted() {
             var idx = byLabel[label]!
             rng.shuffle(&idx)
@@ -280,11 +282,13 @@ extension CorpusReader {
                 }
                 split = parsed
             }
+            // An optional "speaker" column is kept (held-out-speaker splits read it).
+            let speaker = f["speaker"].flatMap { $0.isEmpty ? nil : $0 }
             if audio {
                 let full = input.hasPrefix("/") ? input : base.appendingPathComponent(input).path
-                items.append(Item(input: full, label: label, split: split, origin: full))
+                items.append(Item(input: full, label: label, split: split, origin: full, speaker: speaker))
             } else {
-                items.append(Item(input: input, label: label, split: split, origin: origin))
+                items.append(Item(input: input, label: label, split: split, origin: origin, speaker: speaker))
             }
         }
         return (items, bad)

@@ -15,6 +15,8 @@ public struct CorpusSource {
     let scratch: URL
     /// Tagging: the span scheme the model learns (tags are converted to it as they are read).
     let tagScheme: TagScheme?
+    /// Whether a carved dev split keeps each label's share (classes), or is drawn at random (transcripts).
+    let stratifiedDev: Bool
 
     /// `scratch` (default: a temporary folder) receives generated pieces such as 12-class silence clips.
     public init(_ recipe: Recipe, scratch: URL = FileManager.default.temporaryDirectory.appendingPathComponent("grus-corpus")) {
@@ -24,6 +26,7 @@ public struct CorpusSource {
         sampleRate = recipe.frontend.audio.sampleRate
         self.scratch = scratch
         tagScheme = recipe.model.head.tagScheme.scheme
+        stratifiedDev = recipe.task != TranscribeTask.name
     }
 
     /// Every item with its split, and the inputs that could not be used. `onlySplit`: `path` is one
@@ -46,6 +49,29 @@ public struct CorpusSource {
                 items = twelve
                 bad += skipped
             }
+        case .syntheticDigits:
+            var settings = SyntheticDigits.Settings()
+            settings.seed = UInt64(seed)
+            try SyntheticDigits.ensure(c.path, settings: settings, log: log)
+            (items, bad) = try CorpusReader.manifest((c.path as NSString).appendingPathComponent(SyntheticDigits.manifestName),
+                                                     inputColumn: "path", labelColumn: "label", splitColumn: "split", audio: true)
+        case .fsddDigits:
+            var settings = FSDDDigits.Settings()
+            settings.source = c.source
+            try FSDDDigits.ensure(c.path, settings: settings, log: log)
+            (items, bad) = try CorpusReader.manifest((c.path as NSString).appendingPathComponent(FSDDDigits.manifestName),
+                                                     inputColumn: "path", labelColumn: "label", splitColumn: "split", audio: true)
+            if c.split == .speaker {
+                // One speaker's strings (from all its recordings) are the test; the others' training strings train.
+                guard items.contains(where: { $0.speaker == c.testSpeaker }) else {
+                    throw CorpusError("\(c.path): no strings of speaker '\(c.testSpeaker)'")
+                }
+                items = items.compactMap { i in
+                    var i = i
+                    if i.speaker == c.testSpeaker { i.split = .test; return i }
+                    return i.split == .train ? i : nil
+                }
+            }
         case .manifest:
             (items, bad) = try CorpusReader.manifest(c.path, inputColumn: frontEnd == .audio ? c.pathColumn : c.textColumn,
                                                      labelColumn: c.labelColumn, splitColumn: c.splitColumn, audio: frontEnd == .audio)
@@ -67,7 +93,7 @@ public struct CorpusSource {
         }
         if frontEnd == .audio && c.longAudio == .split && c.maxSeconds > 0 { items = splitLongAudio(items) }
         if let scheme = tagScheme { items = try convertTags(items, to: scheme) }
-        if onlySplit == nil { items = CorpusReader.carveDev(items, fraction: c.devFraction, seed: UInt64(seed)) }
+        if onlySplit == nil { items = CorpusReader.carveDev(items, fraction: c.devFraction, seed: UInt64(seed), stratified: stratifiedDev) }
         return (items, bad)
     }
 

@@ -8,11 +8,18 @@ import GrusData
 /// How a corpus is laid out (`corpus.format`).
 public enum CorpusFormat: String, Codable, Sendable, CaseIterable {
     case syntheticSpeechCommands = "synthetic_speech_commands"
+    /// Connected digits spoken by espeak-ng voices, made in corpus.path on first use (transcripts).
+    case syntheticDigits = "synthetic_digits"
+    /// Connected digits joined from FSDD recordings (corpus.source) into corpus.path on first use.
+    case fsddDigits = "fsdd_digits"
     case speechCommands = "speech_commands"
     case fsdd, manifest
     case textTSV = "text_tsv", textPairs = "text_pairs", fasttext, trec
     /// Tagging corpora: a tag per token.
     case conllu, conll, seqIn = "seq_in", taggedJSONL = "tagged_jsonl"
+
+    /// Formats Grus makes in corpus.path on first use.
+    public static let generated: [CorpusFormat] = [.syntheticSpeechCommands, .syntheticDigits, .fsddDigits]
 
     /// Whether the format gives a tag per token.
     public var tagged: Bool { [.conllu, .conll, .seqIn, .taggedJSONL].contains(self) }
@@ -23,7 +30,7 @@ public enum CorpusFormat: String, Codable, Sendable, CaseIterable {
     /// The front end the format's inputs need (nil: either, as a manifest names its column).
     public var frontEnd: FrontEndType? {
         switch self {
-        case .syntheticSpeechCommands, .speechCommands, .fsdd: return .audio
+        case .syntheticSpeechCommands, .syntheticDigits, .fsddDigits, .speechCommands, .fsdd: return .audio
         case .manifest: return nil
         case .textTSV, .textPairs, .fasttext, .trec, .conllu, .conll, .seqIn, .taggedJSONL: return .text
         }

@@ -234,9 +234,17 @@ public enum RecipeLoader {
         func sec(_ d: [String: Any]?, _ k: String) -> [String: Any]? { d?[k] as? [String: Any] }
         let corpus = sec(tree, "corpus")
         if let format = corpus?["format"] as? String, let p = corpus?["path"] as? String,
-           format != "synthetic_speech_commands", !fileExists(p) {
+           !CorpusFormat.generated.map(\.rawValue).contains(format), !fileExists(p) {
             issues.append(RecipeIssue(file: file, keyPath: "corpus.path",
                                       message: "'\(p)' does not exist; point it at the corpus (e.g. --set corpus.path=DIR)"))
+        }
+        if corpus?["format"] as? String == CorpusFormat.fsddDigits.rawValue {
+            let src = corpus?["source"] as? String ?? ""
+            if src.isEmpty || !fileExists(src) {
+                issues.append(RecipeIssue(file: file, keyPath: "corpus.source",
+                                          message: src.isEmpty ? "fsdd_digits joins FSDD recordings: set it to the FSDD folder"
+                                                               : "'\(src)' does not exist; point it at the FSDD recordings"))
+            }
         }
         let text = sec(sec(tree, "frontend"), "text")
         if let v = text?["pretrained_vectors"] as? String, !v.isEmpty, !fileExists(v) {

@@ -38,6 +38,7 @@ public enum RecipeSchema {
         "corpus": .section([
             "format": Field(choices(CorpusFormat.self), required: true, "how the corpus is laid out"),
             "path": Field(.path, required: true, "corpus folder, or the manifest file (.csv, .tsv, .jsonl)"),
+            "source": Field(.path, default: "", "fsdd_digits: the FSDD recordings the strings are joined from"),
             "train": Field(.string, default: "train.tsv", "text corpora: training file (seq_in: folder) inside path"),
             "dev": Field(.string, default: "dev.tsv", "text corpora: development file or folder ('' = carve from train)"),
             "test": Field(.string, default: "", "text corpora: test file or folder ('' = none)"),

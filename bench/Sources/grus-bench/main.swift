@@ -218,6 +218,34 @@ if only == "tagger-train" || only == "tagger-softmax" {
     exit(0)
 }
 
+/// CTC loss + gradient w.r.t. the logits at two shapes (bench/torch_ctc.py is the PyTorch side):
+/// connected digits (T 100, B 32, C 11, 1–7 labels) and characters (T 300, B 32, C 29, 30–60 labels).
+func ctcBenchmark(runs: Int) {
+    print("shape          batch  median-ms")
+    for (name, t, c, lo, hi) in [("ctc-digits", 100, 11, 1, 7), ("ctc-chars", 300, 29, 30, 60)] {
+        let b = 32
+        var rng = RNG(seed: 5)
+        let logits = Tensor(shape: [t * b, c], data: (0..<(t * b * c)).map { _ in rng.normal() })
+        let lengths = (0..<b).map { t - ($0 * 7) % (t / 4) }
+        let targets = (0..<b).map { j in (0..<(lo + (j * 5) % (hi - lo + 1))).map { 1 + ($0 * 3 + j) % (c - 1) } }
+        let ctc = CTCLoss(zeroInfinity: true)
+        let inner = 20
+        for _ in 0..<3 { _ = ctc(logits, lengths: lengths, targets: targets) }
+        var times: [Double] = []
+        for _ in 0..<runs {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<inner { _ = ctc(logits, lengths: lengths, targets: targets) }
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 / Double(inner))
+        }
+        print(String(format: "%-14@ %5d %10.3f", name as NSString, b, median(times) * 1000))
+    }
+}
+
+if only == "ctc" {
+    ctcBenchmark(runs: runs)
+    exit(0)
+}
+
 if only == "features" {
     try featureBenchmark(runs: runs)
     exit(0)

@@ -1,0 +1,101 @@
+import Foundation
+import GrusAudio
+import GrusCore
+import GrusData
+
+/// Makes a connected-digits corpus with espeak-ng: strings of 1–7 digits spoken by the 96
+/// voices of the synthetic speech-commands corpus (8 English accents × 12 variants), with a
+/// random pitch, rate and pause between words, random silence around, at a random level, over
+/// white or pink noise at a random SNR. Split by voice: dev and test voices are never heard in
+/// training. Writes `digits.tsv` (path, label as "3 1 4", split, speaker) and the 16 kHz clips.
+public enum SyntheticDigits {
+    public static let words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    static let stampName = "synthetic-digits.json"
+    public static let manifestName = "digits.tsv"
+
+    public struct Settings: Codable, Equatable {
+        public var seed: UInt64 = 1
+        public var stringsPerVoice = 40
+        public var minDigits = 1, maxDigits = 7
+        public var devVoices = 0.15, testVoices = 0.15
+        public var minSNR = 10.0, maxSNR = 30.0
+        public init() {}
+    }
+
+    /// Generates the corpus in `folder` unless one with the same settings is already there.
+    public static func ensure(_ folder: String, settings: Settings = Settings(), log: (String) -> Void) throws {
+        let root = URL(fileURLWithPath: folder)
+        let stamp = root.appendingPathComponent(stampName)
+        if let data = readWholeFile(stamp.path), let existing = try? JSONDecoder().decode(Settings.self, from: data), existing == settings { return }
+        guard let espeak = SyntheticSpeechCommands.findExecutable("espeak-ng") else {
+            throw CorpusError("espeak-ng is not installed; it speaks the synthetic digits (Debian: apt-get install espeak-ng; `make demo` installs it)")
+        }
+        let t0 = Date()
+        log("generating the synthetic connected-digits corpus in \(folder) (espeak-ng, seed \(settings.seed))")
+        try? FileManager.default.removeItem(at: root)
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        var rng = RNG(seed: settings.seed)
+        var voices = SyntheticSpeechCommands.accents.flatMap { a in SyntheticSpeechCommands.variants.map { (a, $0) } }
+        rng.shuffle(&voices)
+        let nTest = Int((Double(voices.count) * settings.testVoices).rounded()), nDev = Int((Double(voices.count) * settings.devVoices).rounded())
+        // Plan every string first (deterministic), then render on all threads.
+        struct Clip { var digits: [Int]; var voice: String; var speaker: String; var pitch: Int; var rate: Int; var gap: Int; var split: Split; var name: String; var seed: UInt64 }
+        var clips: [Clip] = []
+        for (vi, v) in voices.enumerated() {
+            let split: Split = vi < nTest ? .test : (vi < nTest + nDev ? .dev : .train)
+            let speaker = String(format: "v%03d", vi)
+            try FileManager.default.createDirectory(at: root.appendingPathComponent(speaker), withIntermediateDirectories: true)
+            for k in 0..<settings.stringsPerVoice {
+                let n = settings.minDigits + rng.int(below: settings.maxDigits - settings.minDigits + 1)
+                clips.append(Clip(digits: (0..<n).map { _ in rng.int(below: 10) }, voice: "\(v.0)+\(v.1)", speaker: speaker,
+                                  pitch: 25 + rng.int(below: 50), rate: 130 + rng.int(below: 70), gap: rng.int(below: 20),
+                                  split: split, name: "\(speaker)/\(String(format: "%03d", k)).wav", seed: rng.next()))
+            }
+        }
+        let resampler = ResamplerCache.shared.resampler(from: 22050, to: 16000)
+        var failures = [String?](repeating: nil, count: clips.count)
+        failures.withUnsafeMutableBufferPointer { fp in
+            let out = fp.baseAddress!
+            let workers = max(1, min(Threads.count, clips.count))
+            parallelFor(workers) { w in
+                let tmp = NSTemporaryDirectory() + "grus-digits-\(getpid())-\(w).wav"
+                for i in stride(from: w, to: clips.count, by: workers) {
+                    let c = clips[i]
+                    var r = RNG(seed: c.seed)
+                    do {
+                        // -g: extra pause between words, in 10 ms units at the default rate
+                        try SyntheticSpeechCommands.run(espeak, ["-v", c.voice, "-p", "\(c.pitch)", "-s", "\(c.rate)", "-g", "\(c.gap)", "-w", tmp,
+                                                                 c.digits.map { words[$0] }.joined(separator: " ")])
+                        let a = try AudioFile.read(tmp)
+                        let speech = SyntheticSpeechCommands.trim(a.sampleRate == 16000 ? a.samples : resampler.process(a.samples))
+                        try AudioFile.write(Audio(samples: surround(speech, rng: &r, settings: settings), sampleRate: 16000),
+                                            to: root.appendingPathComponent(c.name).path)
+                    } catch {
+                        out[i] = "\(c.name): \(error)"
+                    }
+                }
+                try? FileManager.default.removeItem(atPath: tmp)
+            }
+        }
+        if let f = failures.compactMap({ $0 }).first { throw CorpusError("synthetic digits: \(f)") }
+        let rows = ["path\tlabel\tsplit\tspeaker"] + clips.map { c in
+            "\(c.name)\t\(c.digits.map(String.init).joined(separator: " "))\t\(c.split.rawValue)\t\(c.speaker)"
+        }
+        try AtomicFile.write(rows.joined(separator: "\n") + "\n", to: root.appendingPathComponent(manifestName))
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try enc.encode(settings), to: stamp)
+        log(String(format: "generated %d digit strings from %d voices (%d dev, %d test voices) in %.1f s", clips.count, voices.count, nDev, nTest,
+                   Date().timeIntervalSince(t0)))
+    }
+
+    /// The speech with 0.1–0.4 s of silence either side, at a random level, over noise.
+    static func surround(_ speech: [Float], rng: inout RNG, settings: Settings) -> [Float] {
+        let lead = 1600 + rng.int(below: 4800), tail = 1600 + rng.int(below: 4800)
+        var clip = [Float](repeating: 0, count: lead + speech.count + tail)
+        let level = SyntheticSpeechCommands.normalise(speech, peak: Float(0.3 + 0.6 * rng.uniformDouble()))
+        for i in 0..<speech.count { clip[lead + i] = level[i] }
+        let noise = rng.int(below: 2) == 0 ? Augmenter.whiteNoise(count: clip.count, rng: &rng) : Augmenter.pinkNoise(count: clip.count, rng: &rng)
+        return Augmenter.mix(clip, noise, snrDb: settings.minSNR + (settings.maxSNR - settings.minSNR) * rng.uniformDouble())
+    }
+}
