@@ -36,7 +36,11 @@ struct Eval: ParsableCommand {
         try reportingErrors {
             threads.apply()
             let loaded = try model.load()
-            let recipe = try corpusRecipe(for: loaded)
+            var recipe = try corpusRecipe(for: loaded)
+            if format == nil && isFile(data) && CorpusFormat.generated.contains(recipe.corpus.format) {
+                // A model trained on a corpus Grus generates is evaluated on a manifest file.
+                recipe = try corpusRecipe(for: loaded, extra: ["corpus.format=manifest"])
+            }
             let f = recipe.corpus.format
             let oneSplit = f == .seqIn ? FileManager.default.fileExists(atPath: (data as NSString).appendingPathComponent("seq.in"))
                                        : isFile(data) && (f.textFormat != nil || f.tagged)
@@ -62,10 +66,10 @@ struct Eval: ParsableCommand {
 
     /// The experiment's recipe with the corpus pointed at --data (and the flags' overrides); a
     /// model folder without recipe.yaml gets a recipe made from the flags alone.
-    func corpusRecipe(for loaded: any LoadedModel) throws -> Recipe {
+    func corpusRecipe(for loaded: any LoadedModel, extra: [String] = []) throws -> Recipe {
         let folder = URL(fileURLWithPath: model.model)
         let candidates = [folder, folder.deletingLastPathComponent()].map { $0.appendingPathComponent("recipe.yaml").path }
-        var overrides = ["corpus.path=\(data)"] + (format.map { ["corpus.format=\($0.rawValue)"] } ?? []) + set.overrides
+        var overrides = ["corpus.path=\(data)"] + (format.map { ["corpus.format=\($0.rawValue)"] } ?? []) + extra + set.overrides
         // Only the data must exist: the recipe may name folders of the machine it was trained on.
         let exists: (String) -> Bool = { $0 == data ? FileManager.default.fileExists(atPath: $0) : true }
         if let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) {

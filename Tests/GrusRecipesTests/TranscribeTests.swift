@@ -76,4 +76,48 @@ final class TranscribeTests: FolderTestCase {
         FileManager.default.createFile(atPath: p, contents: Data("corpus: {format: text_tsv, path: \(dir.path)}\nfrontend: {type: text}\nmodel: {stack_frames: 3}\n".utf8))
         XCTAssertThrowsError(try RecipeLoader.load(p)) { XCTAssertTrue("\($0)".contains("model.stack_frames: stacks audio frames for task: transcribe"), "\($0)") }
     }
+
+    /// FSDD connected digits: strings only within a speaker and an official split; with a
+    /// held-out speaker, its strings are the test and the others' test strings are left out.
+    func testFSDDDigitsBuilderAndSpeakerSplit() throws {
+        let fsdd = dir.appendingPathComponent("fsdd/recordings")
+        try FileManager.default.createDirectory(at: fsdd, withIntermediateDirectories: true)
+        for speaker in ["ann", "bob"] { for d in 0..<3 { for i in 0..<7 {
+            let hz = 300.0 + 200 * Double(d) + (speaker == "bob" ? 50 : 0)
+            try AudioFile.write(Audio(samples: (0..<2000).map { Float(0.3 * sin(2 * Double.pi * hz * Double($0) / 8000)) }, sampleRate: 8000),
+                                to: fsdd.appendingPathComponent("\(d)_\(speaker)_\(i).wav").path)
+        } } }
+        var settings = FSDDDigits.Settings()
+        settings.source = fsdd.path
+        (settings.trainStrings, settings.testStrings) = (12, 4)
+        let out = dir.appendingPathComponent("fd").path
+        try FSDDDigits.ensure(out, settings: settings) { _ in }
+        let rows = try CorpusReader.manifest(out + "/digits.tsv", inputColumn: "path", labelColumn: "label", splitColumn: "split", audio: true).items
+        XCTAssertEqual(rows.count, 2 * (12 + 4))
+        XCTAssertEqual(Set(rows.compactMap(\.speaker)), ["ann", "bob"])
+        for r in rows {
+            let digits = TranscribeTask.tokens(r.label)
+            XCTAssertTrue((1...7).contains(digits.count) && digits.allSatisfy { ["0", "1", "2"].contains($0) }, r.label)
+            // each recording is 2000 samples; gaps add 0.05-0.25 s between and 0.1-0.3 s around
+            let n = try AudioFile.read(r.input).samples.count
+            XCTAssertTrue(n >= digits.count * 2000 + 2 * 800 + (digits.count - 1) * 400 && n <= digits.count * 2000 + 2 * 2400 + (digits.count - 1) * 2000, "\(n)")
+        }
+        let p = dir.appendingPathComponent("fd.yaml").path
+        FileManager.default.createFile(atPath: p, contents: Data("""
+        task: transcribe
+        corpus: {format: fsdd_digits, path: \(out), source: \(fsdd.path), split: speaker, test_speaker: bob, dev_fraction: 0}
+        frontend: {type: audio}
+        """.utf8))
+        // The settings differ from the recipe's (800 / 100 strings), so reading rebuilds it: keep ours.
+        let recipe = try RecipeLoader.load(p).recipe
+        try FSDDDigits.ensure(out, settings: settings) { _ in }
+        let stamp = try Data(contentsOf: URL(fileURLWithPath: out + "/fsdd-digits.json"))
+        var asRead = FSDDDigits.Settings(); asRead.source = fsdd.path
+        XCTAssertNotEqual(try JSONDecoder().decode(FSDDDigits.Settings.self, from: stamp), asRead)
+        let items = try CorpusSource(recipe).read().items
+        XCTAssertEqual(items.filter { $0.split == .test }.count, 2 * (800 + 100) / 2)
+        XCTAssertTrue(items.filter { $0.split == .test }.allSatisfy { $0.speaker == "bob" })
+        XCTAssertEqual(items.filter { $0.split == .train }.count, 800)
+        XCTAssertTrue(items.filter { $0.split == .train }.allSatisfy { $0.speaker == "ann" && $0.input.contains("/train_") })
+    }
 }

@@ -72,6 +72,16 @@ public struct CorpusSource {
                     return i.split == .train ? i : nil
                 }
             }
+            if !c.syntheticDigits.isEmpty && onlySplit == nil {
+                // Many more voices to learn from: every synthetic string trains.
+                var settings = SyntheticDigits.Settings()
+                settings.seed = 1
+                try SyntheticDigits.ensure(c.syntheticDigits, settings: settings, log: log)
+                let synthetic = try CorpusReader.manifest((c.syntheticDigits as NSString).appendingPathComponent(SyntheticDigits.manifestName),
+                                                          inputColumn: "path", labelColumn: "label", splitColumn: "split", audio: true)
+                items += synthetic.items.map { var i = $0; i.split = .train; return i }
+                bad += synthetic.bad
+            }
         case .manifest:
             (items, bad) = try CorpusReader.manifest(c.path, inputColumn: frontEnd == .audio ? c.pathColumn : c.textColumn,
                                                      labelColumn: c.labelColumn, splitColumn: c.splitColumn, audio: frontEnd == .audio)

@@ -11,7 +11,7 @@ import GrusText
 public struct Recipe: Codable, Equatable {
     public struct Experiment: Codable, Equatable { public var name: String; public var out: String; public var seed: Int }
     public struct Corpus: Codable, Equatable {
-        public var format: CorpusFormat, path: String, source: String, train: String, dev: String, test: String
+        public var format: CorpusFormat, path: String, source: String, syntheticDigits: String, train: String, dev: String, test: String
         public var devFraction: Double
         public var textColumn: String, pathColumn: String, labelColumn: String, splitColumn: String
         public var order: TextPairOrder, trecLabel: TRECLabel, split: FSDDSplit, testSpeaker: String

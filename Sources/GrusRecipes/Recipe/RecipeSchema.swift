@@ -39,6 +39,7 @@ public enum RecipeSchema {
             "format": Field(choices(CorpusFormat.self), required: true, "how the corpus is laid out"),
             "path": Field(.path, required: true, "corpus folder, or the manifest file (.csv, .tsv, .jsonl)"),
             "source": Field(.path, default: "", "fsdd_digits: the FSDD recordings the strings are joined from"),
+            "synthetic_digits": Field(.path, default: "", "fsdd_digits: also train on the synthetic connected digits made in this folder (all 96 espeak-ng voices; '' = none)"),
             "train": Field(.string, default: "train.tsv", "text corpora: training file (seq_in: folder) inside path"),
             "dev": Field(.string, default: "dev.tsv", "text corpora: development file or folder ('' = carve from train)"),
             "test": Field(.string, default: "", "text corpora: test file or folder ('' = none)"),
