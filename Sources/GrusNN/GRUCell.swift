@@ -47,6 +47,9 @@ final class GRUCell {
     let packedBackward = PackedMatrix()
     /// Inference only: W_hhᵀ stored as Float16 for the forward product (see GRUEncoder.halfPrecisionInference).
     let packedHalf = PackedMatrix()
+    /// Inference only: W_ihᵀ packed, so that each row's input projection is the same sequence of
+    /// multiply-adds whatever the number of rows (a stream's few new frames, or a whole batch).
+    let packedInput = PackedMatrix()
     var halfStep = false
     /// False for inference: the step then saves nothing for backward.
     var keepActivations = true
@@ -117,6 +120,12 @@ final class GRUCell {
             }
             transposedVersion = weightHH.version
         }
+        if !keep && usePacked && packedInput.stamp != weightIH.version {
+            weightIH.value.data.withUnsafeBufferPointer { w in
+                packedInput.pack(k: inputSize, n: 3 * h, w.baseAddress!, ldb: inputSize, transposed: true)
+            }
+            packedInput.stamp = weightIH.version
+        }
         let bs = bias.ensure(4 * h)
         biasIH.value.data.withUnsafeBufferPointer { bi in
             biasHH.value.data.withUnsafeBufferPointer { bh in
@@ -129,6 +138,11 @@ final class GRUCell {
     /// gi[rows] = x[rows] · W_ihᵀ for a block of the T·B time-major rows.
     func project(_ x: UnsafePointer<Float>, ldx: Int, rows: Range<Int>) {
         if rows.isEmpty { return }
+        if !keepActivations && usePacked {
+            packedInput.multiply(m: rows.count, x + rows.lowerBound * ldx, lda: ldx, gi.pointer + rows.lowerBound * 3 * hiddenSize,
+                                 ldc: 3 * hiddenSize, accumulate: false)
+            return
+        }
         weightIH.value.data.withUnsafeBufferPointer { w in
             BLAS.gemm(transA: false, transB: true, m: rows.count, n: 3 * hiddenSize, k: inputSize,
                       x + rows.lowerBound * ldx, lda: ldx, w.baseAddress!, ldb: inputSize,

@@ -33,6 +33,31 @@ public final class Linear: Module {
         return y
     }
 
+    /// Inference: y = x Wᵀ + b with every output a plain sum over the inputs in order, so a row's
+    /// result does not depend on how many rows come with it (streaming equals offline bit for bit).
+    /// Nothing is kept for backward.
+    public func forwardRows(_ x: Tensor) -> Tensor {
+        precondition(x.rank == 2 && x.shape[1] == inputSize, "Linear: input must be [N, \(inputSize)], got \(x.shape)")
+        let n = x.shape[0], o = outputSize, k = inputSize
+        var y = Tensor(zeros: [n, o])
+        x.data.withUnsafeBufferPointer { xp in
+            weight.value.data.withUnsafeBufferPointer { w in
+                bias.value.data.withUnsafeBufferPointer { b in
+                    y.data.withUnsafeMutableBufferPointer { yp in
+                        for i in 0..<n {
+                            for j in 0..<o {
+                                var s: Float = 0
+                                for q in 0..<k { s += xp[i * k + q] * w[j * k + q] }
+                                yp[i * o + j] = s + b[j]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return y
+    }
+
     /// Accumulates dW = dyᵀ x and db = Σ dy; returns dx = dy W.
     public func backward(_ dy: Tensor) -> Tensor {
         precondition(dy.shape == [input.shape[0], outputSize], "Linear backward: gradient shape \(dy.shape)")

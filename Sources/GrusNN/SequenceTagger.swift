@@ -97,6 +97,8 @@ public final class SequenceTagger: Module {
         let (out, _) = encoder.forward(x, lengths: batch.lengths, training: training, keepForBackward: keepForBackward, rng: &rng)
         lastEncoderOutput = out
         let rows = out.reshaped([steps * size, config.encoder.outputSize])
+        // Inference: each row's scores the same arithmetic whatever the batch (streaming = offline).
+        if !keepForBackward && !training { return head.forwardRows(rows) }
         return head.forward(dropout.forward(rows, training: training, rng: &rng))
     }
 

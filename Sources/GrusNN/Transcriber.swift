@@ -39,8 +39,17 @@ public final class Transcriber: Module {
     public func forward(_ batch: SequenceBatch, training: Bool, keepForBackward: Bool = true, rng: inout RNG) -> (logits: Tensor, lengths: [Int]) {
         let k = config.stackFrames
         guard k > 1, let x = batch.features else { return (tagger.forward(batch, training: training, keepForBackward: keepForBackward, rng: &rng), batch.lengths) }
-        // x [T, B, F] → stacked [T', B, k·F]: step t' holds frames k·t' ... k·t' + k − 1 (zeros past the end)
-        let t = x.shape[0], b = x.shape[1], f = x.shape[2], steps = config.steps(t)
+        let stacked = Transcriber.stack(x, k)
+        let lengths = batch.lengths.map(config.steps)
+        let logits = tagger.forward(SequenceBatch(features: stacked, lengths: lengths), training: training, keepForBackward: keepForBackward, rng: &rng)
+        return (logits, lengths)
+    }
+
+    public func backward(_ dLogits: Tensor) { tagger.backward(dLogits) }
+
+    /// x [T, B, F] → [⌈T/k⌉, B, k·F]: step s holds frames k·s ... k·s + k − 1 (zeros past the end).
+    public static func stack(_ x: Tensor, _ k: Int) -> Tensor {
+        let t = x.shape[0], b = x.shape[1], f = x.shape[2], steps = (t + k - 1) / k
         var stacked = Tensor(zeros: [steps, b, k * f])
         for s in 0..<steps {
             for j in 0..<k where s * k + j < t {
@@ -50,12 +59,19 @@ public final class Transcriber: Module {
                 }
             }
         }
-        let lengths = batch.lengths.map(config.steps)
-        let logits = tagger.forward(SequenceBatch(features: stacked, lengths: lengths), training: training, keepForBackward: keepForBackward, rng: &rng)
-        return (logits, lengths)
+        return stacked
     }
 
-    public func backward(_ dLogits: Tensor) { tagger.backward(dLogits) }
+    /// Streaming, one sequence: encoder steps x [S, 1, k·F] (stacked already), the encoder's state
+    /// after the previous call (nil at the start). Returns the scores [S, C] and the new state
+    /// [layers, 1, H]. The same arithmetic as `forward` on the whole sequence; the encoder must be
+    /// unidirectional.
+    public func step(_ x: Tensor, state: Tensor?) -> (logits: Tensor, state: Tensor) {
+        precondition(!config.tagger.encoder.bidirectional, "Transcriber.step: a bidirectional encoder cannot stream")
+        var rng = RNG(seed: 0)
+        let (out, hN) = tagger.encoder.forward(x, lengths: [x.shape[0]], h0: state, training: false, keepForBackward: false, rng: &rng)
+        return (tagger.head.forwardRows(out.reshaped([x.shape[0], config.tagger.encoder.outputSize])), hN)
+    }
 
     /// Token strings (without the blank) for per-step scores, greedy or by beam search.
     public func decode(_ logits: Tensor, lengths: [Int]) -> [[Int]] {

@@ -3,6 +3,7 @@ import Foundation
 import GrusAudio
 import GrusCore
 import GrusData
+import GrusNN
 @testable import GrusRecipes
 
 /// The transcribe task end to end on strings of tones made here: token k is a tone of its own
@@ -119,5 +120,100 @@ final class TranscribeTests: FolderTestCase {
         XCTAssertTrue(items.filter { $0.split == .test }.allSatisfy { $0.speaker == "bob" })
         XCTAssertEqual(items.filter { $0.split == .train }.count, 800)
         XCTAssertTrue(items.filter { $0.split == .train }.allSatisfy { $0.speaker == "ann" && $0.input.contains("/train_") })
+    }
+
+    /// Streaming gives the offline scores bit for bit, whatever the chunk size, and the offline
+    /// transcript; a bidirectional model is refused.
+    func testStreamingMatchesOffline() throws {
+        let m = try corpus()
+        let p = dir.appendingPathComponent("s.yaml").path
+        FileManager.default.createFile(atPath: p, contents: Data("""
+        task: transcribe
+        corpus: {format: manifest, path: \(m), on_bad_input: skip}
+        frontend: {type: audio, audio: {sample_rate: 8000, bins: 20, n_fft: 256}}
+        model: {stack_frames: 3, encoder: {hidden: 32, layers: 2, bidirectional: false}}
+        training: {epochs: 4, batch_size: 16, lr: 0.01}
+        """.utf8))
+        let out = dir.appendingPathComponent("exp").path
+        _ = try Experiment(try RecipeLoader.load(p), out: out).run()
+        let (bundle, model) = try ModelBundle<TranscribeTask>.load(try ModelFolder.locate(out))
+        guard case let .audio(options, stats, _) = bundle.frontEnd else { return XCTFail("audio model") }
+        let wav = dir.appendingPathComponent("tones/test_3.wav").path
+        let samples = try AudioFile.read(wav).samples
+        var feats = try FeatureExtractor(options).compute(samples)
+        feats = try XCTUnwrap(stats).apply(feats)
+        var rng = RNG(seed: 0)
+        let offline = model.forward(SequenceBatch(features: feats.reshaped([feats.shape[0], 1, feats.shape[1]]), lengths: [feats.shape[0]]),
+                                    training: false, keepForBackward: false, rng: &rng)
+        let text = TranscribeTask(labels: bundle.labels).predictionText(model.decode(offline.logits, lengths: offline.lengths)[0], topK: 1)
+        for chunk in [37, 160, 1000, samples.count] {
+            let stream = try TranscriptStream(model: out)
+            stream.keepScores = true
+            var i = 0
+            while i < samples.count { stream.push(Array(samples[i..<min(i + chunk, samples.count)])); i += chunk }
+            stream.finish()
+            XCTAssertEqual(stream.steps, offline.lengths[0], "chunk \(chunk)")
+            XCTAssertEqual(stream.scores, offline.logits.data, "chunk \(chunk): streaming scores differ from offline")
+            XCTAssertEqual(stream.text, text)
+        }
+        // A bidirectional model cannot stream.
+        let bi = dir.appendingPathComponent("bi").path
+        _ = try Experiment(try RecipeLoader.load(p, overrides: ["model.encoder.bidirectional=true", "training.epochs=1"]), out: bi).run()
+        XCTAssertThrowsError(try TranscriptStream(model: bi)) { XCTAssertTrue("\($0)".contains("the encoder is bidirectional"), "\($0)") }
+    }
+
+    /// `grus stream` on a file and on raw PCM from standard input that ends mid-sample: the
+    /// final line is the offline transcript; a wrong rate is a usage error.
+    func testStreamCommand() throws {
+        guard let exe = grusExecutable() else { return }
+        let m = try corpus()
+        let p = dir.appendingPathComponent("s.yaml").path
+        FileManager.default.createFile(atPath: p, contents: Data("""
+        task: transcribe
+        corpus: {format: manifest, path: \(m), on_bad_input: skip}
+        frontend: {type: audio, audio: {sample_rate: 8000, bins: 20, n_fft: 256}}
+        model: {stack_frames: 2, encoder: {hidden: 32, layers: 1, bidirectional: false}}
+        training: {epochs: 8, batch_size: 16, lr: 0.01}
+        """.utf8))
+        let out = dir.appendingPathComponent("exp").path
+        _ = try Experiment(try RecipeLoader.load(p), out: out).run()
+        let wav = dir.appendingPathComponent("tones/test_5.wav").path
+        var offline: [String] = []
+        try Models.load(out).predict(AnySequence([(input: wav, origin: "x")]), topK: 1) { _, r in
+            if case let .success((text, _)) = r { offline.append(text) }
+        }
+        func stream(_ args: [String], stdin: Data? = nil) throws -> (Int32, String, String) {
+            let proc = Process()
+            proc.executableURL = URL(fileURLWithPath: exe)
+            proc.arguments = ["stream", "--model", out, "--json"] + args
+            let o = Pipe(), e = Pipe(), i = Pipe()
+            proc.standardOutput = o; proc.standardError = e; proc.standardInput = i
+            try proc.run()
+            if let d = stdin { i.fileHandleForWriting.write(d) }
+            try i.fileHandleForWriting.close()
+            let od = o.fileHandleForReading.readDataToEndOfFile(), ed = e.fileHandleForReading.readDataToEndOfFile()
+            proc.waitUntilExit()
+            return (proc.terminationStatus, String(decoding: od, as: UTF8.self), String(decoding: ed, as: UTF8.self))
+        }
+        func final(_ output: String) throws -> String {
+            let last = try XCTUnwrap(output.split(separator: "\n").last)
+            let obj = try JSONSerialization.jsonObject(with: Data(last.utf8)) as! [String: Any]
+            XCTAssertEqual(obj["final"] as? Bool, true)
+            return obj["text"] as! String
+        }
+        let fromFile = try stream([wav, "--chunk-ms", "20"])
+        XCTAssertEqual(fromFile.0, 0, fromFile.2)
+        XCTAssertEqual(try final(fromFile.1), offline.first)
+        // Raw 16-bit PCM, cut off after an odd number of bytes.
+        let samples = try AudioFile.read(wav).samples
+        var pcm = Data()
+        for x in samples { let v = UInt16(bitPattern: Int16(max(-32768, min(32767, (x * 32768).rounded())))); pcm.append(UInt8(v & 0xff)); pcm.append(UInt8(v >> 8)) }
+        pcm.append(0x7f)
+        let fromStdin = try stream(["-", "--rate", "8000"], stdin: pcm)
+        XCTAssertEqual(fromStdin.0, 0, fromStdin.2)
+        XCTAssertEqual(try final(fromStdin.1), offline.first)
+        let wrongRate = try stream(["-", "--rate", "16000"], stdin: Data())
+        XCTAssertEqual(wrongRate.0, 64, "a usage error (EX_USAGE)")
+        XCTAssertTrue(wrongRate.2.contains("the model reads 8000 Hz audio"), wrongRate.2)
     }
 }

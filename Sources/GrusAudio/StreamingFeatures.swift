@@ -1,0 +1,40 @@
+import Foundation
+import GrusCore
+
+/// Features computed as audio arrives, chunk by chunk, identical to `FeatureExtractor.compute` on
+/// the whole signal. Kaldi framing (snip edges) makes that possible: frame m reads samples
+/// m·hop ..< m·hop + window and nothing else, so a frame is computed as soon as its last sample
+/// has arrived, by the same code as offline. Options that look at the whole utterance (deltas
+/// read frames ahead, utterance CMVN, the decibel top-dB clamp, centred framing) are refused.
+public final class StreamingFeatures {
+    public let extractor: FeatureExtractor
+    /// Samples not yet consumed by a whole frame (the start of the next frame onward).
+    private var buffer: [Float] = []
+    private var rng = RNG(seed: 0)
+    /// Frames given out so far.
+    public private(set) var frames = 0
+
+    public init(_ extractor: FeatureExtractor) throws {
+        let o = extractor.options
+        var problems: [FeatureProblem] = []
+        func fail(_ f: String, _ m: String) { problems.append(FeatureProblem(field: f, message: m)) }
+        if !o.frame.snipEdges { fail("frame.snipEdges", "streaming needs Kaldi framing (each frame reads only its own samples)") }
+        if o.deltaOrder > 0 { fail("deltaOrder", "deltas read frames ahead of the current one; streaming needs none") }
+        if o.cmvn == .utterance { fail("cmvn", "utterance CMVN needs the whole utterance; train with global CMVN to stream") }
+        if o.log.kind == .decibel && o.log.topDb != nil { fail("log.topDb", "the clamp is relative to the whole utterance's peak") }
+        guard problems.isEmpty else { throw FeatureOptionsError(problems: problems) }
+        self.extractor = extractor
+    }
+
+    /// The frames completed by these samples: [new frames, dimension] (possibly none).
+    public func push(_ samples: [Float]) -> Tensor {
+        buffer += samples
+        let n = extractor.frameCount(samples: buffer.count)
+        guard n > 0 else { return Tensor(zeros: [0, extractor.options.dimension]) }
+        // frames [n, dim]: the buffer starts at the next frame's first sample
+        let out = extractor.computeFrames(buffer, rng: &rng)
+        buffer.removeFirst(n * extractor.options.frame.hopLength)
+        frames += n
+        return out
+    }
+}
