@@ -26,6 +26,9 @@ public enum Models {
         return try open(folder.task, folder, halfPrecision: halfPrecision)
     }
 
+    /// The task a model folder was trained for ("classify", "transcribe", ...).
+    public static func task(at path: String) throws -> String { try ModelFolder.locate(path).task.name }
+
     static func open<T: SequenceTask>(_: T.Type, _ folder: ModelFolder, halfPrecision: Bool) throws -> any LoadedModel {
         try Predictor<T>(folder, halfPrecision: halfPrecision)
     }

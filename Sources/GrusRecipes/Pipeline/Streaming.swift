@@ -97,3 +97,136 @@ public final class TranscriptStream {
         return tokens.count != before
     }
 }
+
+/// Keyword spotting on a classification model (`grus stream` with a classify model): as audio
+/// arrives, every `hop` frames the model classifies the last `window` frames (the length of its
+/// training clips, so each decision sees what training saw), the posteriors are averaged over the
+/// last `smooth` decisions, and a keyword (any label not starting with "_", so `_silence_` and
+/// `_unknown_` are fillers) is detected when its smoothed posterior reaches the threshold, at
+/// least `refractory` frames after the previous detection.
+public final class KeywordStream {
+    public struct Detection: Codable, Equatable {
+        public var start: Double, end: Double, label: String, score: Double
+    }
+
+    public let sampleRate: Int
+    public let labels: [String]
+    let classify: ([Float], Int) -> [Float]
+    let features: StreamingFeatures
+    let frontEnd: AudioFrontEnd
+    let cmvn: CMVNStats?
+    let dimension: Int
+    let frameSeconds: Double
+    public let window: Int, hop: Int, smooth: Int, refractory: Int
+    public var threshold: Double
+    /// CMVN-applied frames, the last `window` of them.
+    var recent: [Float] = []
+    var sinceDecision = 0
+    /// Every decision so far: its time (seconds, at the window's end) and smoothed posteriors.
+    public private(set) var decisions: [(time: Double, posteriors: [Float])] = []
+    var raw: [[Float]] = []
+    var lastDetection = -Int.max / 2
+    public private(set) var detections: [Detection] = []
+
+    /// `windowMs`: the model's clip length (1000 for Speech Commands); `hopMs`: how often to decide.
+    public init(model path: String, threshold: Double = 0.8, windowMs: Int = 1000, hopMs: Int = 100, smooth: Int = 3, refractoryMs: Int = 1000) throws {
+        let folder = try ModelFolder.locate(path)
+        guard folder.task == ClassifyTask.self else {
+            throw GrusError.format(path: folder.jsonURL.path, message: "a '\(folder.task.name)' model; keyword spotting needs a classification model")
+        }
+        let (bundle, m) = try ModelBundle<ClassifyTask>.load(folder)
+        guard case let .audio(options, stats, _) = bundle.frontEnd else {
+            throw GrusError.format(path: folder.jsonURL.path, message: "a text model; grus stream reads audio")
+        }
+        do {
+            frontEnd = try AudioFrontEnd(options)
+            features = try StreamingFeatures(frontEnd.extractor)
+        } catch let e as FeatureOptionsError {
+            throw GrusError.format(path: folder.jsonURL.path, message: "these features cannot stream: " + e.problems.map(\.description).joined(separator: "; "))
+        }
+        labels = bundle.labels
+        cmvn = stats
+        sampleRate = options.frame.sampleRate
+        dimension = options.dimension
+        let shiftMs = options.frame.frameShiftMs
+        frameSeconds = shiftMs / 1000
+        // A window of w ms holds 1 + (w − frame length) / shift frames, as an offline clip of w ms.
+        window = max(1, 1 + Int((Double(windowMs) - options.frame.frameLengthMs) / shiftMs))
+        hop = max(1, Int((Double(hopMs) / shiftMs).rounded()))
+        self.smooth = max(1, smooth)
+        refractory = Int((Double(refractoryMs) / shiftMs).rounded())
+        self.threshold = threshold
+        classify = { frames, count in
+            let batch = SequenceBatch(features: Tensor(shape: [count, 1, options.dimension], data: frames), lengths: [count])
+            return m.predict(batch).data
+        }
+    }
+
+    /// An audio file's samples at the model's rate.
+    public func read(_ path: String) throws -> [Float] { try frontEnd.load(path).samples }
+    /// Seconds of audio turned into frames so far.
+    public var seconds: Double { Double(features.frames) * frameSeconds }
+
+    /// Feeds samples; returns the detections they completed.
+    public func push(_ samples: [Float]) -> [Detection] {
+        var frames = features.push(samples)
+        if let s = cmvn { frames = s.apply(frames) }
+        var found: [Detection] = []
+        for f in 0..<frames.shape[0] {
+            recent += frames.data[(f * dimension)..<((f + 1) * dimension)]
+            if recent.count > window * dimension { recent.removeFirst(dimension) }
+            sinceDecision += 1
+            guard recent.count == window * dimension, sinceDecision >= hop else { continue }
+            sinceDecision = 0
+            raw.append(classify(recent, window))
+            if raw.count > smooth { raw.removeFirst() }
+            var avg = [Float](repeating: 0, count: labels.count)
+            for p in raw { for j in avg.indices { avg[j] += p[j] / Float(raw.count) } }
+            let frame = features.frames - (frames.shape[0] - 1 - f)
+            let time = Double(frame) * frameSeconds
+            decisions.append((time, avg))
+            if let d = detect(avg, frame: frame, time: time) { found.append(d) }
+        }
+        detections += found
+        return found
+    }
+
+    func detect(_ p: [Float], frame: Int, time: Double) -> Detection? {
+        guard frame - lastDetection >= refractory else { return nil }
+        var best = -1
+        for j in labels.indices where !labels[j].hasPrefix("_") && (best < 0 || p[j] > p[best]) { best = j }
+        guard best >= 0, Double(p[best]) >= threshold else { return nil }
+        lastDetection = frame
+        return Detection(start: max(0, time - Double(window) * frameSeconds), end: time, label: labels[best], score: Double(p[best]))
+    }
+
+    /// The detections the recorded decisions give at another threshold (same smoothing and
+    /// refractory period), for a curve over thresholds.
+    public func detections(threshold t: Double) -> [Detection] {
+        var out: [Detection] = [], last = -Double.infinity
+        for (time, p) in decisions where time - last >= Double(refractory) * frameSeconds - 1e-9 {
+            var best = -1
+            for j in labels.indices where !labels[j].hasPrefix("_") && (best < 0 || p[j] > p[best]) { best = j }
+            guard best >= 0, Double(p[best]) >= t else { continue }
+            last = time
+            out.append(Detection(start: max(0, time - Double(window) * frameSeconds), end: time, label: labels[best], score: Double(p[best])))
+        }
+        return out
+    }
+
+    /// Scores detections against keywords at known times: a keyword is found when a detection of
+    /// its label ends within `tolerance` seconds after the keyword ends (and not before it
+    /// starts); every other detection is a false alarm.
+    public static func score(_ found: [Detection], truth: [(start: Double, end: Double, label: String)], tolerance: Double = 1.0,
+                             seconds: Double) -> (recall: Double, falseAlarmsPerHour: Double, hits: Int, falseAlarms: Int) {
+        var used = [Bool](repeating: false, count: found.count), hits = 0
+        for k in truth {
+            if let i = found.indices.first(where: { !used[$0] && found[$0].label == k.label && found[$0].end >= k.start && found[$0].end <= k.end + tolerance }) {
+                used[i] = true
+                hits += 1
+            }
+        }
+        let fa = used.filter { !$0 }.count
+        return (truth.isEmpty ? 0 : Double(hits) / Double(truth.count), seconds > 0 ? Double(fa) / (seconds / 3600) : 0, hits, fa)
+    }
+}

@@ -1,0 +1,51 @@
+import XCTest
+import Foundation
+import GrusAudio
+import GrusCore
+import GrusData
+@testable import GrusRecipes
+
+/// Keyword spotting on a stream: a classifier of half-second tones ("hi", "lo") and noise
+/// ("_noise_", a filler) finds the tones in a long recording at the right times.
+final class KeywordStreamTests: FolderTestCase {
+    func testSpotsKeywordsInALongRecording() throws {
+        let rate = 8000
+        var rng = RNG(seed: 2)
+        func tone(_ hz: Double) -> [Float] { (0..<(rate / 2)).map { Float(0.4 * sin(2 * Double.pi * hz * (1 + 0.03 * Double(rng.normal())) * Double($0) / Double(rate))) + 0.01 * rng.normal() } }
+        func noise(_ n: Int) -> [Float] { (0..<n).map { _ in 0.02 * rng.normal() } }
+        let c = dir.appendingPathComponent("kws")
+        try FileManager.default.createDirectory(at: c, withIntermediateDirectories: true)
+        var rows = ["path\tlabel\tsplit"]
+        for i in 0..<90 {
+            let (label, x): (String, [Float]) = i % 3 == 0 ? ("hi", tone(1500)) : i % 3 == 1 ? ("lo", tone(300)) : ("_noise_", noise(rate / 2))
+            try AudioFile.write(Audio(samples: x, sampleRate: rate), to: c.appendingPathComponent("\(i).wav").path)
+            rows.append("\(i).wav\t\(label)\t\(i < 75 ? "train" : "dev")")
+        }
+        try (rows.joined(separator: "\n") + "\n").write(to: c.appendingPathComponent("m.tsv"), atomically: true, encoding: .utf8)
+        let p = dir.appendingPathComponent("k.yaml").path
+        FileManager.default.createFile(atPath: p, contents: Data("""
+        corpus: {format: manifest, path: \(c.path)/m.tsv}
+        frontend: {type: audio, audio: {sample_rate: 8000, bins: 20, n_fft: 256}}
+        model: {encoder: {hidden: 16, layers: 1, bidirectional: false}, head: {pooling: mean}}
+        training: {epochs: 10, batch_size: 8, lr: 0.01, early_stopping: {metric: loss}}
+        evaluation: {splits: [dev]}
+        """.utf8))
+        let out = dir.appendingPathComponent("exp").path
+        _ = try Experiment(try RecipeLoader.load(p), out: out).run()
+        // noise 1 s, hi at 1.0-1.5 s, noise 1.5 s, lo at 3.0-3.5 s, noise 1 s
+        let long = noise(rate) + tone(1500) + noise(rate * 3 / 2) + tone(300) + noise(rate)
+        let spot = try KeywordStream(model: out, threshold: 0.7, windowMs: 500, hopMs: 50, smooth: 2, refractoryMs: 700)
+        var i = 0
+        while i < long.count { _ = spot.push(Array(long[i..<min(i + 400, long.count)])); i += 400 }
+        XCTAssertEqual(spot.detections.map(\.label), ["hi", "lo"], "\(spot.detections)")
+        let truth = [(start: 1.0, end: 1.5, label: "hi"), (start: 3.0, end: 3.5, label: "lo")]
+        let s = KeywordStream.score(spot.detections, truth: truth, seconds: spot.seconds)
+        XCTAssertEqual(s.recall, 1)
+        XCTAssertEqual(s.falseAlarms, 0)
+        // A stricter threshold from the recorded decisions can only find fewer.
+        XCTAssertLessThanOrEqual(spot.detections(threshold: 0.999).count, spot.detections.count)
+        XCTAssertEqual(spot.detections(threshold: 0.7).map(\.label), ["hi", "lo"])
+        // A transcription model is not a keyword model.
+        XCTAssertThrowsError(try TranscriptStream(model: out)) { XCTAssertTrue("\($0)".contains("grus stream runs transcription"), "\($0)") }
+    }
+}
