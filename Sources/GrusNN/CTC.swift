@@ -79,15 +79,8 @@ public struct CTCLoss {
         var skip = [Bool](repeating: false, count: states)
         for st in stride(from: 3, to: states, by: 2) where ext[st] != ext[st - 2] { skip[st] = true }
         // y [n, C]: softmax of each valid row, in Double
-        var y = [Double](repeating: 0, count: n * c)
-        for t in 0..<n {
-            let row = z + (t * b + s) * c
-            var m = -Float.infinity
-            for k in 0..<c { m = max(m, row[k]) }
-            var sum = 0.0
-            for k in 0..<c { let e = exp(Double(row[k] - m)); y[t * c + k] = e; sum += e }
-            for k in 0..<c { y[t * c + k] /= sum }
-        }
+        let ly = logSoftmax(z, s: s, batch: b, classes: c, length: n)
+        let y = ly.map { exp($0) }
         // Forward: alpha [n, S] scaled, norm [n]
         var alpha = [Double](repeating: 0, count: n * states), norm = [Double](repeating: 1, count: n)
         var logP = 0.0
@@ -139,16 +132,8 @@ public struct CTCLoss {
         return -logP
     }
 
-    /// The same sequence in log space (no scaling), for scores far enough apart to underflow.
-    static func logSpace(_ z: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, s: Int, batch b: Int, classes c: Int,
-                         length n: Int, ext: [Int], skip: [Bool], y: [Double]) -> Double {
-        let states = ext.count
-        func add(_ a: Double, _ b: Double) -> Double {
-            if a == -.infinity { return b }
-            if b == -.infinity { return a }
-            return max(a, b) + log1p(exp(-abs(a - b)))
-        }
-        // log y from the logits directly (y itself may have underflowed)
+    /// log softmax [n, C] of sequence s's valid rows, in Double.
+    static func logSoftmax(_ z: UnsafePointer<Float>, s: Int, batch b: Int, classes c: Int, length n: Int) -> [Double] {
         var ly = [Double](repeating: 0, count: n * c)
         for t in 0..<n {
             let row = z + (t * b + s) * c
@@ -159,6 +144,20 @@ public struct CTCLoss {
             let lz = Double(m) + log(sum)
             for k in 0..<c { ly[t * c + k] = Double(row[k]) - lz }
         }
+        return ly
+    }
+
+    /// The same sequence in log space (no scaling), for scores far enough apart to underflow.
+    static func logSpace(_ z: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, s: Int, batch b: Int, classes c: Int,
+                         length n: Int, ext: [Int], skip: [Bool], y: [Double]) -> Double {
+        let states = ext.count
+        func add(_ a: Double, _ b: Double) -> Double {
+            if a == -.infinity { return b }
+            if b == -.infinity { return a }
+            return max(a, b) + log1p(exp(-abs(a - b)))
+        }
+        // log y from the logits directly (y itself may have underflowed)
+        let ly = logSoftmax(z, s: s, batch: b, classes: c, length: n)
         var la = [Double](repeating: -.infinity, count: n * states), lb = [Double](repeating: -.infinity, count: n * states)
         la[0] = ly[ext[0]]
         if states > 1 { la[1] = ly[ext[1]] }

@@ -52,32 +52,15 @@ public enum SyntheticDigits {
                                   split: split, name: "\(speaker)/\(String(format: "%03d", k)).wav", seed: rng.next()))
             }
         }
-        let resampler = ResamplerCache.shared.resampler(from: 22050, to: 16000)
-        var failures = [String?](repeating: nil, count: clips.count)
-        failures.withUnsafeMutableBufferPointer { fp in
-            let out = fp.baseAddress!
-            let workers = max(1, min(Threads.count, clips.count))
-            parallelFor(workers) { w in
-                let tmp = NSTemporaryDirectory() + "grus-digits-\(getpid())-\(w).wav"
-                for i in stride(from: w, to: clips.count, by: workers) {
-                    let c = clips[i]
-                    var r = RNG(seed: c.seed)
-                    do {
-                        // -g: extra pause between words, in 10 ms units at the default rate
-                        try SyntheticSpeechCommands.run(espeak, ["-v", c.voice, "-p", "\(c.pitch)", "-s", "\(c.rate)", "-g", "\(c.gap)", "-w", tmp,
-                                                                 c.digits.map { words[$0] }.joined(separator: " ")])
-                        let a = try AudioFile.read(tmp)
-                        let speech = SyntheticSpeechCommands.trim(a.sampleRate == 16000 ? a.samples : resampler.process(a.samples))
-                        try AudioFile.write(Audio(samples: surround(speech, rng: &r, settings: settings), sampleRate: 16000),
-                                            to: root.appendingPathComponent(c.name).path)
-                    } catch {
-                        out[i] = "\(c.name): \(error)"
-                    }
-                }
-                try? FileManager.default.removeItem(atPath: tmp)
-            }
+        // -g: extra pause between words, in 10 ms units at the default rate
+        try SyntheticSpeechCommands.render(clips.count, espeak: espeak, what: "synthetic digits") { i in
+            let c = clips[i]
+            return (["-v", c.voice, "-p", "\(c.pitch)", "-s", "\(c.rate)", "-g", "\(c.gap)"], c.digits.map { words[$0] }.joined(separator: " "))
+        } write: { i, speech in
+            var r = RNG(seed: clips[i].seed)
+            try AudioFile.write(Audio(samples: surround(speech, rng: &r, settings: settings), sampleRate: 16000),
+                                to: root.appendingPathComponent(clips[i].name).path)
         }
-        if let f = failures.compactMap({ $0 }).first { throw CorpusError("synthetic digits: \(f)") }
         let rows = ["path\tlabel\tsplit\tspeaker"] + clips.map { c in
             "\(c.name)\t\(c.digits.map(String.init).joined(separator: " "))\t\(c.split.rawValue)\t\(c.speaker)"
         }

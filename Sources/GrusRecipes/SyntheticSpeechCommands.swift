@@ -69,33 +69,13 @@ public enum SyntheticSpeechCommands {
         for label in commands + ["_unknown_", "_silence_", "_background_noise_"] {
             try FileManager.default.createDirectory(at: root.appendingPathComponent(label), withIntermediateDirectories: true)
         }
-        let resampler = ResamplerCache.shared.resampler(from: 22050, to: 16000)
-        var failures = [String?](repeating: nil, count: clips.count)
-        failures.withUnsafeMutableBufferPointer { fp in
-            let out = fp.baseAddress!
-            let workers = max(1, min(Threads.count, clips.count))
-            parallelFor(workers) { k in
-                let tmp = NSTemporaryDirectory() + "grus-espeak-\(getpid())-\(k).wav"
-                for i in stride(from: k, to: clips.count, by: workers) {
-                    let c = clips[i]
-                    var r = RNG(seed: c.seed)
-                    do {
-                        var speech: [Float] = []
-                        if !c.word.isEmpty {
-                            try run(espeak, ["-v", c.voice, "-p", "\(c.pitch)", "-s", "\(c.rate)", "-w", tmp, c.word])
-                            let a = try AudioFile.read(tmp)
-                            speech = trim(a.sampleRate == 16000 ? a.samples : resampler.process(a.samples))
-                        }
-                        let clip = place(speech, rng: &r, minSNR: settings.minSNR, maxSNR: settings.maxSNR)
-                        try AudioFile.write(Audio(samples: clip, sampleRate: 16000), to: root.appendingPathComponent(c.name).path)
-                    } catch {
-                        out[i] = "\(c.name): \(error)"
-                    }
-                }
-                try? FileManager.default.removeItem(atPath: tmp)
-            }
+        try render(clips.count, espeak: espeak, what: "synthetic corpus") { i in
+            clips[i].word.isEmpty ? nil : (["-v", clips[i].voice, "-p", "\(clips[i].pitch)", "-s", "\(clips[i].rate)"], clips[i].word)
+        } write: { i, speech in
+            var r = RNG(seed: clips[i].seed)
+            let clip = place(speech, rng: &r, minSNR: settings.minSNR, maxSNR: settings.maxSNR)
+            try AudioFile.write(Audio(samples: clip, sampleRate: 16000), to: root.appendingPathComponent(clips[i].name).path)
         }
-        if let f = failures.compactMap({ $0 }).first { throw CorpusError("synthetic corpus: \(f)") }
         var noiseRNG = RNG(seed: settings.seed &+ 99)
         for (name, noise) in [("white_noise.wav", Augmenter.whiteNoise(count: 16000 * 10, rng: &noiseRNG)),
                               ("pink_noise.wav", Augmenter.pinkNoise(count: 16000 * 10, rng: &noiseRNG))] {
@@ -111,6 +91,37 @@ public enum SyntheticSpeechCommands {
         try AtomicFile.write(try enc.encode(settings), to: stamp)
         log(String(format: "generated %d clips from %d voices (%d dev, %d test voices) in %.1f s", clips.count, voices.count, nDev, nTest,
                    Date().timeIntervalSince(t0)))
+    }
+
+    /// Renders `count` clips on every thread: `speak(i)` gives clip i's espeak-ng options and text
+    /// (nil: no speech), `write(i, speech)` receives its speech at 16 kHz, trimmed (empty when
+    /// none), and writes the clip. The first failure is thrown, naming `what`.
+    static func render(_ count: Int, espeak: String, what: String, speak: (Int) -> (options: [String], text: String)?,
+                       write: (Int, [Float]) throws -> Void) throws {
+        let resampler = ResamplerCache.shared.resampler(from: 22050, to: 16000)
+        var failures = [String?](repeating: nil, count: count)
+        failures.withUnsafeMutableBufferPointer { fp in
+            let out = fp.baseAddress!
+            let workers = max(1, min(Threads.count, count))
+            parallelFor(workers) { k in
+                let tmp = NSTemporaryDirectory() + "grus-espeak-\(getpid())-\(k).wav"
+                for i in stride(from: k, to: count, by: workers) {
+                    do {
+                        var speech: [Float] = []
+                        if let (options, text) = speak(i) {
+                            try run(espeak, options + ["-w", tmp, text])
+                            let a = try AudioFile.read(tmp)
+                            speech = trim(a.sampleRate == 16000 ? a.samples : resampler.process(a.samples))
+                        }
+                        try write(i, speech)
+                    } catch {
+                        out[i] = "clip \(i): \(error)"
+                    }
+                }
+                try? FileManager.default.removeItem(atPath: tmp)
+            }
+        }
+        if let f = failures.compactMap({ $0 }).first { throw CorpusError("\(what): \(f)") }
     }
 
     /// Drops leading and trailing near-silence (below 1% of the peak), keeping 20 ms either side.

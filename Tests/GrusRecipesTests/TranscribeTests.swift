@@ -37,6 +37,23 @@ final class TranscribeTests: FolderTestCase {
         return c.appendingPathComponent("manifest.tsv").path
     }
 
+    /// Trains the tone-string corpus with these model and training settings; returns the experiment folder.
+    func train(_ name: String, model: String, training: String, extra: String = "", overrides: [String] = []) throws -> String {
+        let m = try corpus()
+        let p = dir.appendingPathComponent(name + ".yaml").path
+        FileManager.default.createFile(atPath: p, contents: Data("""
+        task: transcribe
+        corpus: {format: manifest, path: \(m), on_bad_input: skip}
+        frontend: {type: audio, audio: {sample_rate: 8000, bins: 20, n_fft: 256}}
+        model: \(model)
+        training: \(training)
+        \(extra)
+        """.utf8))
+        let out = dir.appendingPathComponent(name).path
+        _ = try Experiment(try RecipeLoader.load(p, overrides: overrides), out: out).run()
+        return out
+    }
+
     func testTranscriberLearnsToneStrings() throws {
         let m = try corpus()
         let p = dir.appendingPathComponent("t.yaml").path
@@ -125,17 +142,8 @@ final class TranscribeTests: FolderTestCase {
     /// Streaming gives the offline scores bit for bit, whatever the chunk size, and the offline
     /// transcript; a bidirectional model is refused.
     func testStreamingMatchesOffline() throws {
-        let m = try corpus()
-        let p = dir.appendingPathComponent("s.yaml").path
-        FileManager.default.createFile(atPath: p, contents: Data("""
-        task: transcribe
-        corpus: {format: manifest, path: \(m), on_bad_input: skip}
-        frontend: {type: audio, audio: {sample_rate: 8000, bins: 20, n_fft: 256}}
-        model: {stack_frames: 3, encoder: {hidden: 32, layers: 2, bidirectional: false}}
-        training: {epochs: 4, batch_size: 16, lr: 0.01}
-        """.utf8))
-        let out = dir.appendingPathComponent("exp").path
-        _ = try Experiment(try RecipeLoader.load(p), out: out).run()
+        let settings = "{stack_frames: 3, encoder: {hidden: 32, layers: 2, bidirectional: false}}"
+        let out = try train("uni", model: settings, training: "{epochs: 4, batch_size: 16, lr: 0.01}")
         let (bundle, model) = try ModelBundle<TranscribeTask>.load(try ModelFolder.locate(out))
         guard case let .audio(options, stats, _) = bundle.frontEnd else { return XCTFail("audio model") }
         let wav = dir.appendingPathComponent("tones/test_3.wav").path
@@ -157,8 +165,7 @@ final class TranscribeTests: FolderTestCase {
             XCTAssertEqual(stream.text, text)
         }
         // A bidirectional model cannot stream.
-        let bi = dir.appendingPathComponent("bi").path
-        _ = try Experiment(try RecipeLoader.load(p, overrides: ["model.encoder.bidirectional=true", "training.epochs=1"]), out: bi).run()
+        let bi = try train("bi", model: settings, training: "{epochs: 1}", overrides: ["model.encoder.bidirectional=true"])
         XCTAssertThrowsError(try TranscriptStream(model: bi)) { XCTAssertTrue("\($0)".contains("the encoder is bidirectional"), "\($0)") }
     }
 
@@ -166,17 +173,8 @@ final class TranscribeTests: FolderTestCase {
     /// final line is the offline transcript; a wrong rate is a usage error.
     func testStreamCommand() throws {
         guard let exe = grusExecutable() else { return }
-        let m = try corpus()
-        let p = dir.appendingPathComponent("s.yaml").path
-        FileManager.default.createFile(atPath: p, contents: Data("""
-        task: transcribe
-        corpus: {format: manifest, path: \(m), on_bad_input: skip}
-        frontend: {type: audio, audio: {sample_rate: 8000, bins: 20, n_fft: 256}}
-        model: {stack_frames: 2, encoder: {hidden: 32, layers: 1, bidirectional: false}}
-        training: {epochs: 8, batch_size: 16, lr: 0.01}
-        """.utf8))
-        let out = dir.appendingPathComponent("exp").path
-        _ = try Experiment(try RecipeLoader.load(p), out: out).run()
+        let out = try train("uni", model: "{stack_frames: 2, encoder: {hidden: 32, layers: 1, bidirectional: false}}",
+                            training: "{epochs: 8, batch_size: 16, lr: 0.01}")
         let wav = dir.appendingPathComponent("tones/test_5.wav").path
         var offline: [String] = []
         try Models.load(out).predict(AnySequence([(input: wav, origin: "x")]), topK: 1) { _, r in

@@ -29,28 +29,17 @@ public final class TranscriptStream {
 
     /// Opens a transcription model (an experiment folder or its model/).
     public init(model path: String) throws {
-        let folder = try ModelFolder.locate(path)
-        guard folder.task == TranscribeTask.self else {
-            throw GrusError.format(path: folder.jsonURL.path, message: "a '\(folder.task.name)' model; grus stream runs transcription (task: transcribe) models")
+        let opened = try StreamingModel<TranscribeTask>(path, needs: "grus stream runs transcription (task: transcribe) models")
+        guard !opened.model.config.tagger.encoder.bidirectional else {
+            throw GrusError.format(path: opened.json, message: "the encoder is bidirectional: it reads each utterance backwards from its end, so it cannot stream; train with model.encoder.bidirectional: false")
         }
-        let (bundle, m) = try ModelBundle<TranscribeTask>.load(folder)
-        guard case let .audio(options, stats, _) = bundle.frontEnd else {
-            throw GrusError.format(path: folder.jsonURL.path, message: "a text model; grus stream reads audio")
-        }
-        guard !m.config.tagger.encoder.bidirectional else {
-            throw GrusError.format(path: folder.jsonURL.path, message: "the encoder is bidirectional: it reads each utterance backwards from its end, so it cannot stream; train with model.encoder.bidirectional: false")
-        }
-        do {
-            frontEnd = try AudioFrontEnd(options)
-            features = try StreamingFeatures(frontEnd.extractor)
-        } catch let e as FeatureOptionsError {
-            throw GrusError.format(path: folder.jsonURL.path, message: "these features cannot stream: " + e.problems.map(\.description).joined(separator: "; "))
-        }
-        model = m
-        labels = bundle.labels
-        cmvn = stats
-        sampleRate = options.frame.sampleRate
-        dimension = options.dimension
+        model = opened.model
+        labels = opened.bundle.labels
+        frontEnd = opened.frontEnd
+        features = opened.features
+        cmvn = opened.cmvn
+        sampleRate = opened.options.frame.sampleRate
+        dimension = opened.options.dimension
     }
 
     /// An audio file's samples at the model's rate (mixed down and resampled as in training).
@@ -130,20 +119,10 @@ public final class KeywordStream {
 
     /// `windowMs`: the model's clip length (1000 for Speech Commands); `hopMs`: how often to decide.
     public init(model path: String, threshold: Double = 0.8, windowMs: Int = 1000, hopMs: Int = 100, smooth: Int = 3, refractoryMs: Int = 1000) throws {
-        let folder = try ModelFolder.locate(path)
-        guard folder.task == ClassifyTask.self else {
-            throw GrusError.format(path: folder.jsonURL.path, message: "a '\(folder.task.name)' model; keyword spotting needs a classification model")
-        }
-        let (bundle, m) = try ModelBundle<ClassifyTask>.load(folder)
-        guard case let .audio(options, stats, _) = bundle.frontEnd else {
-            throw GrusError.format(path: folder.jsonURL.path, message: "a text model; grus stream reads audio")
-        }
-        do {
-            frontEnd = try AudioFrontEnd(options)
-            features = try StreamingFeatures(frontEnd.extractor)
-        } catch let e as FeatureOptionsError {
-            throw GrusError.format(path: folder.jsonURL.path, message: "these features cannot stream: " + e.problems.map(\.description).joined(separator: "; "))
-        }
+        let opened = try StreamingModel<ClassifyTask>(path, needs: "keyword spotting needs a classification model")
+        let (m, options, bundle, stats) = (opened.model, opened.options, opened.bundle, opened.cmvn)
+        frontEnd = opened.frontEnd
+        features = opened.features
         labels = bundle.labels
         cmvn = stats
         sampleRate = options.frame.sampleRate
@@ -192,11 +171,16 @@ public final class KeywordStream {
     }
 
     func detect(_ p: [Float], frame: Int, time: Double) -> Detection? {
-        guard frame - lastDetection >= refractory else { return nil }
+        guard frame - lastDetection >= refractory, let d = keyword(p, time: time, threshold: threshold) else { return nil }
+        lastDetection = frame
+        return d
+    }
+
+    /// The best keyword (not a "_" filler) of smoothed posteriors, if it reaches the threshold.
+    func keyword(_ p: [Float], time: Double, threshold t: Double) -> Detection? {
         var best = -1
         for j in labels.indices where !labels[j].hasPrefix("_") && (best < 0 || p[j] > p[best]) { best = j }
-        guard best >= 0, Double(p[best]) >= threshold else { return nil }
-        lastDetection = frame
+        guard best >= 0, Double(p[best]) >= t else { return nil }
         return Detection(start: max(0, time - Double(window) * frameSeconds), end: time, label: labels[best], score: Double(p[best]))
     }
 
@@ -205,11 +189,9 @@ public final class KeywordStream {
     public func detections(threshold t: Double) -> [Detection] {
         var out: [Detection] = [], last = -Double.infinity
         for (time, p) in decisions where time - last >= Double(refractory) * frameSeconds - 1e-9 {
-            var best = -1
-            for j in labels.indices where !labels[j].hasPrefix("_") && (best < 0 || p[j] > p[best]) { best = j }
-            guard best >= 0, Double(p[best]) >= t else { continue }
+            guard let d = keyword(p, time: time, threshold: t) else { continue }
             last = time
-            out.append(Detection(start: max(0, time - Double(window) * frameSeconds), end: time, label: labels[best], score: Double(p[best])))
+            out.append(d)
         }
         return out
     }
@@ -228,5 +210,35 @@ public final class KeywordStream {
         }
         let fa = used.filter { !$0 }.count
         return (truth.isEmpty ? 0 : Double(hits) / Double(truth.count), seconds > 0 ? Double(fa) / (seconds / 3600) : 0, hits, fa)
+    }
+}
+
+/// An audio model opened for streaming: its weights and model.json, the front end, and features
+/// that can stream (refused, with the reason, when they cannot).
+struct StreamingModel<T: SequenceTask> {
+    let bundle: ModelBundle<T>
+    let model: T.Model
+    let options: FeatureOptions
+    let cmvn: CMVNStats?
+    let frontEnd: AudioFrontEnd
+    let features: StreamingFeatures
+    /// model.json's path, for messages.
+    let json: String
+
+    /// `needs`: what to say when the folder holds another task's model.
+    init(_ path: String, needs: String) throws {
+        let folder = try ModelFolder.locate(path)
+        json = folder.jsonURL.path
+        guard folder.task == T.self else { throw GrusError.format(path: json, message: "a '\(folder.task.name)' model; \(needs)") }
+        (bundle, model) = try ModelBundle<T>.load(folder)
+        guard case let .audio(o, stats, _) = bundle.frontEnd else { throw GrusError.format(path: json, message: "a text model; grus stream reads audio") }
+        options = o
+        cmvn = stats
+        do {
+            frontEnd = try AudioFrontEnd(o)
+            features = try StreamingFeatures(frontEnd.extractor)
+        } catch let e as FeatureOptionsError {
+            throw GrusError.format(path: json, message: "these features cannot stream: " + e.problems.map(\.description).joined(separator: "; "))
+        }
     }
 }
