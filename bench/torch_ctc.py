@@ -4,11 +4,11 @@ zero_infinity), the same shapes, lengths and targets as `grus-bench --only ctc`.
 
     python3 bench/torch_ctc.py [--runs 7]
 """
-import statistics
 import sys
-import time
 
 import torch
+
+from common import median_seconds
 
 torch.set_num_threads(2)
 runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 7
@@ -27,13 +27,4 @@ for name, T, C, lo, hi in [("ctc-digits", 100, 11, 1, 7), ("ctc-chars", 300, 29,
         loss = torch.nn.functional.ctc_loss(logits.log_softmax(2), flat, lengths, tl, blank=0, reduction="mean", zero_infinity=True)
         loss.backward()
 
-    inner = 20
-    for _ in range(3):
-        once()
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        for _ in range(inner):
-            once()
-        times.append((time.perf_counter() - t0) / inner)
-    print(f"{name:<14} {B:5d} {statistics.median(times) * 1000:10.3f}")
+    print(f"{name:<14} {B:5d} {median_seconds(once, runs, inner=20, warmup=3) * 1000:10.3f}")

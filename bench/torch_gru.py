@@ -3,11 +3,11 @@
 
     python3 bench/torch_gru.py [--runs N]
 """
-import statistics
 import sys
-import time
 
 import torch
+
+from common import median_seconds
 
 torch.set_num_threads(2)
 runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 7
@@ -35,14 +35,5 @@ for name, B, T, I, H, L, bi, train in SHAPES:
             with torch.inference_mode():
                 gru(x)
 
-    inner = 200 if B == 1 else 3
-    for _ in range(2):
-        once()
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        for _ in range(inner):
-            once()
-        times.append((time.perf_counter() - t0) / inner)
-    m = statistics.median(times)
+    m = median_seconds(once, runs, inner=200 if B == 1 else 3, warmup=2)
     print(f"{name:<13} {B:6d} {m * 1000:10.3f} {B / m:10.1f} {flops / m / 1e9:9.1f}")

@@ -16,6 +16,8 @@ import unicodedata
 
 import torch
 
+from common import bucketed_batches
+
 ap = argparse.ArgumentParser()
 ap.add_argument("--corpus", default="../shared/corpora/sst2")
 ap.add_argument("--epochs", type=int, default=4)
@@ -69,14 +71,7 @@ def batch(rows):
 
 
 def batches(data, size):
-    order = list(range(len(data)))
-    random.shuffle(order)
-    window = size * 50
-    chunks = [sorted(order[i:i + window], key=lambda j: -len(data[j][0])) for i in range(0, len(order), window)]
-    flat = [j for c in chunks for j in c]
-    out = [flat[i:i + size] for i in range(0, len(flat), size)]
-    random.shuffle(out)
-    return out
+    return bucketed_batches(data, size)
 
 
 model = Model()

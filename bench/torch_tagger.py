@@ -8,12 +8,12 @@ bidirectional GRU-128, 127 tags, CRF loss (mean over sentences), backward, Adam.
 
 --softmax: per-step cross-entropy over the valid steps instead of the CRF (grus-bench --only tagger-softmax).
 """
-import statistics
 import sys
-import time
 
 import torch
 from torchcrf import CRF
+
+from common import median_seconds
 
 torch.set_num_threads(2)
 runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 7
@@ -62,14 +62,5 @@ def once():
     opt.step()
 
 
-inner = 10
-for _ in range(3):
-    once()
-times = []
-for _ in range(runs):
-    t0 = time.perf_counter()
-    for _ in range(inner):
-        once()
-    times.append((time.perf_counter() - t0) / inner)
-m = statistics.median(times)
+m = median_seconds(once, runs, inner=10, warmup=3)
 print(f"{'tagger-softmax' if softmax else 'tagger-train':<14} {B:5d} {m * 1000:10.3f} {B / m:10.1f}   (torch {torch.__version__}, {torch.get_num_threads()} threads)")

@@ -27,6 +27,8 @@ import unicodedata
 import torch
 from torchcrf import CRF
 
+from common import bucketed_batches
+
 ap = argparse.ArgumentParser()
 ap.add_argument("recipe", choices=["atis", "snips", "ud-pos"])
 ap.add_argument("--corpus")
@@ -175,14 +177,7 @@ def batch(rows):
 
 
 def batches(data, size):
-    order = list(range(len(data)))
-    random.shuffle(order)
-    window = size * 50
-    chunks = [sorted(order[i:i + window], key=lambda j: -len(data[j][0])) for i in range(0, len(order), window)]
-    flat = [j for c in chunks for j in c]
-    out = [flat[i:i + size] for i in range(0, len(flat), size)]
-    random.shuffle(out)
-    return out
+    return bucketed_batches(data, size)
 
 
 model = Model()

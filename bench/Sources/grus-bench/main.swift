@@ -50,6 +50,18 @@ while let a = args.next() {
 
 func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
 
+/// Median seconds per call of `body` over `runs` timed runs of `inner` calls, after `warmup` calls.
+func medianSeconds(runs: Int, inner: Int, warmup: Int, _ body: () -> Void) -> Double {
+    for _ in 0..<warmup { body() }
+    var times: [Double] = []
+    for _ in 0..<runs {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<inner { body() }
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 / Double(inner))
+    }
+    return median(times)
+}
+
 /// 1000 one-second 16 kHz clips to 40-bin log-mel (25 ms window, 10 ms hop, n_fft 512, Kaldi
 /// preset), on both cores: compute only, and read + compute from WAV files.
 func featureBenchmark(runs: Int) throws {
@@ -201,15 +213,7 @@ func taggerBenchmark(runs: Int, crf: Bool = true) {
         tagger.backward(dE)
         adam.step()
     }
-    let inner = 10
-    for _ in 0..<3 { once() }
-    var times: [Double] = []
-    for _ in 0..<runs {
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<inner { once() }
-        times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 / Double(inner))
-    }
-    let m = median(times)
+    let m = medianSeconds(runs: runs, inner: 10, warmup: 3, once)
     print(String(format: "%-14@ %5d %10.3f %10.1f", (crf ? "tagger-train" : "tagger-softmax") as NSString, b, m * 1000, Double(b) / m))
 }
 
@@ -229,15 +233,8 @@ func ctcBenchmark(runs: Int) {
         let lengths = (0..<b).map { t - ($0 * 7) % (t / 4) }
         let targets = (0..<b).map { j in (0..<(lo + (j * 5) % (hi - lo + 1))).map { 1 + ($0 * 3 + j) % (c - 1) } }
         let ctc = CTCLoss(zeroInfinity: true)
-        let inner = 20
-        for _ in 0..<3 { _ = ctc(logits, lengths: lengths, targets: targets) }
-        var times: [Double] = []
-        for _ in 0..<runs {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            for _ in 0..<inner { _ = ctc(logits, lengths: lengths, targets: targets) }
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 / Double(inner))
-        }
-        print(String(format: "%-14@ %5d %10.3f", name as NSString, b, median(times) * 1000))
+        let m = medianSeconds(runs: runs, inner: 20, warmup: 3) { _ = ctc(logits, lengths: lengths, targets: targets) }
+        print(String(format: "%-14@ %5d %10.3f", name as NSString, b, m * 1000))
     }
 }
 
@@ -266,15 +263,7 @@ for s in shapes where only == s.name || (only == nil && !diagnostics.contains(s.
         if s.training { gru.zeroGrad(); gru.backward(dy) } else { _ = out }
     }
     // Inner repetitions so each timed run lasts long enough to measure.
-    let inner = s.batch == 1 ? 200 : 3
-    for _ in 0..<2 { once() }
-    var times: [Double] = []
-    for _ in 0..<runs {
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<inner { once() }
-        times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 / Double(inner))
-    }
-    let m = median(times)
+    let m = medianSeconds(runs: runs, inner: s.batch == 1 ? 200 : 3, warmup: 2, once)
     print(String(format: "%-13@ %6d %10.3f %10.1f %9.1f", s.name as NSString, s.batch, m * 1000, Double(s.batch) / m, s.flops / m / 1e9))
 }
 
