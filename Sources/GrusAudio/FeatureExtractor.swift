@@ -79,6 +79,10 @@ public final class FeatureExtractor: @unchecked Sendable {
         var out = raw
         if options.deltaOrder > 0 { out = appendDeltas(out, order: options.deltaOrder, window: options.deltaWindow) }
         if options.cmvn == .utterance { out = CMVN.utterance(out, normalizeVariance: options.normalizeVariance) }
+        if options.cmvn == .sliding {
+            var s = SlidingCMVN(window: options.cmvnWindow ?? 300, dimension: options.dimension, normalizeVariance: options.normalizeVariance)
+            out = s.apply(out)
+        }
         return out
     }
 

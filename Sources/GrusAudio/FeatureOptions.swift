@@ -137,6 +137,10 @@ public enum CMVNMode: String, Codable, Sendable, CaseIterable {
     case utterance
     /// Statistics from the training set, kept with the model.
     case global
+    /// Over the previous `cmvnWindow` frames, the current one included (Kaldi's
+    /// apply-cmvn-sliding with center=false): it follows a speaker and a channel as they come,
+    /// and it can stream.
+    case sliding
 }
 
 /// Feature settings to start from (`frontend.audio.preset`).
@@ -161,6 +165,8 @@ public struct FeatureOptions: Codable, Equatable, Sendable {
     public var cmvn: CMVNMode = .none
     /// With CMVN: also divide by the standard deviation. Default true.
     public var normalizeVariance = true
+    /// Sliding CMVN: frames in the window (nil: 300, 3 s at a 10 ms shift).
+    public var cmvnWindow: Int? = nil
 
     public init() {}
 

@@ -41,6 +41,48 @@ public enum CMVN {
     }
 }
 
+/// Sliding-window CMVN, causal: each frame is normalised by the mean (and standard deviation)
+/// of the last `window` frames, itself included, with running sums in Double. Offline and
+/// streaming feed the same frames in the same order through the same state, so they agree bit
+/// for bit.
+public struct SlidingCMVN: Sendable {
+    public let window: Int, dimension: Int, normalizeVariance: Bool
+    var history: [Float] = []          // the last `window` frames, oldest first
+    var sum: [Double], sumSquares: [Double]
+
+    public init(window: Int, dimension: Int, normalizeVariance: Bool) {
+        self.window = max(1, window)
+        self.dimension = dimension
+        self.normalizeVariance = normalizeVariance
+        sum = [Double](repeating: 0, count: dimension)
+        sumSquares = [Double](repeating: 0, count: dimension)
+    }
+
+    /// The next frames [n, dimension], normalised.
+    public mutating func apply(_ x: Tensor) -> Tensor {
+        let d = dimension
+        precondition(x.rank == 2 && x.shape[1] == d, "SlidingCMVN: frames must be [n, \(d)], got \(x.shape)")
+        var out = x
+        for t in 0..<x.shape[0] {
+            let row = Array(x.data[(t * d)..<((t + 1) * d)])
+            for j in 0..<d { sum[j] += Double(row[j]); sumSquares[j] += Double(row[j]) * Double(row[j]) }
+            history += row
+            if history.count > window * d {
+                for j in 0..<d { let old = Double(history[j]); sum[j] -= old; sumSquares[j] -= old * old }
+                history.removeFirst(d)
+            }
+            let n = Double(history.count / d)
+            for j in 0..<d {
+                let mean = sum[j] / n
+                var v = Double(row[j]) - mean
+                if normalizeVariance { v /= max(sumSquares[j] / n - mean * mean, 1e-10).squareRoot() }
+                out.data[t * d + j] = Float(v)
+            }
+        }
+        return out
+    }
+}
+
 /// Per-dimension running sums for global CMVN, accumulated over the training set and
 /// saved with the model.
 public struct CMVNStats: Codable, Equatable, Sendable {

@@ -11,6 +11,8 @@ public final class StreamingFeatures {
     /// Samples not yet consumed by a whole frame (the start of the next frame onward).
     private var buffer: [Float] = []
     private var rng = RNG(seed: 0)
+    /// Sliding CMVN's running state, when the options ask for it.
+    private var sliding: SlidingCMVN?
     /// Frames given out so far.
     public private(set) var frames = 0
 
@@ -24,15 +26,18 @@ public final class StreamingFeatures {
         if o.log.kind == .decibel && o.log.topDb != nil { fail("log.topDb", "the clamp is relative to the whole utterance's peak") }
         guard problems.isEmpty else { throw FeatureOptionsError(problems: problems) }
         self.extractor = extractor
+        if o.cmvn == .sliding { sliding = SlidingCMVN(window: o.cmvnWindow ?? 300, dimension: o.dimension, normalizeVariance: o.normalizeVariance) }
     }
 
-    /// The frames completed by these samples: [new frames, dimension] (possibly none).
+    /// The frames completed by these samples: [new frames, dimension] (possibly none), with
+    /// sliding CMVN applied when the options ask for it (global CMVN is the caller's).
     public func push(_ samples: [Float]) -> Tensor {
         buffer += samples
         let n = extractor.frameCount(samples: buffer.count)
         guard n > 0 else { return Tensor(zeros: [0, extractor.options.dimension]) }
         // frames [n, dim]: the buffer starts at the next frame's first sample
-        let out = extractor.computeFrames(buffer, rng: &rng)
+        var out = extractor.computeFrames(buffer, rng: &rng)
+        if sliding != nil { out = sliding!.apply(out) }
         buffer.removeFirst(n * extractor.options.frame.hopLength)
         frames += n
         return out

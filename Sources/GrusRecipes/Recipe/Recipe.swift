@@ -28,7 +28,7 @@ public struct Recipe: Codable, Equatable {
         public var preset: FeaturePreset, kind: FeatureKind, bins: Int, ceps: Int
         /// 0: the training audio's own rate.
         public var sampleRate: Int
-        public var frameLengthMs: Double, frameShiftMs: Double, nFft: Int, deltas: Int, cmvn: CMVNMode
+        public var frameLengthMs: Double, frameShiftMs: Double, nFft: Int, deltas: Int, cmvn: CMVNMode, cmvnWindow: Int
         public var augment: Augment
     }
     public struct TextFrontEnd: Codable, Equatable {

@@ -17,7 +17,8 @@ extension Recipe.AudioFrontEnd {
         o.frame.frameShiftMs = frameShiftMs
         o.frame.nFFT = nFft
         o.deltaOrder = deltas
-        o.cmvn = cmvn == .utterance ? .utterance : .none
+        o.cmvn = cmvn == .global ? .none : cmvn
+        if cmvn == .sliding { o.cmvnWindow = cmvnWindow }
         return o
     }
 
