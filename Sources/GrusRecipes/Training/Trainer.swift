@@ -76,7 +76,11 @@ final class Trainer<T: SequenceTask> {
                 let (l, backward) = task.loss(model, batch, b.map { task.target(examples[$0].item)! }, rng: &rng)
                 if !l.isFinite {
                     guard tr.onNan == .skip else {
-                        throw CorpusError("epoch \(epoch) step \(state.step + 1): loss is \(l) (not finite); stopping. The last good checkpoint is in \(checkpoints.path). Lower training.lr, or set training.on_nan: skip")
+                        // CTC's +∞ is a transcript its (augmented) audio became too short for, not a divergence.
+                        let why = l == .infinity && T.name == TranscribeTask.name
+                            ? "a transcript in this batch needs more steps than its augmented audio has; set training.ctc_zero_infinity: true to count it as zero, or narrow frontend.audio.augment.speeds"
+                            : "Lower training.lr, or set training.on_nan: skip"
+                        throw CorpusError("epoch \(epoch) step \(state.step + 1): loss is \(l) (not finite); stopping. The last good checkpoint is in \(checkpoints.path). \(why)")
                     }
                     schedule.base /= 2
                     log("epoch \(epoch) step \(state.step + 1): loss is \(l); batch skipped, learning rate halved to \(schedule.base)")
