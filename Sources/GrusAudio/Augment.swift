@@ -38,6 +38,9 @@ public struct AugmentOptions: Codable, Equatable, Sendable {
     /// Speed factors to choose from uniformly (e.g. [0.9, 1.0, 1.1]); tempo and pitch change
     /// together, as sox `speed`. nil = off.
     public var speeds: [Double]?
+    /// Vocal tract length perturbation on the feature axis: each utterance's bins are stretched
+    /// by a factor drawn uniformly from [lower, upper] (e.g. 0.9 ... 1.1). nil = off.
+    public var vtlp: ClosedRange<Double>?
 
     public init() {}
 }
@@ -80,8 +83,10 @@ public final class Augmenter: @unchecked Sendable {
 
     /// SpecAugment on [frames, bins] features: zeroed time and frequency bands.
     public func features(_ x: Tensor, training: Bool, rng: inout RNG) -> Tensor {
-        guard training, let s = options.specAugment else { return x }
+        guard training else { return x }
         var y = x
+        if let v = options.vtlp { y = Augmenter.warpBins(y, by: v.lowerBound + (v.upperBound - v.lowerBound) * rng.uniformDouble()) }
+        guard let s = options.specAugment else { return y }
         let frames = x.shape[0], bins = x.shape[1]
         for _ in 0..<s.timeMasks where frames > 0 {
             let w = rng.int(below: min(s.maxTimeWidth, frames) + 1)
@@ -92,6 +97,22 @@ public final class Augmenter: @unchecked Sendable {
             let w = rng.int(below: min(s.maxFreqWidth, bins) + 1)
             let f0 = rng.int(below: bins - w + 1)
             for t in 0..<frames { for j in f0..<(f0 + w) { y.data[t * bins + j] = 0 } }
+        }
+        return y
+    }
+
+    /// Stretches each frame's bins [frames, bins] along the feature axis by `alpha`: bin k takes
+    /// the value at position k / alpha, linearly interpolated (clamped at the edges). alpha > 1
+    /// moves spectral structure up, as a shorter vocal tract does; 1 leaves x as it is.
+    public static func warpBins(_ x: Tensor, by alpha: Double) -> Tensor {
+        if alpha == 1 { return x }
+        let frames = x.shape[0], bins = x.shape[1]
+        guard bins > 1 else { return x }
+        var y = x
+        for k in 0..<bins {
+            let pos = min(max(Double(k) / alpha, 0), Double(bins - 1))
+            let lo = Int(pos), hi = min(lo + 1, bins - 1), w = Float(pos - Double(lo))
+            for t in 0..<frames { y.data[t * bins + k] = (1 - w) * x.data[t * bins + lo] + w * x.data[t * bins + hi] }
         }
         return y
     }

@@ -175,4 +175,19 @@ final class FramingTests: XCTestCase {
             }
         }
     }
+
+    /// VTLP on the feature axis: bin k takes the value at k / alpha, interpolated, clamped.
+    func testWarpBins() {
+        let x = Tensor(shape: [2, 5], data: [0, 1, 2, 3, 4, 10, 20, 30, 40, 50])
+        XCTAssertEqual(Augmenter.warpBins(x, by: 1).data, x.data)
+        XCTAssertEqual(Augmenter.warpBins(x, by: 2).data, [0, 0.5, 1, 1.5, 2, 10, 15, 20, 25, 30])
+        XCTAssertEqual(Augmenter.warpBins(x, by: 0.5).data, [0, 2, 4, 4, 4, 10, 30, 50, 50, 50])
+        var o = AugmentOptions()
+        o.vtlp = 0.9...1.1
+        let aug = Augmenter(o, sampleRate: 16000)
+        var rng = RNG(seed: 1)
+        let y = aug.features(x, training: true, rng: &rng)
+        XCTAssertNotEqual(y.data, x.data, "a factor other than 1 was drawn")
+        XCTAssertEqual(aug.features(x, training: false, rng: &rng).data, x.data, "evaluation never augments")
+    }
 }

@@ -43,7 +43,7 @@ struct AudioSetup {
             bad = skipped.map { BadInput(origin: $0.path, reason: $0.description) }
             guard !clips.isEmpty else { throw CorpusError("\(a.augment.noiseFolder): no readable noise clips") }
         }
-        let active = aug.specAugment != nil || aug.noise != nil || aug.speeds != nil || aug.maxShiftMs != nil
+        let active = aug.specAugment != nil || aug.noise != nil || aug.speeds != nil || aug.maxShiftMs != nil || aug.vtlp != nil
         return (AudioSetup(frontEnd: frontEnd, augmenter: active ? Augmenter(aug, sampleRate: rate, noiseClips: clips) : nil,
                            maxSeconds: maxSeconds, cmvn: a.cmvn), bad)
     }

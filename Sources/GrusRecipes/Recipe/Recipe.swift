@@ -22,7 +22,7 @@ public struct Recipe: Codable, Equatable {
     public struct Augment: Codable, Equatable {
         public var specAugment: Bool, timeMasks: Int, maxTimeWidth: Int, freqMasks: Int, maxFreqWidth: Int
         public var noise: NoiseKind, noiseFolder: String, minSnr: Double, maxSnr: Double, noiseProbability: Double
-        public var maxShiftMs: Double, speeds: [Double]
+        public var maxShiftMs: Double, speeds: [Double], vtlp: [Double]
     }
     public struct AudioFrontEnd: Codable, Equatable {
         public var preset: FeaturePreset, kind: FeatureKind, bins: Int, ceps: Int

@@ -53,6 +53,7 @@ extension Recipe.Augment {
         }
         if maxShiftMs > 0 { o.maxShiftMs = maxShiftMs }
         if !speeds.isEmpty { o.speeds = speeds }
+        if vtlp.count == 2 { o.vtlp = vtlp.min()!...vtlp.max()! }
         return o
     }
 }

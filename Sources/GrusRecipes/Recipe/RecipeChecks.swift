@@ -18,6 +18,9 @@ enum RecipeChecks {
             where a.sampleRate > 0 || p.field != "frame.nFFT" {
                 fail(Recipe.AudioFrontEnd.key(of: p.field), p.message)
             }
+            if !a.augment.vtlp.isEmpty && a.augment.vtlp.count != 2 {
+                fail("frontend.audio.augment.vtlp", "give two factors, the lowest and the highest (e.g. [0.9, 1.1]), or [] for none")
+            }
             if a.augment.minSnr > a.augment.maxSnr {
                 fail("frontend.audio.augment.min_snr", "must not exceed max_snr (\(a.augment.maxSnr))")
             }

@@ -92,6 +92,8 @@ public enum RecipeSchema {
                     "max_shift_ms": number(0, min: 0, max: 10_000, "random time shift either way (0 = off)"),
                     "speeds": Field(.list(.number(min: 0.5, max: 2, exclusiveMin: false)), default: [Double](),
                                     "speed perturbation factors, e.g. [0.9, 1.0, 1.1]"),
+                    "vtlp": Field(.list(.number(min: 0.5, max: 2, exclusiveMin: false)), default: [Double](),
+                                  "vocal tract length perturbation: [lowest, highest] stretch of the feature bins per utterance, e.g. [0.9, 1.1] ([] = off)"),
                 ]),
             ]),
             "text": .section([
