@@ -4,6 +4,8 @@ import GrusAudio
 import GrusCore
 import GrusRecipes
 
+extension KeywordStream.Mode: ExpressibleByArgument {}
+
 /// `grus stream`: a transcription model on audio as it arrives, chunk by chunk.
 struct Stream: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,6 +31,8 @@ struct Stream: ParsableCommand {
     @Option(help: "Keywords: time between decisions, in ms.") var hopMs: Int = 100
     @Option(help: "Keywords: decisions averaged.") var smooth: Int = 3
     @Option(help: "Keywords: the least time between two detections, in ms.") var refractoryMs: Int = 1000
+    @Option(help: "Keywords: window (classify the last window afresh at each decision) or state (one encoder step per frame, state carried; unidirectional models).")
+    var mode: KeywordStream.Mode = .window
     @Option(help: "Keywords: a TSV of the keywords said (start and end seconds, label; header start, end, label); prints recall and false alarms per hour, and a curve over thresholds.") var truth: String?
     @OptionGroup var threads: ThreadOptions
 
@@ -96,7 +100,8 @@ struct Stream: ParsableCommand {
     }
 
     func spotKeywords() throws {
-        let spot = try KeywordStream(model: model, threshold: threshold, windowMs: windowMs, hopMs: hopMs, smooth: smooth, refractoryMs: refractoryMs)
+        let spot = try KeywordStream(model: model, threshold: threshold, windowMs: windowMs, hopMs: hopMs, smooth: smooth, refractoryMs: refractoryMs,
+                                     mode: mode)
         func show(_ d: KeywordStream.Detection) {
             if json {
                 let record: [String: Any] = ["start": (d.start * 100).rounded() / 100, "end": (d.end * 100).rounded() / 100, "label": d.label,

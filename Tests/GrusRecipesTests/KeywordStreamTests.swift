@@ -45,6 +45,14 @@ final class KeywordStreamTests: FolderTestCase {
         // A stricter threshold from the recorded decisions can only find fewer.
         XCTAssertLessThanOrEqual(spot.detections(threshold: 0.999).count, spot.detections.count)
         XCTAssertEqual(spot.detections(threshold: 0.7).map(\.label), ["hi", "lo"])
+        // State mode: one encoder step per frame. Its first decision (the state starts at the
+        // window's first frame) is the window mode's; on this stream it finds the same keywords.
+        let carried = try KeywordStream(model: out, threshold: 0.7, windowMs: 500, hopMs: 50, smooth: 2, refractoryMs: 700, mode: .state)
+        i = 0
+        while i < long.count { _ = carried.push(Array(long[i..<min(i + 400, long.count)])); i += 400 }
+        for (a, b) in zip(carried.decisions[0].posteriors, spot.decisions[0].posteriors) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        XCTAssertEqual(carried.decisions.count, spot.decisions.count)
+        XCTAssertEqual(carried.detections.map(\.label), ["hi", "lo"], "\(carried.detections)")
         // A transcription model is not a keyword model.
         XCTAssertThrowsError(try TranscriptStream(model: out)) { XCTAssertTrue("\($0)".contains("grus stream runs transcription"), "\($0)") }
     }

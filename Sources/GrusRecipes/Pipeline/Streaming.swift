@@ -98,6 +98,11 @@ public final class KeywordStream {
         public var start: Double, end: Double, label: String, score: Double
     }
 
+    /// How a decision is made: `window` classifies the last window afresh (what training saw);
+    /// `state` runs a unidirectional encoder once per frame, carrying its state through the
+    /// whole stream, and pools its outputs over the last window (one GRU step per frame).
+    public enum Mode: String, CaseIterable, Sendable { case window, state }
+
     public let sampleRate: Int
     public let labels: [String]
     let classify: ([Float], Int) -> [Float]
@@ -108,8 +113,13 @@ public final class KeywordStream {
     let frameSeconds: Double
     public let window: Int, hop: Int, smooth: Int, refractory: Int
     public var threshold: Double
-    /// CMVN-applied frames, the last `window` of them.
+    public let mode: Mode
+    /// Window mode: CMVN-applied frames, the last `window` of them. State mode: the encoder's
+    /// outputs for the last `window` frames, and its state.
     var recent: [Float] = []
+    var encoderState: Tensor?
+    var stateStep: (([Float], Int) -> [Float])?
+    var poolHead: (([Float], Int) -> [Float])?
     var sinceDecision = 0
     /// Every decision so far: its time (seconds, at the window's end) and smoothed posteriors.
     public private(set) var decisions: [(time: Double, posteriors: [Float])] = []
@@ -118,8 +128,13 @@ public final class KeywordStream {
     public private(set) var detections: [Detection] = []
 
     /// `windowMs`: the model's clip length (1000 for Speech Commands); `hopMs`: how often to decide.
-    public init(model path: String, threshold: Double = 0.8, windowMs: Int = 1000, hopMs: Int = 100, smooth: Int = 3, refractoryMs: Int = 1000) throws {
+    public init(model path: String, threshold: Double = 0.8, windowMs: Int = 1000, hopMs: Int = 100, smooth: Int = 3, refractoryMs: Int = 1000,
+                mode: Mode = .window) throws {
         let opened = try StreamingModel<ClassifyTask>(path, needs: "keyword spotting needs a classification model")
+        if mode == .state && opened.model.config.encoder.bidirectional {
+            throw GrusError.format(path: opened.json, message: "--mode state carries a unidirectional encoder's state; this encoder is bidirectional (use --mode window)")
+        }
+        self.mode = mode
         let (m, options, bundle, stats) = (opened.model, opened.options, opened.bundle, opened.cmvn)
         frontEnd = opened.frontEnd
         features = opened.features
@@ -139,7 +154,29 @@ public final class KeywordStream {
             let batch = SequenceBatch(features: Tensor(shape: [count, 1, options.dimension], data: frames), lengths: [count])
             return m.predict(batch).data
         }
+        if mode == .state {
+            let width = m.config.encoder.outputSize
+            outputWidth = width
+            stateStep = { [unowned self] frames, count in
+                var rng = RNG(seed: 0)
+                let x = Tensor(shape: [count, 1, options.dimension], data: frames)
+                let (out, hN) = m.encoder.forward(x, lengths: [count], h0: self.encoderState, training: false, keepForBackward: false, rng: &rng)
+                self.encoderState = hN
+                return out.data
+            }
+            poolHead = { outputs, count in
+                // pooled [1, D·H] over the window's outputs, then the head and a softmax
+                var pooled = [Float](repeating: m.config.pooling == .max ? -.infinity : 0, count: width)
+                switch m.config.pooling {
+                case .mean: for t in 0..<count { for j in 0..<width { pooled[j] += outputs[t * width + j] / Float(count) } }
+                case .max: for t in 0..<count { for j in 0..<width { pooled[j] = max(pooled[j], outputs[t * width + j]) } }
+                case .last: pooled = Array(outputs[((count - 1) * width)..<(count * width)])
+                }
+                return softmax(m.head.forwardRows(Tensor(shape: [1, width], data: pooled))).data
+            }
+        }
     }
+    var outputWidth = 0
 
     /// An audio file's samples at the model's rate.
     public func read(_ path: String) throws -> [Float] { try frontEnd.load(path).samples }
@@ -151,13 +188,16 @@ public final class KeywordStream {
         var frames = features.push(samples)
         if let s = cmvn { frames = s.apply(frames) }
         var found: [Detection] = []
+        // State mode: one encoder step per new frame, state carried; the window holds outputs.
+        let rows = mode == .state && frames.shape[0] > 0 ? stateStep!(frames.data, frames.shape[0]) : frames.data
+        let width = mode == .state ? outputWidth : dimension
         for f in 0..<frames.shape[0] {
-            recent += frames.data[(f * dimension)..<((f + 1) * dimension)]
-            if recent.count > window * dimension { recent.removeFirst(dimension) }
+            recent += rows[(f * width)..<((f + 1) * width)]
+            if recent.count > window * width { recent.removeFirst(width) }
             sinceDecision += 1
-            guard recent.count == window * dimension, sinceDecision >= hop else { continue }
+            guard recent.count == window * width, sinceDecision >= hop else { continue }
             sinceDecision = 0
-            raw.append(classify(recent, window))
+            raw.append(mode == .state ? poolHead!(recent, window) : classify(recent, window))
             if raw.count > smooth { raw.removeFirst() }
             var avg = [Float](repeating: 0, count: labels.count)
             for p in raw { for j in avg.indices { avg[j] += p[j] / Float(raw.count) } }
