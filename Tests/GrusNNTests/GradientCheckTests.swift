@@ -32,6 +32,18 @@ final class GradientCheckTests: XCTestCase {
         _ = loss(start)   // leave the model as it was
     }
 
+    /// Every element of every parameter against finite differences of `lossValue` (rtol 1e-2, atol 2e-4).
+    func checkParameters(_ params: [Parameter], _ lossValue: () -> Double, file: StaticString = #filePath, line: UInt = #line) {
+        for p in params {
+            check(p.name, values: p.value, analytic: p.grad, rtol: 1e-2, atol: 2e-4, file: file, line: line) { v in
+                let keep = p.value
+                p.value = v
+                defer { p.value = keep }
+                return lossValue()
+            }
+        }
+    }
+
     static func dot(_ a: Tensor, _ g: Tensor) -> Double {
         zip(a.data, g.data).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
     }
@@ -195,14 +207,7 @@ extension GradientCheckTests {
         let padded = Set(0..<(4 * 3)).subtracting(rows)
         XCTAssertTrue(padded.allSatisfy { row in (0..<5).allSatisfy { grad.data[row * 5 + $0] == 0 } }, "no gradient on padded rows")
         model.backward(grad)
-        for p in model.parameters where p.name != "embedding.weight" {
-            check(p.name, values: p.value, analytic: p.grad, rtol: 1e-2, atol: 2e-4) { v in
-                let keep = p.value
-                p.value = v
-                defer { p.value = keep }
-                return lossValue()
-            }
-        }
+        checkParameters(model.parameters.filter { $0.name != "embedding.weight" }, lossValue)
         // Longer padding with garbage ids changes no valid logit.
         seqs[1] += [8, 8]
         var r2 = RNG(seed: 0)
@@ -230,14 +235,7 @@ extension GradientCheckTests {
         var r = RNG(seed: 0)
         let (i, s) = model.forward(SequenceBatch.padding(seqs), training: false, rng: &r)
         model.backward(intent: CrossEntropy()(i, targets: intents).grad, slots: stepCrossEntropy(s, rows: rows, targets: tags).grad)
-        for p in model.parameters where p.name != "embedding.weight" {
-            check(p.name, values: p.value, analytic: p.grad, rtol: 1e-2, atol: 2e-4) { v in
-                let keep = p.value
-                p.value = v
-                defer { p.value = keep }
-                return lossValue()
-            }
-        }
+        checkParameters(model.parameters.filter { $0.name != "embedding.weight" }, lossValue)
     }
 }
 
@@ -265,13 +263,6 @@ extension GradientCheckTests {
         let logits = model.forward(batch(), training: false, rng: &r)
         model.backward(stepCrossEntropy(logits, rows: rows, targets: targets).grad)
         XCTAssertTrue(model.parameters.contains { $0.name == "chars.encoder.weight_hh_l0_reverse" })
-        for p in model.parameters {
-            check(p.name, values: p.value, analytic: p.grad, rtol: 1e-2, atol: 2e-4) { v in
-                let keep = p.value
-                p.value = v
-                defer { p.value = keep }
-                return lossValue()
-            }
-        }
+        checkParameters(model.parameters, lossValue)
     }
 }

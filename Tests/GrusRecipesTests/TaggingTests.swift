@@ -32,14 +32,13 @@ final class TaggingTests: FolderTestCase {
 
     func testTaggerLearnsSpansAndEvalReproducesIt() throws {
         let c = try corpus()
-        let p = dir.appendingPathComponent("tag.yaml").path
-        FileManager.default.createFile(atPath: p, contents: Data("""
+        let p = recipe("tag.yaml", """
         task: tag
         corpus: {format: conll, path: \(c), train: train.txt, dev: dev.txt, test: test.txt}
         frontend: {type: text}
         model: {embedding_dim: 16, encoder: {hidden: 16, layers: 1}}
         training: {epochs: 8, batch_size: 16, lr: 0.01}
-        """.utf8))
+        """)
         let out = dir.appendingPathComponent("exp").path
         let report = try XCTUnwrap(try Experiment(try RecipeLoader.load(p), out: out).run() as? TagReport)
         XCTAssertEqual(report.n, 60)
@@ -84,14 +83,13 @@ final class TaggingTests: FolderTestCase {
     /// With a CRF and the BIO mask: it learns the spans, and no prediction holds O → I-X or starts with I-X.
     func testCRFTaggerLearnsAndNeverDecodesForbiddenTransitions() throws {
         let c = try corpus()
-        let p = dir.appendingPathComponent("crf.yaml").path
-        FileManager.default.createFile(atPath: p, contents: Data("""
+        let p = recipe("crf.yaml", """
         task: tag
         corpus: {format: conll, path: \(c), train: train.txt, dev: dev.txt, test: test.txt}
         frontend: {type: text}
         model: {embedding_dim: 16, encoder: {hidden: 16, layers: 1}, head: {crf: true, transition_mask: iob2}}
         training: {epochs: 8, batch_size: 16, lr: 0.01}
-        """.utf8))
+        """)
         let out = dir.appendingPathComponent("exp").path
         let report = try XCTUnwrap(try Experiment(try RecipeLoader.load(p), out: out).run() as? TagReport)
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(report.spanF1), 0.95)
@@ -127,14 +125,13 @@ extension TaggingTests {
             try (rows.map(\.1).joined(separator: "\n") + "\n").write(to: f.appendingPathComponent("seq.out"), atomically: true, encoding: .utf8)
             try (rows.map(\.2).joined(separator: "\n") + "\n").write(to: f.appendingPathComponent("label"), atomically: true, encoding: .utf8)
         }
-        let p = dir.appendingPathComponent("joint.yaml").path
-        FileManager.default.createFile(atPath: p, contents: Data("""
+        let p = recipe("joint.yaml", """
         task: joint
         corpus: {format: seq_in, path: \(dir.appendingPathComponent("slu").path), train: train, dev: valid, test: ""}
         frontend: {type: text}
         model: {embedding_dim: 16, encoder: {hidden: 16, layers: 1}, head: {pooling: max, crf: true, transition_mask: iob2}}
         training: {epochs: 8, batch_size: 16, lr: 0.01}
-        """.utf8))
+        """)
         let out = dir.appendingPathComponent("exp").path
         let report = try XCTUnwrap(try Experiment(try RecipeLoader.load(p), out: out).run() as? JointReport)
         XCTAssertEqual(report.n, 40)
