@@ -141,6 +141,11 @@ public enum CMVNMode: String, Codable, Sendable, CaseIterable {
     /// apply-cmvn-sliding with center=false): it follows a speaker and a channel as they come,
     /// and it can stream.
     case sliding
+    /// Statistics over all of a speaker's utterances (Kaldi's apply-cmvn with utt2spk): in
+    /// training per speaker and split, at evaluation over the speaker's own inputs, so no word's
+    /// content shifts the statistics as it does for one short utterance. Applied by the
+    /// pipeline, which knows the speakers; the extractor does none.
+    case speaker
 }
 
 /// Feature settings to start from (`frontend.audio.preset`).

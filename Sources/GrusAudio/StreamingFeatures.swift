@@ -22,7 +22,8 @@ public final class StreamingFeatures {
         func fail(_ f: String, _ m: String) { problems.append(FeatureProblem(field: f, message: m)) }
         if !o.frame.snipEdges { fail("frame.snipEdges", "streaming needs Kaldi framing (each frame reads only its own samples)") }
         if o.deltaOrder > 0 { fail("deltaOrder", "deltas read frames ahead of the current one; streaming needs none") }
-        if o.cmvn == .utterance { fail("cmvn", "utterance CMVN needs the whole utterance; train with global CMVN to stream") }
+        if o.cmvn == .utterance { fail("cmvn", "utterance CMVN needs the whole utterance; train with global or sliding CMVN to stream") }
+        if o.cmvn == .speaker { fail("cmvn", "speaker CMVN needs all of a speaker's audio first; train with global or sliding CMVN to stream") }
         if o.log.kind == .decibel && o.log.topDb != nil { fail("log.topDb", "the clamp is relative to the whole utterance's peak") }
         guard problems.isEmpty else { throw FeatureOptionsError(problems: problems) }
         self.extractor = extractor

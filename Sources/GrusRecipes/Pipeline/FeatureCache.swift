@@ -44,13 +44,15 @@ final class FeatureStore: @unchecked Sendable {
     let frames: [Int]
     let offsets: [Int]          // first row of each entry
     let cmvn: CMVNStats?
+    let speakerCMVN: SpeakerCMVN?
     private let fd: Int32
 
-    init(path: String, dimension: Int, frames: [Int], cmvn: CMVNStats?) throws {
+    init(path: String, dimension: Int, frames: [Int], cmvn: CMVNStats?, speakerCMVN: SpeakerCMVN? = nil) throws {
         self.path = path
         self.dimension = dimension
         self.frames = frames
         self.cmvn = cmvn
+        self.speakerCMVN = speakerCMVN
         var row = 0
         offsets = frames.map { n in defer { row += n }; return row }
         fd = open(path, O_RDONLY)
@@ -69,6 +71,13 @@ final class FeatureStore: @unchecked Sendable {
 
     var count: Int { frames.count }
 
+    /// Features of entry k (read from here, or recomputed for augmentation) normalised with the
+    /// store's CMVN statistics: global, or those of the entry's speaker.
+    func normalize(_ t: Tensor, entry k: Int) -> Tensor {
+        if let s = speakerCMVN { return s.apply(t, entry: k) }
+        return normalize(t, entry: k)
+    }
+
     /// Entry k as [frames, dimension], normalised with the store's CMVN statistics.
     func read(_ k: Int) throws -> Tensor {
         var t = Tensor(zeros: [frames[k], dimension])
@@ -84,7 +93,7 @@ final class FeatureStore: @unchecked Sendable {
                 done += n
             }
         }
-        return cmvn.map { $0.apply(t) } ?? t
+        return normalize(t, entry: k)
     }
 
     /// Appends features to a new store file; `commit` renames it into place.
@@ -104,9 +113,9 @@ final class FeatureStore: @unchecked Sendable {
             frames.append(x.shape[0])
         }
 
-        func commit(cmvn: CMVNStats?) throws -> FeatureStore {
+        func commit(cmvn: CMVNStats?, speakerCMVN: SpeakerCMVN? = nil) throws -> FeatureStore {
             try file.commit()
-            return try FeatureStore(path: file.url.path, dimension: dimension, frames: frames, cmvn: cmvn)
+            return try FeatureStore(path: file.url.path, dimension: dimension, frames: frames, cmvn: cmvn, speakerCMVN: speakerCMVN)
         }
     }
 }
@@ -133,6 +142,8 @@ struct FeatureCache {
         var chars: [[[Int]]]?
         var bad: [BadInput]
         var frontEnd: ModelFrontEnd
+        /// Speaker CMVN: each group's statistics and each entry's group.
+        var speakerCMVN: SpeakerCMVN?
     }
 
     /// Called before a new features.bin is written, so a stale index never describes it.
@@ -142,7 +153,7 @@ struct FeatureCache {
         let index = Index(format: Self.format, key: key, dimension: set.store?.dimension ?? 0, origins: set.examples.map(\.item.origin),
                           frames: set.examples.map(\.length), tokens: set.store == nil ? set.examples.map { $0.tokens ?? [] } : nil,
                           chars: set.examples.first?.chars == nil ? nil : set.examples.map { $0.chars ?? [] },
-                          bad: set.bad, frontEnd: set.frontEnd)
+                          bad: set.bad, frontEnd: set.frontEnd, speakerCMVN: set.store?.speakerCMVN)
         try AtomicFile.write(try JSONEncoder().encode(index), to: indexURL)
     }
 
@@ -169,7 +180,8 @@ struct FeatureCache {
             }
         } else {
             guard case let .audio(_, cmvn, _) = index.frontEnd,
-                  let s = try? FeatureStore(path: binURL.path, dimension: index.dimension, frames: index.frames, cmvn: cmvn) else { return nil }
+                  let s = try? FeatureStore(path: binURL.path, dimension: index.dimension, frames: index.frames, cmvn: cmvn,
+                                            speakerCMVN: index.speakerCMVN) else { return nil }
             for (k, o) in index.origins.enumerated() {
                 guard let item = byOrigin[o] else { return nil }
                 out.append(Example(item: item, stored: k, frames: index.frames[k]))

@@ -50,7 +50,8 @@ struct AudioSetup {
 
     /// Decodes and extracts a chunk of files at a time on `Threads.count` threads; each chunk's
     /// features are appended to the store file and dropped, so memory does not grow with the
-    /// corpus. Global CMVN statistics accumulate over the training split as the chunks pass.
+    /// corpus. Global CMVN statistics accumulate over the training split as the chunks pass;
+    /// speaker CMVN statistics over each speaker's utterances in each split.
     /// `cropped` counts files longer than `maxSeconds` whose start alone was used.
     func extract(_ items: [Item], to url: URL) throws -> (examples: [Example], bad: [BadInput], store: FeatureStore, cmvn: CMVNStats?, cropped: Int) {
         let dimension = frontEnd.options.dimension
@@ -58,6 +59,7 @@ struct AudioSetup {
         var stats = CMVNStats(dimension: dimension)
         stats.relativeFloor = 0.1
         var kept: [Example] = [], bad: [BadInput] = []
+        var speakers: [String: CMVNStats] = [:], groups: [String] = []
         var cropped = 0
         let chunk = 16
         do {
@@ -85,13 +87,19 @@ struct AudioSetup {
                         kept.append(Example(item: part[i], stored: writer.frames.count, frames: f.shape[0]))
                         try writer.append(f)
                         if cmvn == .global && part[i].split == .train { stats.add(f) }
+                        if cmvn == .speaker {
+                            let g = SpeakerCMVN.group(part[i])
+                            speakers[g, default: SpeakerCMVN.emptyStats(dimension)].add(f)
+                            groups.append(g)
+                        }
                     case let .failure(err):
                         bad.append(BadInput(origin: part[i].origin, reason: "\(err)"))
                     }
                 }
             }
             let global = cmvn == .global ? stats : nil
-            return (kept, bad, try writer.commit(cmvn: global), global, cropped)
+            let perSpeaker = cmvn == .speaker ? SpeakerCMVN(stats: speakers, groups: groups) : nil
+            return (kept, bad, try writer.commit(cmvn: global, speakerCMVN: perSpeaker), global, cropped)
         } catch {
             writer.file.abort()
             throw error

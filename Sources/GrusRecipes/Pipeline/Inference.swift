@@ -42,6 +42,9 @@ final class Predictor<T: SequenceTask>: LoadedModel {
     let model: T.Model
     let audio: AudioFrontEnd?
     let chunk = 256
+    /// Speaker CMVN: each speaker's statistics over the inputs being evaluated, by
+    /// `SpeakerCMVN.group`. An input with no statistics here is normalised over itself.
+    var speakerStats: [String: CMVNStats] = [:]
 
     init(_ folder: ModelFolder, halfPrecision: Bool) throws {
         (bundle, model) = try ModelBundle<T>.load(folder)
@@ -57,9 +60,14 @@ final class Predictor<T: SequenceTask>: LoadedModel {
     /// Features or token ids for one input (an audio path, or a text).
     func example(_ item: Item) throws -> Example {
         switch bundle.frontEnd {
-        case let .audio(_, cmvn, maxSeconds):
+        case let .audio(options, cmvn, maxSeconds):
             var f = audio!.extractor.compute(try loadAudio(item.input, frontEnd: audio!, maxSeconds: maxSeconds))
             if let s = cmvn { f = s.apply(f) }
+            if options.cmvn == .speaker {
+                var own = SpeakerCMVN.emptyStats(f.shape[1])
+                own.add(f)
+                f = (speakerStats[SpeakerCMVN.group(item)] ?? own).apply(f)
+            }
             return Example(item: item, features: f)
         case let .text(encoder):
             let ids = encoder.encode(item.input)
@@ -80,7 +88,27 @@ final class Predictor<T: SequenceTask>: LoadedModel {
         return made.map { $0! }
     }
 
+    /// Speaker CMVN: a first pass over the inputs' audio gathers each speaker's statistics.
+    func gatherSpeakerStats(_ items: [Item], log: (String) -> Void) {
+        guard case let .audio(options, _, maxSeconds) = bundle.frontEnd, options.cmvn == .speaker, let audio else { return }
+        speakerStats = [:]
+        for start in stride(from: 0, to: items.count, by: chunk) {
+            let part = Array(items[start..<min(start + chunk, items.count)])
+            var feats = [Tensor?](repeating: nil, count: part.count)
+            feats.withUnsafeMutableBufferPointer { fp in
+                let out = fp.baseAddress!
+                Threads.forEach(part.count) { i in out[i] = try? audio.extractor.compute(loadAudio(part[i].input, frontEnd: audio, maxSeconds: maxSeconds)) }
+            }
+            for (item, f) in zip(part, feats) {
+                if let f { speakerStats[SpeakerCMVN.group(item), default: SpeakerCMVN.emptyStats(options.dimension)].add(f) }
+            }
+        }
+        let named = Set(items.compactMap(\.speaker)).count
+        log("speaker CMVN: statistics of \(named) speaker(s)" + (items.contains { $0.speaker == nil } ? "; inputs with no speaker are normalised over themselves" : ""))
+    }
+
     func evaluate(_ items: [Item], topK: Int, predictions: URL?, log: (String) -> Void) throws -> (report: any TaskReport, bad: [BadInput]) {
+        gatherSpeakerStats(items, log: log)
         var targets: [T.Target] = [], outputs: [T.Output] = [], bad: [BadInput] = [], unknown: [String: Int] = [:]
         let writer = try predictions.map { try AtomicFile.Writer($0) }
         do {

@@ -34,6 +34,10 @@ struct Stages<T: SequenceTask> {
 
     func prepare() throws -> PreparedCorpus<T> {
         let (items, bad) = try CorpusSource(recipe, scratch: cache).read(log: log.callAsFunction)
+        if recipe.frontend.type == .audio && recipe.frontend.audio.cmvn == .speaker && !items.contains(where: { $0.speaker != nil }) {
+            throw RecipeError(issues: [RecipeIssue(file: recipeFile, keyPath: "frontend.audio.cmvn",
+                message: "speaker CMVN needs to know each input's speaker, and \(recipe.corpus.path) names none (a manifest names them in a 'speaker' column); use utterance or global")])
+        }
         let task = try T.fromTraining(items.filter { $0.split == .train }, corpus: recipe.corpus.path)
         let counts = Dictionary(grouping: items, by: \.split).mapValues(\.count)
         log("prepare: \(items.count) items (train \(counts[.train] ?? 0), dev \(counts[.dev] ?? 0), test \(counts[.test] ?? 0)), \(task.labels.count) labels")

@@ -76,7 +76,7 @@ public enum RecipeSchema {
                 "frame_shift_ms": number(10, min: 1, max: 1000, exclusive: false, "hop"),
                 "n_fft": int(0, min: 0, max: 65536, "FFT size (0 = next power of two)"),
                 "deltas": int(0, min: 0, max: 2, "append deltas (1) or deltas and delta-deltas (2)"),
-                "cmvn": choice(CMVNMode.global, "mean/variance normalisation: none, per utterance, training-set statistics, or sliding over the last cmvn_window frames (streamable)"),
+                "cmvn": choice(CMVNMode.global, "mean/variance normalisation: none, per utterance, training-set statistics, sliding over the last cmvn_window frames (streamable), or per speaker (each speaker's own statistics, also for speakers never heard; the corpus must name speakers)"),
                 "cmvn_window": int(300, min: 10, max: 100_000, "sliding CMVN: frames in the window (300 = 3 s at a 10 ms shift)"),
                 "augment": .section([
                     "spec_augment": bool(false, "SpecAugment time and frequency masks"),

@@ -137,7 +137,7 @@ final class Trainer<T: SequenceTask> {
         let o = aug.options
         let onWaveform = o.noise != nil || o.speeds != nil || o.maxShiftMs != nil
         var local = rng.fork()
-        let fe = audio.frontEnd, stats = data.store?.cmvn, maxSeconds = audio.maxSeconds, examples = data.examples
+        let fe = audio.frontEnd, store = data.store, maxSeconds = audio.maxSeconds, examples = data.examples
         return { i, f in
             var feats = f
             if onWaveform {
@@ -147,7 +147,7 @@ final class Trainer<T: SequenceTask> {
                     throw CorpusError("\(item.origin): could not be read again for augmentation: \(error)")
                 }
                 feats = fe.extractor.compute(aug.waveform(w, training: true, rng: &local), rng: &local)
-                if let s = stats { feats = s.apply(feats) }
+                if let store, let k = examples[i].stored { feats = store.normalize(feats, entry: k) }
             }
             return aug.features(feats, training: true, rng: &local)
         }
