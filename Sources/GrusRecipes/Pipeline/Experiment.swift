@@ -104,7 +104,8 @@ public final class Experiment {
         try stages.handleBadInputs(data.bad)
         if stopAfter == .features { return nil }
 
-        let trainKey = StageKey.hash([featureKey, recipe.task, recipe.model, recipe.training, recipe.experiment.seed] as [Any])
+        let trainKey = StageKey.hash([featureKey, recipe.task, recipe.model, recipe.training, recipe.experiment.seed,
+                                      Transfer.identity(recipe.model.initFrom)] as [Any])
         let trainStamp = stages.cache.appendingPathComponent("train.json")
         let trained: TrainedModel<T>
         if reuse(.train) && !resume, StageKey.read(trainStamp) == trainKey,

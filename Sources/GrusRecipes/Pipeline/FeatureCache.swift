@@ -75,7 +75,7 @@ final class FeatureStore: @unchecked Sendable {
     /// store's CMVN statistics: global, or those of the entry's speaker.
     func normalize(_ t: Tensor, entry k: Int) -> Tensor {
         if let s = speakerCMVN { return s.apply(t, entry: k) }
-        return normalize(t, entry: k)
+        return cmvn.map { $0.apply(t) } ?? t
     }
 
     /// Entry k as [frames, dimension], normalised with the store's CMVN statistics.

@@ -120,6 +120,11 @@ struct Stages<T: SequenceTask> {
         var rng = RNG(seed: UInt64(recipe.experiment.seed))
         let (model, inputNote) = try makeModel(p.task, data, rng: &rng)
         if let inputNote { log(inputNote) }
+        if !recipe.model.initFrom.isEmpty {
+            for line in try Transfer.initialise(model, task: T.name, labels: p.task.labels, frontEnd: data.frontEnd, recipe: recipe, recipeFile: recipeFile) {
+                log(line)
+            }
+        }
         let bundle = ModelBundle<T>(labels: p.task.labels, architecture: model.config, frontEnd: data.frontEnd)
         try Trainer(task: p.task, model: model, rng: rng.fork(), recipe: recipe, data: data, audio: audio, folder: folder, log: log).run(resume: resume)
         try bundle.save(model: model, to: folder.appendingPathComponent("model"))

@@ -48,6 +48,7 @@ public struct Recipe: Codable, Equatable {
     public struct CharEncoder: Codable, Equatable { public var dim: Int; public var hidden: Int }
     public struct Model: Codable, Equatable {
         public var embeddingDim: Int; public var stackFrames: Int; public var charEncoder: CharEncoder; public var encoder: Encoder; public var head: Head
+        public var initFrom: String; public var initEmbedding: Bool
     }
     public struct Schedule: Codable, Equatable {
         public var type: ScheduleKind, warmupSteps: Int, warmupEpochs: Double, warmupFraction: Double, maxWarmupFraction: Double
@@ -60,6 +61,7 @@ public struct Recipe: Codable, Equatable {
         public var clipNorm: Double, labelSmoothing: Double, wordDropout: Double, ctcZeroInfinity: Bool, classWeights: ClassWeighting, lazyEmbeddingUpdates: Bool
         public var schedule: Schedule, earlyStopping: EarlyStopping
         public var bucket: Bool, threads: Int, logEvery: Int, onNan: NaNPolicy
+        public var freeze: [FrozenPart], freezeEpochs: Int
     }
     public struct Evaluation: Codable, Equatable { public var topK: Int; public var beamWidth: Int; public var splits: [Split] }
 

@@ -71,3 +71,18 @@ public enum TagSchemeChoice: String, Codable, Sendable, CaseIterable {
 
 /// A NaN or infinite loss: stop naming the step, or skip the batch and halve the learning rate.
 public enum NaNPolicy: String, Codable, Sendable, CaseIterable { case stop, skip }
+
+/// Parts of a model `training.freeze` keeps fixed for the first `training.freeze_epochs`.
+public enum FrozenPart: String, Codable, Sendable, CaseIterable {
+    case embedding, encoder
+    case charEncoder = "char_encoder"
+
+    /// The parameter-name prefix of the part.
+    var prefix: String {
+        switch self {
+        case .embedding: return "embedding."
+        case .encoder: return "encoder."
+        case .charEncoder: return "chars."
+        }
+    }
+}

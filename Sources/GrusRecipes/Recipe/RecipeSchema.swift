@@ -113,6 +113,8 @@ public enum RecipeSchema {
             ]),
         ]),
         "model": .section([
+            "init_from": Field(.path, default: "", "an experiment folder whose weights start this model: its encoders, its head when the task and labels are the same (else a new head), and (init_embedding) the embedding rows of the tokens both vocabularies share ('' = random initialisation)"),
+            "init_embedding": bool(true, "with init_from, text: copy the embedding rows of shared tokens"),
             "embedding_dim": int(128, min: 1, max: 4096, "text models: embedding size (pretrained vectors set it)"),
             "stack_frames": int(1, min: 1, max: 16, "transcribe: consecutive feature frames joined into one encoder step (3 × 10 ms frames: 30 ms steps)"),
             "char_encoder": .section([
@@ -167,6 +169,8 @@ public enum RecipeSchema {
             "bucket": bool(true, "batch utterances of similar length"),
             "threads": int(0, min: 0, max: 256, "threads for features, training, evaluation (0 = all cores)"),
             "log_every": int(50, min: 1, "steps between log lines without a terminal"),
+            "freeze": Field(.list(choices(FrozenPart.self)), default: ["encoder", "char_encoder"], "with model.init_from: the transferred parts kept fixed for the first freeze_epochs, so a new head learns before they move"),
+            "freeze_epochs": int(0, min: 0, max: 100_000, "epochs at the start that train only what freeze leaves out (0 = none; training.epochs = the whole run, e.g. a new head on a fixed encoder)"),
             "on_nan": choice(NaNPolicy.stop, "a NaN/Inf loss stops the run, or skips the batch and halves the learning rate"),
         ]),
         "evaluation": .section([

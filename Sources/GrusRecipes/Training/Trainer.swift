@@ -62,8 +62,18 @@ final class Trainer<T: SequenceTask> {
         let lengths = examples.map(\.length)
         let start = Date()
         let metric = tr.earlyStopping.metric.isEmpty ? task.defaultDevMetric : tr.earlyStopping.metric
+        // training.freeze: the transferred parts stay fixed for the first freeze_epochs.
+        let freezable = tr.freezeEpochs == 0 ? [] : model.parameters.filter { p in p.trainable && tr.freeze.contains { p.name.hasPrefix($0.prefix) } }
         while state.epoch < tr.epochs {
             let epoch = state.epoch + 1
+            if !freezable.isEmpty {
+                let frozen = epoch <= tr.freezeEpochs
+                if frozen != !freezable[0].trainable || epoch == 1 {
+                    log(frozen ? "epochs 1-\(tr.freezeEpochs): \(freezable.count) transferred tensors kept fixed (training.freeze: \(tr.freeze.map(\.rawValue).joined(separator: ", ")))"
+                               : "epoch \(epoch): every tensor trains")
+                }
+                for p in freezable { p.trainable = !frozen }
+            }
             let batches = makeBatches(lengths: lengths, indices: trainIdx, batchSize: tr.batchSize, bucket: tr.bucket, rng: &rng)
             let progress = ProgressLine(log: log, epoch: epoch, epochs: tr.epochs, batches: batches.count, batchSize: tr.batchSize, every: tr.logEvery)
             var lossSum = 0.0, seen = 0
@@ -89,7 +99,7 @@ final class Trainer<T: SequenceTask> {
                 }
                 backward()
                 if tr.clipNorm > 0 {
-                    let norm = clipGradNorm(model.parameters, maxNorm: Float(tr.clipNorm))
+                    let norm = clipGradNorm(model.parameters.filter(\.trainable), maxNorm: Float(tr.clipNorm))
                     if !norm.isFinite {
                         throw CorpusError("epoch \(epoch) step \(state.step + 1): gradient norm is \(norm); stopping. The last good checkpoint is in \(checkpoints.path)")
                     }
