@@ -10,20 +10,37 @@ struct Run: ParsableCommand {
         resolved recipe), model/ (model.safetensors, model.json), checkpoints/ (best, last), \
         metrics.json, dev-metrics.json, predictions.jsonl, train-log.csv, log.txt and cache/. A \
         finished stage is skipped when its inputs are unchanged (features and the trained model are \
-        reused); --from-stage reruns from a stage on. An invalid recipe exits with code 2.
+        reused); --from-stage reruns from a stage on. A folder holding a run made with other \
+        values (say, another --set) is not overwritten: give the new run its own --out, or add \
+        --force. --seeds N runs seeds 1..N into OUT/seed-K and writes the mean and standard \
+        deviation of every metric to OUT/seeds.json. An invalid recipe exits with code 2.
         """)
 
     @Argument(help: "Recipe file (YAML).") var recipe: String
     @OptionGroup var set: OverrideOptions
     @Option(help: "Experiment folder (default: experiment.out from the recipe).") var out: String?
     @Flag(help: "Continue from the experiment's last checkpoint (the recipe must match the one it was trained with, but for training.epochs and evaluation keys).") var resume = false
-    @Flag(help: "With --resume: go on even though recipe keys changed (the log and recipe.yaml record the new values).") var force = false
+    @Flag(help: "Replace a finished run in the folder that was made with other recipe values (refused otherwise; use --out to keep both). With --resume: go on even though recipe keys changed (the log and recipe.yaml record the new values).") var force = false
     @Option(help: "Rerun from this stage on (\(Experiment.Stage.allCases.map(\.rawValue).joined(separator: ", "))), even if earlier results are still valid.")
     var fromStage: Experiment.Stage?
     @Option(help: "Stop after this stage.") var stopAfter: Experiment.Stage = .evaluate
+    @Option(help: "Run this many seeds (experiment.seed and the ones after it) into OUT/seed-K, and write each metric's mean and standard deviation to OUT/seeds.json.")
+    var seeds: Int?
+
+    func validate() throws {
+        if let n = seeds {
+            guard (1...1000).contains(n) else { throw ValidationError("--seeds must be between 1 and 1000") }
+            guard fromStage == nil && stopAfter == .evaluate else { throw ValidationError("--seeds runs every stage; leave out --from-stage and --stop-after") }
+        }
+    }
 
     func run() throws {
         try reportingErrors {
+            if let n = seeds {
+                let summary = try SeedRuns.run(recipe: recipe, overrides: set.overrides, out: out, seeds: n, resume: resume, force: force)
+                print("\(n) seeds (\(summary.seeds.map(String.init).joined(separator: ", "))), mean ± standard deviation:\n" + summary.table)
+                return
+            }
             let loaded = try RecipeLoader.load(recipe, overrides: set.overrides)
             try Experiment(loaded, out: out).run(resume: resume, force: force, from: fromStage, stopAfter: stopAfter)
         }
@@ -62,6 +79,32 @@ struct RecipeKeys: ParsableCommand {
             for r in rows { print("| `\(r.key)` | \(r.type) | \(r.defaultValue.isEmpty ? "" : "`\(r.defaultValue)`") | \(r.help) |") }
         } else {
             for r in rows { print("\(r.key)  (\(r.type); default \(r.defaultValue.isEmpty ? "none" : r.defaultValue))\n    \(r.help)") }
+        }
+    }
+}
+
+struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare finished runs: the recipe keys that differ, the metrics, parameters, training time and throughput.",
+        discussion: """
+        Each EXP is an experiment folder, or a folder made by `grus run --seeds N` (shown as the \
+        mean ± standard deviation over its seeds). Metrics are percentages but for losses; \
+        training time and sequences per second are those of the training steps (training.json).
+        """)
+
+    @Argument(help: "Experiment folders.") var experiments: [String]
+    @Flag(help: "A Markdown table.") var markdown = false
+    @Flag(help: "JSON (metrics as fractions, as metrics.json holds them).") var json = false
+
+    func validate() throws {
+        guard !experiments.isEmpty else { throw ValidationError("give at least one experiment folder") }
+        guard !(markdown && json) else { throw ValidationError("--markdown and --json exclude each other") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let comparison = RunComparison(try experiments.map { try RunSummary.read($0) })
+            if json { print(String(decoding: try comparison.json(), as: UTF8.self)) } else { print(markdown ? comparison.markdown : comparison.text) }
         }
     }
 }

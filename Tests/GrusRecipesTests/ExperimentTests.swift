@@ -112,14 +112,14 @@ extension ExperimentTests {
         XCTAssertTrue(log.contains("model from"))
         XCTAssertTrue(log.contains("metrics.json (inputs unchanged)"), "a finished evaluation is not redone")
         // A changed training setting retrains but reuses the features.
-        _ = try Experiment(try RecipeLoader.load(recipe, overrides: ["training.lr=0.02"]), out: out).run(stopAfter: .train)
+        _ = try Experiment(try RecipeLoader.load(recipe, overrides: ["training.lr=0.02"]), out: out).run(force: true, stopAfter: .train)
         func count(_ text: String) throws -> Int {
             try String(contentsOfFile: out + "/log.txt", encoding: .utf8).components(separatedBy: text).count - 1
         }
         XCTAssertEqual(try count("from the cache"), 2)
         XCTAssertEqual(try count("model from"), 1, "the changed recipe trained again")
         // --from-stage features recomputes them even though the cache is valid.
-        _ = try Experiment(try RecipeLoader.load(recipe), out: out).run(from: .features, stopAfter: .features)
+        _ = try Experiment(try RecipeLoader.load(recipe), out: out).run(force: true, from: .features, stopAfter: .features)
         XCTAssertEqual(try count("from the cache"), 2)
         XCTAssertEqual(try count("features: 540 examples in"), 2)
     }

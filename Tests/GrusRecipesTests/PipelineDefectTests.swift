@@ -142,7 +142,7 @@ final class PipelineDefectTests: FolderTestCase {
         var metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("metrics.json"))) as! [String: Any]
         XCTAssertEqual(metrics["split"] as? String, "test")
         // The same folder, now without a test split: metrics.json and predictions.jsonl describe dev.
-        try Experiment(try RecipeLoader.load(textRecipe(corpus, test: false)), out: out.path).run()
+        try Experiment(try RecipeLoader.load(textRecipe(corpus, test: false)), out: out.path).run(force: true)
         metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("metrics.json"))) as! [String: Any]
         XCTAssertEqual(metrics["split"] as? String, "dev")
         XCTAssertEqual(metrics["n"] as? Int, 30)
@@ -262,7 +262,7 @@ final class PipelineDefectTests: FolderTestCase {
         let out = dir.appendingPathComponent("exp")
         try Experiment(try RecipeLoader.load(p), out: out.path).run()
         XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("metrics.json").path))
-        XCTAssertThrowsError(try Experiment(try RecipeLoader.load(p, overrides: ["training.lr=1e30", "training.clip_norm=0"]), out: out.path).run())
+        XCTAssertThrowsError(try Experiment(try RecipeLoader.load(p, overrides: ["training.lr=1e30", "training.clip_norm=0"]), out: out.path).run(force: true))
         for f in ["metrics.json", "predictions.jsonl", "model/model.json", "model/model.safetensors"] {
             XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent(f).path), "\(f) of the earlier run must not stand beside the new recipe")
         }

@@ -4,7 +4,7 @@ import GrusData
 
 /// `grus run`: prepare → features → train → evaluate for the recipe's task, leaving an
 /// experiment folder: recipe.yaml, model/, checkpoints/, metrics.json, dev-metrics.json,
-/// predictions.jsonl, train-log.csv, log.txt (and bad-inputs.jsonl when inputs were skipped).
+/// predictions.jsonl, train-log.csv, training.json, log.txt (and bad-inputs.jsonl when inputs were skipped).
 /// A stage whose inputs are unchanged (keys in cache/) is reused instead of run.
 public final class Experiment {
     public let recipe: Recipe
@@ -34,19 +34,40 @@ public final class Experiment {
     /// Keys a resumed run may change: how long to train, how to log, and what to evaluate.
     static let resumableKeys: Set<String> = ["training.epochs", "training.log_every", "training.threads", "experiment.name", "experiment.out"]
 
+    /// Keys that change nothing a finished run computed, or only its evaluation: a rerun with
+    /// other values reuses the folder.
+    static func replacesRun(_ key: String) -> Bool {
+        !["training.log_every", "training.threads", "experiment.name", "experiment.out"].contains(key) && !key.hasPrefix("evaluation.")
+    }
+
     /// With `resume`, refuses a recipe that differs from the one the checkpoint was trained with
-    /// (unless `force`), naming the keys; then records the recipe this run uses.
+    /// (unless `force`), naming the keys. Without it, refuses to replace a finished run made with
+    /// a different recipe (unless `force`): a rerun with other --set values must not overwrite
+    /// the previous run silently. Then records the recipe this run uses.
     func recordRecipe(resume: Bool, force: Bool) throws {
         let url = folder.appendingPathComponent("recipe.yaml")
-        if resume, let old = readWholeFile(url.path).map({ String(decoding: $0, as: UTF8.self) }) {
+        if let old = readWholeFile(url.path).map({ String(decoding: $0, as: UTF8.self) }) {
             let changed = try RecipeLoader.changedKeys(from: old, to: resolvedYAML)
-                .filter { !Experiment.resumableKeys.contains($0) && !$0.hasPrefix("evaluation.") }
-            if !changed.isEmpty {
-                guard force else {
-                    throw RecipeError(issues: changed.map { RecipeIssue(file: recipeFile, keyPath: $0,
-                        message: "differs from the recipe the checkpoint in \(folder.path) was trained with; resume with the same value, or add --force to go on with the new one") })
+            if resume {
+                let refused = changed.filter { !Experiment.resumableKeys.contains($0) && !$0.hasPrefix("evaluation.") }
+                if !refused.isEmpty {
+                    guard force else {
+                        throw RecipeError(issues: refused.map { RecipeIssue(file: recipeFile, keyPath: $0,
+                            message: "differs from the recipe the checkpoint in \(folder.path) was trained with; resume with the same value, or add --force to go on with the new one") })
+                    }
+                    log("resuming with changed keys (--force): \(refused.joined(separator: ", ")); recipe.yaml records the new values")
                 }
-                log("resuming with changed keys (--force): \(changed.joined(separator: ", ")); recipe.yaml records the new values")
+            } else {
+                let replacing = changed.filter(Experiment.replacesRun)
+                let finished = FileManager.default.fileExists(atPath: folder.appendingPathComponent("model/model.json").path)
+                    || FileManager.default.fileExists(atPath: folder.appendingPathComponent("checkpoints/last.safetensors").path)
+                if finished && !replacing.isEmpty {
+                    guard force else {
+                        throw RecipeError(issues: [RecipeIssue(file: recipeFile, keyPath: replacing[0],
+                            message: "\(folder.path) holds a run made with other values of \(replacing.joined(separator: ", ")); give this run its own folder with --out DIR (or experiment.name), or add --force to replace that run")])
+                    }
+                    log("replacing the run made with other values of \(replacing.joined(separator: ", ")) (--force)")
+                }
             }
         }
         try AtomicFile.write(resolvedYAML, to: url)
@@ -138,7 +159,7 @@ public final class Experiment {
     /// earlier run: a run that fails part way leaves an incomplete folder, never a mix of two runs.
     func removeOutputs(after stage: Stage) {
         var files: [String] = []
-        if stage < .train { files += ["model/model.safetensors", "model/model.json", "cache/train.json"] }
+        if stage < .train { files += ["model/model.safetensors", "model/model.json", "cache/train.json", "training.json"] }
         if stage < .evaluate { files += ["metrics.json", "dev-metrics.json", "predictions.jsonl", "cache/evaluate.json"] }
         for f in files { try? FileManager.default.removeItem(at: folder.appendingPathComponent(f)) }
     }

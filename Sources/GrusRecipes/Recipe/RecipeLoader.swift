@@ -42,19 +42,26 @@ public enum RecipeLoader {
         return Loaded(recipe: recipe, resolvedYAML: yaml, file: path)
     }
 
-    /// The key paths whose values differ between two resolved recipes (as recipe.yaml holds them).
-    /// Keys only one of them has (options added by a later Grus) are not counted.
-    public static func changedKeys(from old: String, to new: String) throws -> [String] {
+    /// A resolved recipe (as recipe.yaml holds it) as key path → value text.
+    public static func flatten(_ yaml: String, file: String = "recipe.yaml") throws -> [String: String] {
         func leaves(_ v: Any?, _ prefix: String, into out: inout [String: String]) {
             if let d = v as? [String: Any] {
                 for (k, x) in d { leaves(x, prefix.isEmpty ? k : prefix + "." + k, into: &out) }
+            } else if let list = v as? [Any] {
+                out[prefix] = "[" + list.map { "\($0)" }.joined(separator: ", ") + "]"
             } else {
                 out[prefix] = v.map { "\($0)" } ?? "null"
             }
         }
-        var a: [String: String] = [:], b: [String: String] = [:]
-        leaves(try parseYAML(old, file: "recipe.yaml"), "", into: &a)
-        leaves(try parseYAML(new, file: "recipe.yaml"), "", into: &b)
+        var out: [String: String] = [:]
+        leaves(try parseYAML(yaml, file: file), "", into: &out)
+        return out
+    }
+
+    /// The key paths whose values differ between two resolved recipes (as recipe.yaml holds them).
+    /// Keys only one of them has (options added by a later Grus) are not counted.
+    public static func changedKeys(from old: String, to new: String) throws -> [String] {
+        let a = try flatten(old), b = try flatten(new)
         return Set(a.keys).intersection(b.keys).filter { a[$0] != b[$0] }.sorted()
     }
 

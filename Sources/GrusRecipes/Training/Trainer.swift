@@ -64,6 +64,7 @@ final class Trainer<T: SequenceTask> {
         let metric = tr.earlyStopping.metric.isEmpty ? task.defaultDevMetric : tr.earlyStopping.metric
         // training.freeze: the transferred parts stay fixed for the first freeze_epochs.
         let freezable = tr.freezeEpochs == 0 ? [] : model.parameters.filter { p in p.trainable && tr.freeze.contains { p.name.hasPrefix($0.prefix) } }
+        var trained = 0, trainSeconds = 0.0, epochsRun = 0
         while state.epoch < tr.epochs {
             let epoch = state.epoch + 1
             if !freezable.isEmpty {
@@ -110,6 +111,9 @@ final class Trainer<T: SequenceTask> {
                 lossSum += Double(l) * Double(b.count); seen += b.count
                 progress.update(done: bi + 1, seen: seen, meanLoss: lossSum / Double(max(seen, 1)), lr: lr)
             }
+            trained += seen
+            trainSeconds += Date().timeIntervalSince(progress.start)
+            epochsRun += 1
             // Evaluate on dev, keep the best. Epochs that end inside the warm-up do not count
             // against early stopping or the plateau schedule.
             Fault.point("eval")
@@ -138,6 +142,9 @@ final class Trainer<T: SequenceTask> {
             }
         }
         try Checkpoint.loadBest(into: model, from: checkpoints)
+        try TrainingSummary(epochs: epochsRun, sequences: trained, trainSeconds: trainSeconds, seconds: Date().timeIntervalSince(start),
+                            parameters: model.parameters.reduce(0) { $0 + $1.value.count }, threads: Threads.count)
+            .save(to: folder.appendingPathComponent("training.json"))
     }
 
     /// Per-batch augmentation of training audio (nil when there is none). Waveform augmentation

@@ -1,0 +1,62 @@
+import XCTest
+import Foundation
+@testable import GrusRecipes
+
+/// Runs side by side: a changed recipe does not overwrite a finished run, `--seeds` summarises
+/// seeds, and `grus compare` shows what differs.
+extension ExperimentTests {
+    func testARunWithOtherValuesDoesNotReplaceAFinishedOne() throws {
+        let recipe = textRecipe(try textCorpus(), epochs: 1)
+        let out = dir.appendingPathComponent("exp").path
+        try Experiment(try RecipeLoader.load(recipe), out: out).run()
+        let before = try Data(contentsOf: URL(fileURLWithPath: out + "/model/model.safetensors"))
+        XCTAssertThrowsError(try Experiment(try RecipeLoader.load(recipe, overrides: ["training.lr=0.02"]), out: out).run()) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("training.lr") && text.contains("--out") && text.contains("--force"), text)
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out + "/model/model.safetensors")), before, "nothing was overwritten")
+        XCTAssertTrue(try String(contentsOfFile: out + "/recipe.yaml", encoding: .utf8).contains("lr: 1e-2"))
+        // Evaluation keys and thread counts may change; --force replaces the run.
+        XCTAssertNoThrow(try Experiment(try RecipeLoader.load(recipe, overrides: ["evaluation.top_k=1", "training.threads=1"]), out: out).run())
+        XCTAssertNoThrow(try Experiment(try RecipeLoader.load(recipe, overrides: ["training.lr=0.02"]), out: out).run(force: true))
+        XCTAssertTrue(try String(contentsOfFile: out + "/log.txt", encoding: .utf8).contains("replacing the run made with other values of training.lr (--force)"))
+    }
+
+    func testSeedsAreSummarisedAndCompared() throws {
+        let recipe = textRecipe(try textCorpus(), epochs: 2)
+        let out = dir.appendingPathComponent("seeds").path
+        let summary = try SeedRuns.run(recipe: recipe, overrides: [], out: out, seeds: 3)
+        XCTAssertEqual(summary.seeds, [1, 2, 3])
+        let acc = try XCTUnwrap(summary.metrics["accuracy"])
+        var single: [Double] = []
+        for s in [1, 2, 3] {
+            let m = try JSONDecoder().decode(Metrics.self, from: Data(contentsOf: URL(fileURLWithPath: "\(out)/seed-\(s)/metrics.json")))
+            single.append(m.accuracy)
+            XCTAssertTrue(try String(contentsOfFile: "\(out)/seed-\(s)/recipe.yaml", encoding: .utf8).contains("seed: \(s)"))
+        }
+        XCTAssertEqual(acc.values, single)
+        let mean = single.reduce(0, +) / 3
+        XCTAssertEqual(acc.mean, mean, accuracy: 1e-12)
+        XCTAssertEqual(acc.std, (single.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 2).squareRoot(), accuracy: 1e-12)
+        XCTAssertNil(summary.metrics["n"], "counts are not metrics")
+
+        // Compared with a single run at another learning rate: the differing keys, the metrics
+        // (the seeds' mean ± std), parameters and training figures.
+        let other = dir.appendingPathComponent("lr").path
+        try Experiment(try RecipeLoader.load(recipe, overrides: ["training.lr=0.02"]), out: other).run()
+        let comparison = RunComparison([try RunSummary.read(out), try RunSummary.read(other)])
+        XCTAssertEqual(comparison.differingKeys, ["experiment.seed", "training.lr"])
+        let rows = comparison.rows
+        XCTAssertEqual(rows[0][0], out + " (3 seeds)")
+        let accCol = try XCTUnwrap(comparison.header.firstIndex(of: "accuracy"))
+        XCTAssertEqual(rows[0][accCol], String(format: "%.2f ± %.2f", 100 * acc.mean, 100 * acc.std))
+        XCTAssertEqual(rows[0][comparison.header.firstIndex(of: "experiment.seed")!], "1,2,3")
+        let training = try JSONDecoder().decode(TrainingSummary.self, from: Data(contentsOf: URL(fileURLWithPath: other + "/training.json")))
+        XCTAssertEqual(training.epochs, 2)
+        XCTAssertEqual(training.sequences, 2 * 400, "two epochs of the 400 training lines")
+        XCTAssertEqual(rows[1][comparison.header.firstIndex(of: "parameters")!], String(training.parameters))
+        XCTAssertTrue(comparison.markdown.hasPrefix("| run | experiment.seed | training.lr | accuracy"), comparison.markdown)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: comparison.json()) as? [String: Any])
+        XCTAssertEqual(json["differing_keys"] as? [String], ["experiment.seed", "training.lr"])
+    }
+}
