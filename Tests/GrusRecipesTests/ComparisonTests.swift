@@ -60,3 +60,43 @@ extension ExperimentTests {
         XCTAssertEqual(json["differing_keys"] as? [String], ["experiment.seed", "training.lr"])
     }
 }
+
+/// report.html holds the numbers of the files it was drawn from, and nothing from the network.
+extension ExperimentTests {
+    func matches(_ pattern: String, in text: String) throws -> [[String]] {
+        let re = try NSRegularExpression(pattern: pattern)
+        return re.matches(in: text, range: NSRange(text.startIndex..., in: text)).map { m in
+            (1..<m.numberOfRanges).map { String(text[Range(m.range(at: $0), in: text)!]) }
+        }
+    }
+
+    func testReportHoldsTheLogAndMetrics() throws {
+        let out = dir.appendingPathComponent("exp").path
+        let m = try metrics(try Experiment(try RecipeLoader.load(textRecipe(try textCorpus(), epochs: 3)), out: out).run())
+        let html = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
+        XCTAssertFalse(html.contains("<script"), "no script")
+        XCTAssertEqual(try matches("(https?://[^\"]*)", in: html).map { $0[0] }.filter { $0 != "http://www.w3.org/2000/svg" }, [], "nothing fetched")
+
+        // Learning curves: every epoch's training loss and dev metrics, as train-log.csv wrote them.
+        let points = try matches("data-series=\"([^\"]*)\" data-value=\"([^\"]*)\"", in: html)
+        let csv = try String(contentsOfFile: out + "/train-log.csv", encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let header = csv[0]
+        XCTAssertEqual(csv.count, 4)
+        for (column, series) in [("loss", "training loss"), ("dev_loss", "dev loss"), ("dev_accuracy", "accuracy"), ("lr", "learning rate")] {
+            let c = try XCTUnwrap(header.firstIndex(of: column), column)
+            XCTAssertEqual(points.filter { $0[0] == series }.map { $0[1] }, csv.dropFirst().map { $0[c] }, column)
+        }
+        // The confusion matrix's counts, row by row, and each class's scores.
+        let counts = try matches("<rect [^>]*data-count=\"([0-9]+)\"", in: html).map { Int($0[0])! }
+        XCTAssertEqual(counts, m.confusion.matrix.flatMap { $0 })
+        for (label, s) in m.perClass {
+            for (name, v) in [("precision", s.precision), ("recall", s.recall), ("F1", s.f1)] {
+                XCTAssertTrue(html.contains("<title>\(label) \(name) \(String(format: "%.4f", v))</title>"), "\(label) \(name)")
+            }
+        }
+        // Headline, data summary and recipe.
+        XCTAssertTrue(html.contains(String(format: "%.2f%%", 100 * m.accuracy)))
+        XCTAssertTrue(html.contains("<strong>400</strong>"), "training examples")
+        XCTAssertTrue(html.contains("Recipe (resolved)") && html.contains("batch_size: 16"))
+    }
+}

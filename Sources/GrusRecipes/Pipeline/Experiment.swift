@@ -4,7 +4,8 @@ import GrusData
 
 /// `grus run`: prepare → features → train → evaluate for the recipe's task, leaving an
 /// experiment folder: recipe.yaml, model/, checkpoints/, metrics.json, dev-metrics.json,
-/// predictions.jsonl, train-log.csv, training.json, log.txt (and bad-inputs.jsonl when inputs were skipped).
+/// predictions.jsonl, report.html, train-log.csv, training.json, data.json, log.txt (and bad-inputs.jsonl when
+/// inputs were skipped).
 /// A stage whose inputs are unchanged (keys in cache/) is reused instead of run.
 public final class Experiment {
     public let recipe: Recipe
@@ -123,6 +124,7 @@ public final class Experiment {
             return false
         }
         try stages.handleBadInputs(data.bad)
+        try DataSummary(items: data.examples.map(\.item), bad: data.bad).save(to: folder)
         if stopAfter == .features { return nil }
 
         let trainKey = StageKey.hash([featureKey, recipe.task, recipe.model, recipe.training, recipe.experiment.seed,
@@ -145,14 +147,26 @@ public final class Experiment {
         if reuse(.evaluate), StageKey.read(evalStamp) == evalKey, let stored = readWholeFile(folder.appendingPathComponent("metrics.json").path),
            let report = try? JSONDecoder().decode(T.Report.self, from: stored) {
             log(report.table(title: "metrics.json (inputs unchanged)"))
+            writeReport(report)
             done()
             return report
         }
         removeOutputs(after: .train)
         let report = try stages.evaluate(trained, data)
         try StageKey.write(evalKey, to: evalStamp)
+        writeReport(report)
         done()
         return report
+    }
+
+    /// report.html; a page that cannot be written is logged, not fatal (the metrics are written).
+    func writeReport(_ report: any TaskReport) {
+        let name = recipe.experiment.name.isEmpty ? folder.lastPathComponent : recipe.experiment.name
+        do {
+            try HTMLReport.forRun(folder: folder, name: name, task: recipe.task, report: report).write(to: folder.appendingPathComponent("report.html"))
+        } catch {
+            log("report.html could not be written: \(error)")
+        }
     }
 
     /// Outputs of the stages after `stage`, removed when it runs again so that none describes an
@@ -160,7 +174,7 @@ public final class Experiment {
     func removeOutputs(after stage: Stage) {
         var files: [String] = []
         if stage < .train { files += ["model/model.safetensors", "model/model.json", "cache/train.json", "training.json"] }
-        if stage < .evaluate { files += ["metrics.json", "dev-metrics.json", "predictions.jsonl", "cache/evaluate.json"] }
+        if stage < .evaluate { files += ["metrics.json", "dev-metrics.json", "predictions.jsonl", "report.html", "cache/evaluate.json"] }
         for f in files { try? FileManager.default.removeItem(at: folder.appendingPathComponent(f)) }
     }
 }

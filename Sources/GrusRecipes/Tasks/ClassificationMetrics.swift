@@ -90,3 +90,13 @@ public struct Metrics: Codable, Equatable {
 
     func pct(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
 }
+
+extension Metrics {
+    public var figures: [Figure] {
+        let rows = confusion.labels.compactMap { l in
+            perClass[l].map { Figure.BarRow(label: l, values: [$0.precision, $0.recall, $0.f1], note: "support \($0.support)") }
+        }
+        return [.confusion(title: "Confusion matrix (rows: true label, columns: predicted)", labels: confusion.labels, matrix: confusion.matrix),
+                .bars(title: "Per class", series: ["precision", "recall", "F1"], rows: rows)]
+    }
+}

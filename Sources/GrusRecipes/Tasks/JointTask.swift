@@ -166,3 +166,7 @@ public struct JointReport: TaskReport, Equatable {
         return out + slots.typeTable + unknownLine(unknownLabels)
     }
 }
+
+extension JointReport {
+    public var figures: [Figure] { slots.figures }
+}

@@ -241,3 +241,13 @@ func unknownLine(_ unknown: [String: Int]?) -> String {
         .map { "\($0.key) (\($0.value))" }.joined(separator: ", ")
     return "labels unknown to the model, with the examples they occur in (those examples are not scored): \(listed)\(u.count > 10 ? ", ..." : "")\n"
 }
+
+extension TagReport {
+    public var figures: [Figure] {
+        guard !perType.isEmpty else { return [] }
+        let rows = perType.keys.sorted().map { t in
+            Figure.BarRow(label: t, values: [perType[t]!.precision, perType[t]!.recall, perType[t]!.f1], note: "\(perType[t]!.support) spans")
+        }
+        return [.bars(title: "Per span type (conlleval)", series: ["precision", "recall", "F1"], rows: rows)]
+    }
+}

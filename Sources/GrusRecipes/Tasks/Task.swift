@@ -104,6 +104,20 @@ public protocol TaskReport: Codable {
     /// One line for the epoch log: "dev loss 0.1, dev accuracy 98.00%, ...".
     var summary: String { get }
     func table(title: String) -> String
+    /// What report.html draws for the task, beside the learning curves.
+    var figures: [Figure] { get }
+}
+
+/// A task's figure in report.html, as data; Reports/ draws it.
+public enum Figure {
+    /// Rows are true labels, columns predicted; counts.
+    case confusion(title: String, labels: [String], matrix: [[Int]])
+    /// One group of bars per row (values in 0...1, one per series), with a note (the support).
+    case bars(title: String, series: [String], rows: [BarRow])
+    /// Named counts as bars.
+    case counts(title: String, items: [(String, Int)])
+
+    public struct BarRow { public var label: String; public var values: [Double]; public var note: String }
 }
 
 extension SequenceTask {
@@ -113,6 +127,8 @@ extension SequenceTask {
 }
 
 extension TaskReport {
+    public var figures: [Figure] { [] }
+
     /// Pretty, sorted JSON.
     public func json() throws -> Data {
         let e = JSONEncoder()

@@ -160,3 +160,9 @@ public struct TranscribeReport: TaskReport, Equatable {
             + unknownLine(unknownLabels)
     }
 }
+
+extension TranscribeReport {
+    public var figures: [Figure] {
+        [.counts(title: "Errors against \(referenceTokens) reference tokens", items: [("substitutions", substitutions), ("deletions", deletions), ("insertions", insertions)])]
+    }
+}
