@@ -24,6 +24,7 @@ struct Eval: ParsableCommand {
     @OptionGroup var set: OverrideOptions
     @Option(help: ArgumentHelp(RecipeSchema.help("evaluation.top_k"))) var topK: Int?
     @Option(help: "Write the metrics as JSON here.") var report: String?
+    @Option(help: "Write report.html for this evaluation here (figures of the task, the data summary; self-contained).") var reportHtml: String?
     @Option(help: "Write one JSON line per input here.") var predictions: String?
     @OptionGroup var threads: ThreadOptions
 
@@ -61,6 +62,10 @@ struct Eval: ParsableCommand {
                 for b in bad.prefix(20) { print("  \(b)") }
             }
             if let r = report { try AtomicFile.write(try metrics.json(), to: URL(fileURLWithPath: r)) }
+            if let page = reportHtml {
+                try HTMLReport.forEvaluation(model: model.model, data: data, task: loaded.taskName, report: metrics, items: items, bad: bad)
+                    .write(to: URL(fileURLWithPath: page))
+            }
         }
     }
 

@@ -117,9 +117,17 @@ final class CommandLineTests: FolderTestCase {
         guard let run = try grus(["run", recipe, "--out", exp]) else { return }
         XCTAssertEqual(run.0, 0, run.2)
         let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: exp + "/metrics.json"))) as! [String: Any]
-        let report = dir.appendingPathComponent("r.json").path
-        guard let one = try grus(["eval", "--model", exp, "--data", corpus.appendingPathComponent("te.tsv").path, "--report", report]) else { return }
+        let report = dir.appendingPathComponent("r.json").path, page = dir.appendingPathComponent("r.html").path
+        guard let one = try grus(["eval", "--model", exp, "--data", corpus.appendingPathComponent("te.tsv").path, "--report", report,
+                                  "--report-html", page]) else { return }
         XCTAssertEqual(one.0, 0, one.2)
+        // The evaluation's page: its confusion counts and the evaluated inputs' summary.
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        let confusion = (metrics["confusion"] as! [String: Any])["matrix"] as! [[Int]]
+        let re = try NSRegularExpression(pattern: "data-count=\"([0-9]+)\"")
+        let counts = re.matches(in: html, range: NSRange(html.startIndex..., in: html)).map { Int(html[Range($0.range(at: 1), in: html)!])! }
+        XCTAssertEqual(counts, confusion.flatMap { $0 })
+        XCTAssertTrue(html.contains("<strong>30</strong>") && !html.contains("Learning curves"), html)
         let again = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as! [String: Any]
         XCTAssertEqual(again["accuracy"] as? Double, metrics["accuracy"] as? Double)
         XCTAssertEqual(again["n"] as? Int, 30)

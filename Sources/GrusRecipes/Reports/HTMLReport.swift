@@ -1,5 +1,6 @@
 import Foundation
 import GrusCore
+import GrusData
 import Plot
 
 /// report.html: one self-contained page (inline SVG and CSS, no script, nothing fetched) with
@@ -26,6 +27,12 @@ public struct HTMLReport {
         let training = readWholeFile(folder.appendingPathComponent("training.json").path).flatMap { try? JSONDecoder().decode(TrainingSummary.self, from: $0) }
         return HTMLReport(title: name, task: task, report: report, trainLog: text("train-log.csv"), training: training,
                           data: DataSummary.read(folder), recipeYAML: text("recipe.yaml"), source: folder.path)
+    }
+
+    /// The report of `grus eval`: the evaluated inputs' summary instead of the run's curves.
+    public static func forEvaluation(model: String, data: String, task: String, report: any TaskReport, items: [Item], bad: [BadInput]) -> HTMLReport {
+        HTMLReport(title: "\(URL(fileURLWithPath: model).lastPathComponent) on \(URL(fileURLWithPath: data).lastPathComponent)", task: task, report: report,
+                   trainLog: nil, training: nil, data: DataSummary(items: items, bad: bad), recipeYAML: nil, source: "model \(model), data \(data)")
     }
 
     public func write(to url: URL) throws { try AtomicFile.write(html, to: url) }
