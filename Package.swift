@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/JohnSundell/Plot", from: "0.14.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // System libraries (Debian: libopenblas-dev, libfftw3-dev, libsndfile1-dev).
@@ -49,7 +50,8 @@ let package = Package(
         .target(name: "GrusText", dependencies: ["GrusCore"], swiftSettings: fast),
         .target(name: "GrusData", dependencies: ["GrusCore", "GrusText"]),
         .target(name: "GrusRecipes", dependencies: ["GrusCore", "GrusNN", "GrusAudio", "GrusText", "GrusData",
-                                                    .product(name: "Yams", package: "Yams"), .product(name: "Plot", package: "Plot")]),
+                                                    .product(name: "Yams", package: "Yams"), .product(name: "Plot", package: "Plot"),
+                                                    .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "GrusAudio", dependencies: ["GrusCore", "CSndFile", "CFFTW"], swiftSettings: fast),
         .executableTarget(name: "grus", dependencies: [
             "GrusCore", "GrusNN", "GrusAudio", "GrusText", "GrusRecipes",

@@ -173,7 +173,7 @@ public final class Experiment {
     /// earlier run: a run that fails part way leaves an incomplete folder, never a mix of two runs.
     func removeOutputs(after stage: Stage) {
         var files: [String] = []
-        if stage < .train { files += ["model/model.safetensors", "model/model.json", "cache/train.json", "training.json"] }
+        if stage < .train { files += ["model/model.safetensors", "model/model.json", "cache/train.json", "training.json", "tb/" + TensorBoard.fileName] }
         if stage < .evaluate { files += ["metrics.json", "dev-metrics.json", "predictions.jsonl", "report.html", "cache/evaluate.json"] }
         for f in files { try? FileManager.default.removeItem(at: folder.appendingPathComponent(f)) }
     }

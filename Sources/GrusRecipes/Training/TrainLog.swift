@@ -1,8 +1,9 @@
 import Foundation
 import GrusCore
 
-/// train-log.csv: one row per epoch (epoch, step, loss, the task's dev columns, lr, seconds),
-/// rewritten whole (temporary file, then rename) after every epoch.
+/// train-log.csv: one row per epoch (epoch, step, loss, the task's dev columns, lr, seconds since
+/// the start, training sequences per second in the epoch's steps), rewritten whole (temporary
+/// file, then rename) after every epoch.
 struct TrainLogCSV {
     let url: URL
     private(set) var text: String
@@ -10,17 +11,17 @@ struct TrainLogCSV {
     /// Starts the log; on resume, keeps the rows of the epochs the checkpoint covers.
     init(_ url: URL, columns: [String], keepEpochs: Int) throws {
         self.url = url
-        text = (["epoch", "step", "loss"] + columns + ["lr", "seconds"]).joined(separator: ",") + "\n"
+        text = (["epoch", "step", "loss"] + columns + ["lr", "seconds", "sequences_per_second"]).joined(separator: ",") + "\n"
         if keepEpochs > 0, let old = try? String(contentsOf: url, encoding: .utf8) {
             text = old.split(separator: "\n").prefix(keepEpochs + 1).joined(separator: "\n") + "\n"
         }
         try AtomicFile.write(text, to: url)
     }
 
-    mutating func append(epoch: Int, step: Int, loss: Double, dev: [Double?]?, columns: Int, lr: Double, seconds: Double) throws {
+    mutating func append(epoch: Int, step: Int, loss: Double, dev: [Double?]?, columns: Int, lr: Double, seconds: Double, rate: Double) throws {
         let devCells = (0..<columns).map { k in dev?[k].map { String(format: "%.6f", $0) } ?? "" }
         text += ([String(epoch), String(step), String(format: "%.6f", loss)] + devCells
-                 + [String(format: "%.6g", lr), String(format: "%.2f", seconds)]).joined(separator: ",") + "\n"
+                 + [String(format: "%.6g", lr), String(format: "%.2f", seconds), String(format: "%.1f", rate)]).joined(separator: ",") + "\n"
         try AtomicFile.write(text, to: url)
     }
 }

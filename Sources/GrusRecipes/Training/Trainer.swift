@@ -111,8 +111,9 @@ final class Trainer<T: SequenceTask> {
                 lossSum += Double(l) * Double(b.count); seen += b.count
                 progress.update(done: bi + 1, seen: seen, meanLoss: lossSum / Double(max(seen, 1)), lr: lr)
             }
+            let epochSeconds = Date().timeIntervalSince(progress.start)
             trained += seen
-            trainSeconds += Date().timeIntervalSince(progress.start)
+            trainSeconds += epochSeconds
             epochsRun += 1
             // Evaluate on dev, keep the best. Epochs that end inside the warm-up do not count
             // against early stopping or the plateau schedule.
@@ -133,7 +134,9 @@ final class Trainer<T: SequenceTask> {
             state.baseLR = schedule.base
             try Checkpoint.saveLast(model: model, optimizer: optimizer, state: state, to: checkpoints)
             try csv.append(epoch: epoch, step: state.step, loss: trainLoss, dev: dev?.logValues, columns: T.logColumns.count,
-                           lr: schedule.rate(step: max(0, state.step - 1)), seconds: Date().timeIntervalSince(start))
+                           lr: schedule.rate(step: max(0, state.step - 1)), seconds: Date().timeIntervalSince(start),
+                           rate: Double(seen) / max(epochSeconds, 1e-9))
+            try TensorBoard.write(log: csv.text, start: start.timeIntervalSince1970, to: folder)
             log(String(format: "epoch %d/%d: loss %.4f", epoch, tr.epochs, trainLoss) + (dev.map { ", dev " + $0.summary } ?? "")
                 + (improved ? " (best)" : "") + String(format: " [%.1f s]", Date().timeIntervalSince(progress.start)))
             if tr.earlyStopping.patience > 0 && state.badEpochs >= tr.earlyStopping.patience {
