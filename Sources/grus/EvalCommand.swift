@@ -24,6 +24,7 @@ struct Eval: ParsableCommand {
     @OptionGroup var set: OverrideOptions
     @Option(help: ArgumentHelp(RecipeSchema.help("evaluation.top_k"))) var topK: Int?
     @Option(help: "Write the metrics as JSON here.") var report: String?
+    @Flag(help: "Speaker CMVN models: the inputs are one speaker's; pool their statistics (by default each speaker the corpus names is pooled, and an input with no speaker is normalised over itself).") var oneSpeaker = false
     @Option(help: "Write report.html for this evaluation here (figures of the task, the data summary; self-contained).") var reportHtml: String?
     @Option(help: "Write one JSON line per input here.") var predictions: String?
     @OptionGroup var threads: ThreadOptions
@@ -37,6 +38,7 @@ struct Eval: ParsableCommand {
         try reportingErrors {
             threads.apply()
             let loaded = try model.load()
+            loaded.oneSpeaker = oneSpeaker
             var recipe = try corpusRecipe(for: loaded)
             if format == nil && isFile(data) && CorpusFormat.generated.contains(recipe.corpus.format) {
                 // A model trained on a corpus Grus generates is evaluated on a manifest file.
@@ -115,6 +117,7 @@ struct Predict: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @Option(help: "How many labels to show per input.") var topK: Int = 1
     @Flag(help: "JSON lines output.") var json = false
+    @Flag(help: "Speaker CMVN models: the inputs are one speaker's; pool their statistics over all of them (a first pass reads them all). Without it each input is normalised over itself, which loses accuracy.") var oneSpeaker = false
     @OptionGroup var threads: ThreadOptions
     @Argument(help: "Audio files or texts; '-' for standard input.") var inputs: [String]
 
@@ -122,6 +125,7 @@ struct Predict: ParsableCommand {
         try reportingErrors {
             threads.apply()
             let loaded = try model.load()
+            loaded.oneSpeaker = oneSpeaker
             var failures = 0
             let stream = AnySequence<(input: String, origin: String)> { () -> AnyIterator<(input: String, origin: String)> in
                 var args = inputs.makeIterator()

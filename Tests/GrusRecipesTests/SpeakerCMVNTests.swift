@@ -101,6 +101,37 @@ final class SpeakerCMVNTests: FolderTestCase {
         XCTAssertTrue(lines.contains("speaker CMVN: statistics of 2 speaker(s)"), "\(lines)")
     }
 
+    /// Inputs whose speaker is not named: each is normalised over itself, or with --one-speaker
+    /// over all of them, which for one speaker's inputs is that speaker's statistics.
+    func testOneSpeakerPoolsInputsWithoutSpeakers() throws {
+        let corpus = try writeCorpus()
+        let out = dir.appendingPathComponent("exp").path
+        try Experiment(try RecipeLoader.load(recipe(corpus, cmvn: "speaker")), out: out).run()
+        let named = try CorpusReader.fsdd(corpus.path).items.filter { $0.split == .test && $0.speaker == "b" }
+        let anonymous = named.map { i -> Item in var j = i; j.speaker = nil; return j }
+        let model = try Models.load(out)
+        let reference = try metrics(try model.evaluate(named, topK: 1, predictions: nil) { _ in }.report)
+        var lines: [String] = []
+        model.oneSpeaker = true
+        let pooled = try metrics(try model.evaluate(anonymous, topK: 1, predictions: nil) { lines.append($0) }.report)
+        XCTAssertEqual(pooled.confusion, reference.confusion)
+        XCTAssertEqual(try XCTUnwrap(pooled.loss), try XCTUnwrap(reference.loss), accuracy: 1e-12)
+        XCTAssertTrue(lines.contains("speaker CMVN: statistics of all 10 inputs, as one speaker's"), "\(lines)")
+        model.oneSpeaker = false
+        lines = []
+        let alone = try metrics(try model.evaluate(anonymous, topK: 1, predictions: nil) { lines.append($0) }.report)
+        XCTAssertNotEqual(try XCTUnwrap(alone.loss), try XCTUnwrap(reference.loss), "each input normalised over itself")
+        XCTAssertTrue(lines.contains { $0.contains("normalised over themselves (--one-speaker pools them)") }, "\(lines)")
+        // predict with one speaker gives the evaluation's outputs.
+        model.oneSpeaker = true
+        var labels: [String] = []
+        model.predict(AnySequence(anonymous.map { ($0.input, $0.origin) }), topK: 1) { _, r in labels.append((try? r.get().text) ?? "error") }
+        let predicted = labels.map { String($0.split(separator: " ")[0]) }
+        let truth = anonymous.map(\.label)
+        let right = zip(predicted, truth).filter { $0 == $1 }.count
+        XCTAssertEqual(Double(right) / Double(truth.count), pooled.accuracy, accuracy: 1e-12)
+    }
+
     func testACorpusWithoutSpeakersIsRefused() throws {
         let corpus = try writeCorpus()
         let names = try FileManager.default.contentsOfDirectory(atPath: corpus.path).filter { $0.hasSuffix(".wav") }.sorted()

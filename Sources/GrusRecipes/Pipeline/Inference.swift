@@ -13,6 +13,8 @@ public protocol LoadedModel: AnyObject {
     /// Evaluates labelled items; labels the model does not know are counted, not scored.
     /// `predictions` receives one JSON line per scored input (written atomically).
     func evaluate(_ items: [Item], topK: Int, predictions: URL?, log: (String) -> Void) throws -> (report: any TaskReport, bad: [BadInput])
+    /// Speaker CMVN: treat every input of the call as one speaker's (statistics pooled over them).
+    var oneSpeaker: Bool { get set }
     /// Labels unlabelled inputs in order: a plain-text line and a JSON record per input, or its error.
     func predict(_ inputs: AnySequence<(input: String, origin: String)>, topK: Int,
                  each: (String, Result<(text: String, record: [String: Any]), Error>) -> Void)
@@ -45,6 +47,10 @@ final class Predictor<T: SequenceTask>: LoadedModel {
     /// Speaker CMVN: each speaker's statistics over the inputs being evaluated, by
     /// `SpeakerCMVN.group`. An input with no statistics here is normalised over itself.
     var speakerStats: [String: CMVNStats] = [:]
+    var oneSpeaker = false
+
+    /// The speaker CMVN group of an input at inference.
+    func group(_ item: Item) -> String { oneSpeaker ? "one speaker" : SpeakerCMVN.group(item) }
 
     init(_ folder: ModelFolder, halfPrecision: Bool) throws {
         (bundle, model) = try ModelBundle<T>.load(folder)
@@ -66,7 +72,7 @@ final class Predictor<T: SequenceTask>: LoadedModel {
             if options.cmvn == .speaker {
                 var own = SpeakerCMVN.emptyStats(f.shape[1])
                 own.add(f)
-                f = (speakerStats[SpeakerCMVN.group(item)] ?? own).apply(f)
+                f = (speakerStats[group(item)] ?? own).apply(f)
             }
             return Example(item: item, features: f)
         case let .text(encoder):
@@ -100,11 +106,12 @@ final class Predictor<T: SequenceTask>: LoadedModel {
                 Threads.forEach(part.count) { i in out[i] = try? audio.extractor.compute(loadAudio(part[i].input, frontEnd: audio, maxSeconds: maxSeconds)) }
             }
             for (item, f) in zip(part, feats) {
-                if let f { speakerStats[SpeakerCMVN.group(item), default: SpeakerCMVN.emptyStats(options.dimension)].add(f) }
+                if let f { speakerStats[group(item), default: SpeakerCMVN.emptyStats(options.dimension)].add(f) }
             }
         }
+        if oneSpeaker { log("speaker CMVN: statistics of all \(items.count) inputs, as one speaker's"); return }
         let named = Set(items.compactMap(\.speaker)).count
-        log("speaker CMVN: statistics of \(named) speaker(s)" + (items.contains { $0.speaker == nil } ? "; inputs with no speaker are normalised over themselves" : ""))
+        log("speaker CMVN: statistics of \(named) speaker(s)" + (items.contains { $0.speaker == nil } ? "; inputs with no speaker are normalised over themselves (--one-speaker pools them)" : ""))
     }
 
     func evaluate(_ items: [Item], topK: Int, predictions: URL?, log: (String) -> Void) throws -> (report: any TaskReport, bad: [BadInput]) {
@@ -154,6 +161,16 @@ final class Predictor<T: SequenceTask>: LoadedModel {
                 })
             }
             pending.removeAll(keepingCapacity: true)
+        }
+        if oneSpeaker, case let .audio(options, _, _) = bundle.frontEnd, options.cmvn == .speaker {
+            // All inputs first: their statistics normalise each of them.
+            let all = inputs.map { Item(input: $0.input, label: "", split: .test, origin: $0.origin) }
+            gatherSpeakerStats(all) { _ in }
+            for start in stride(from: 0, to: all.count, by: chunk) {
+                pending = Array(all[start..<min(start + chunk, all.count)])
+                flush()
+            }
+            return
         }
         for x in inputs {
             pending.append(Item(input: x.input, label: "", split: .test, origin: x.origin))
