@@ -1,5 +1,6 @@
 import XCTest
 import Foundation
+import GrusCore
 @testable import GrusRecipes
 
 /// Runs side by side: a changed recipe does not overwrite a finished run, `--seeds` summarises
@@ -98,5 +99,24 @@ extension ExperimentTests {
         XCTAssertTrue(html.contains(String(format: "%.2f%%", 100 * m.accuracy)))
         XCTAssertTrue(html.contains("<strong>400</strong>"), "training examples")
         XCTAssertTrue(html.contains("Recipe (resolved)") && html.contains("batch_size: 16"))
+    }
+}
+
+extension ExperimentTests {
+    /// training.average_last: the model is the mean of the last epochs' weights; only those are kept.
+    func testAverageOfTheLastEpochs() throws {
+        let out = dir.appendingPathComponent("avg").path
+        try Experiment(try RecipeLoader.load(textRecipe(try textCorpus(), epochs: 3), overrides: ["training.average_last=2"]), out: out).run()
+        let fm = FileManager.default
+        XCTAssertFalse(fm.fileExists(atPath: out + "/checkpoints/epoch-1.safetensors"))
+        let a = try Safetensors.load(URL(fileURLWithPath: out + "/checkpoints/epoch-2.safetensors")).tensors
+        let b = try Safetensors.load(URL(fileURLWithPath: out + "/checkpoints/epoch-3.safetensors")).tensors
+        let model = try Safetensors.load(URL(fileURLWithPath: out + "/model/model.safetensors")).tensors
+        XCTAssertEqual(Set(model.keys), Set(a.keys))
+        for (k, t) in model {
+            for i in 0..<t.count { XCTAssertEqual(t.data[i], Float((Double(a[k]!.data[i]) + Double(b[k]!.data[i])) / 2), accuracy: 1e-7, k) }
+        }
+        XCTAssertNotEqual(model["head.weight"], b["head.weight"])
+        XCTAssertTrue(try String(contentsOfFile: out + "/log.txt", encoding: .utf8).contains("the model is the mean of the weights after epochs 2, 3"))
     }
 }

@@ -61,7 +61,7 @@ public struct Recipe: Codable, Equatable {
         public var clipNorm: Double, labelSmoothing: Double, wordDropout: Double, ctcZeroInfinity: Bool, classWeights: ClassWeighting, lazyEmbeddingUpdates: Bool
         public var schedule: Schedule, earlyStopping: EarlyStopping
         public var bucket: Bool, threads: Int, logEvery: Int, onNan: NaNPolicy
-        public var freeze: [FrozenPart], freezeEpochs: Int
+        public var freeze: [FrozenPart], freezeEpochs: Int, averageLast: Int
     }
     public struct Evaluation: Codable, Equatable { public var topK: Int; public var beamWidth: Int; public var splits: [Split] }
 

@@ -169,6 +169,7 @@ public enum RecipeSchema {
             "bucket": bool(true, "batch utterances of similar length"),
             "threads": int(0, min: 0, max: 256, "threads for features, training, evaluation (0 = all cores)"),
             "log_every": int(50, min: 1, "steps between log lines without a terminal"),
+            "average_last": int(0, min: 0, max: 1000, "the final model is the mean of the weights after each of the last N epochs run, instead of the best dev epoch's (0 = the best dev epoch)"),
             "freeze": Field(.list(choices(FrozenPart.self)), default: ["encoder", "char_encoder"], "with model.init_from: the transferred parts kept fixed for the first freeze_epochs, so a new head learns before they move"),
             "freeze_epochs": int(0, min: 0, max: 100_000, "epochs at the start that train only what freeze leaves out (0 = none; training.epochs = the whole run, e.g. a new head on a fixed encoder)"),
             "on_nan": choice(NaNPolicy.stop, "a NaN/Inf loss stops the run, or skips the batch and halves the learning rate"),

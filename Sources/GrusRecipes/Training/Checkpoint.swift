@@ -57,6 +57,34 @@ enum Checkpoint {
         try model.loadStateDict(try Safetensors.load(url).tensors, source: url.path)
     }
 
+    /// checkpoints/epoch-N.safetensors: the weights after epoch N, kept for training.average_last.
+    static func saveEpoch(_ epoch: Int, model: Module, to dir: URL) throws {
+        try Safetensors.save(model.stateDict(), metadata: ["format": "pt"], to: dir.appendingPathComponent("epoch-\(epoch).safetensors"))
+    }
+
+    /// Loads the mean of the weights saved after `epochs` into the model (the epochs whose files
+    /// exist; at least one must). Returns the epochs averaged.
+    static func loadAverage(of epochs: ClosedRange<Int>, into model: Module, from dir: URL) throws -> [Int] {
+        var sum: [String: [Double]] = [:], used: [Int] = []
+        var shapes: [String: [Int]] = [:]
+        for e in epochs {
+            let url = dir.appendingPathComponent("epoch-\(e).safetensors")
+            guard FileManager.default.fileExists(atPath: url.path) else { continue }
+            for (k, t) in try Safetensors.load(url).tensors {
+                shapes[k] = t.shape
+                var acc = sum[k] ?? [Double](repeating: 0, count: t.count)
+                for i in 0..<t.count { acc[i] += Double(t.data[i]) }
+                sum[k] = acc
+            }
+            used.append(e)
+        }
+        guard !used.isEmpty else { throw GrusError.io(path: dir.path, message: "no epoch weights to average (epoch-N.safetensors)") }
+        let n = Double(used.count)
+        let mean = Dictionary(uniqueKeysWithValues: sum.map { k, v in (k, Tensor(shape: shapes[k]!, data: v.map { Float($0 / n) })) })
+        try model.loadStateDict(mean, source: dir.path)
+        return used
+    }
+
     static func loadLast(from dir: URL, model: Module, optimizer: Optimizer) throws -> TrainState? {
         let url = dir.appendingPathComponent("last.safetensors")
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }

@@ -133,6 +133,11 @@ final class Trainer<T: SequenceTask> {
             state.rng = rng
             state.baseLR = schedule.base
             try Checkpoint.saveLast(model: model, optimizer: optimizer, state: state, to: checkpoints)
+            if tr.averageLast > 0 {
+                // The last average_last epochs' weights, whenever the run ends (early stopping too).
+                try Checkpoint.saveEpoch(epoch, model: model, to: checkpoints)
+                try? FileManager.default.removeItem(at: checkpoints.appendingPathComponent("epoch-\(epoch - tr.averageLast).safetensors"))
+            }
             try csv.append(epoch: epoch, step: state.step, loss: trainLoss, dev: dev?.logValues, columns: T.logColumns.count,
                            lr: schedule.rate(step: max(0, state.step - 1)), seconds: Date().timeIntervalSince(start),
                            rate: Double(seen) / max(epochSeconds, 1e-9))
@@ -144,7 +149,15 @@ final class Trainer<T: SequenceTask> {
                 break
             }
         }
-        try Checkpoint.loadBest(into: model, from: checkpoints)
+        if tr.averageLast > 0 {
+            // The last epochs run (early stopping may end the run before training.epochs).
+            let last = state.epoch
+            let used = try Checkpoint.loadAverage(of: max(1, last - tr.averageLast + 1)...last, into: model, from: checkpoints)
+            let dev = devIdx.isEmpty ? nil : try evaluate(task, model, devIdx.map { examples[$0] }, store: data.store, topK: recipe.evaluation.topK).report
+            log("the model is the mean of the weights after epochs \(used.map(String.init).joined(separator: ", "))" + (dev.map { "; dev " + $0.summary } ?? ""))
+        } else {
+            try Checkpoint.loadBest(into: model, from: checkpoints)
+        }
         try TrainingSummary(epochs: epochsRun, sequences: trained, trainSeconds: trainSeconds, seconds: Date().timeIntervalSince(start),
                             parameters: model.parameters.reduce(0) { $0 + $1.value.count }, threads: Threads.count)
             .save(to: folder.appendingPathComponent("training.json"))
