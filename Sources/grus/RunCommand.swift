@@ -108,3 +108,32 @@ struct Compare: ParsableCommand {
         }
     }
 }
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Export a trained model for other runtimes.",
+        discussion: """
+        --onnx writes the whole model of any task as one ONNX graph (opset 17) with ONNX's own GRU \
+        operator and sequence_lens, so ragged batches are exact. Inputs: `features` float [T, B, F] \
+        (audio; global CMVN is inside the graph) or `tokens` int64 [T, B] (text), and `lengths` \
+        int32 [B]. Outputs: classify `probabilities`; tag `scores` (and a CRF's `transitions`, \
+        `start_transitions`, `end_transitions`); joint `intent_probabilities` and `slot_scores`; \
+        transcribe `log_probs` and `steps`. The labels are in the model's metadata. Example:
+          grus export --onnx experiments/fsdd fsdd.onnx
+        """)
+
+    @Argument(help: "Experiment folder (or its model/ folder).") var experiment: String
+    @Argument(help: "Output file.") var output: String
+    @Flag(help: "ONNX (the only format so far; required).") var onnx = false
+
+    func validate() throws {
+        guard onnx else { throw ValidationError("give the format: --onnx") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let s = try ONNXExport.export(experiment: experiment, to: URL(fileURLWithPath: output))
+            print("\(output): \(s.task) model, \(s.parameters) parameters, \(s.nodes) nodes, \(s.bytes) bytes (ONNX opset 17)")
+        }
+    }
+}

@@ -1,0 +1,224 @@
+import Foundation
+import GrusAudio
+import GrusCore
+import GrusNN
+import SwiftProtobuf
+
+/// `grus export --onnx EXP model.onnx`: the whole model of any task as one ONNX graph (opset 17),
+/// with ONNX's own GRU operator (`linear_before_reset` 1 for the PyTorch form, 0 for Cho 2014)
+/// given `sequence_lens`, so a ragged batch gives each sequence its own result. The front end
+/// stays in Grus (or the user's code):
+///
+/// | input | type, shape | what |
+/// |---|---|---|
+/// | `features` (audio) | float [T, B, F] | the front end's features; global CMVN is in the graph, utterance, sliding or speaker CMVN is applied before |
+/// | `tokens` (text) | int64 [T, B] | token ids from the model's tokenizer and vocabulary (model.json) |
+/// | `lengths` | int32 [B] | each sequence's steps (frames or tokens) |
+///
+/// Outputs: classify `probabilities` [B, C]; tag `scores` [T, B, C] (arg-max, or with a CRF
+/// Viterbi over `transitions` [C, C], `start_transitions` and `end_transitions` [C], forbidden
+/// moves −∞); joint `intent_probabilities` [B, I] and `slot_scores` [T, B, C]; transcribe
+/// `log_probs` [T', B, C] (blank first) and `steps` int32 [B]. Steps past a sequence's length
+/// carry no meaning. Label names are in the model's metadata (`labels`, JSON).
+public enum ONNXExport {
+    public struct Summary { public var task: String; public var nodes: Int; public var parameters: Int; public var bytes: Int }
+
+    public static func export(experiment path: String, to url: URL) throws -> Summary {
+        let folder = try ModelFolder.locate(path)
+        return try exportTask(folder.task, folder, to: url)
+    }
+
+    static func exportTask<T: SequenceTask>(_: T.Type, _ folder: ModelFolder, to url: URL) throws -> Summary {
+        let (bundle, model) = try ModelBundle<T>.load(folder)
+        var cmvn: CMVNStats?
+        if case let .audio(_, stats, _) = bundle.frontEnd { cmvn = stats }
+        let (data, nodes) = try serialize(model, task: T.name, labels: bundle.labels, cmvn: cmvn, note: normalisationNote(bundle.frontEnd))
+        try AtomicFile.write(data, to: url)
+        return Summary(task: T.name, nodes: nodes, parameters: model.parameters.reduce(0) { $0 + $1.value.count }, bytes: data.count)
+    }
+
+    /// The ONNX file's bytes for a model (and its node count).
+    static func serialize(_ model: any Module, task: String, labels: [String], cmvn: CMVNStats?, note: String) throws -> (Data, Int) {
+        let graph = ONNXGraph()
+        try build(graph, model: model, cmvn: cmvn)
+        let labelsJSON = String(decoding: try JSONSerialization.data(withJSONObject: labels), as: UTF8.self)
+        let proto = graph.model(name: "grus_\(task)", doc: "Grus \(task) model",
+                                metadata: ["task": task, "labels": labelsJSON, "input_normalisation": note])
+        return (try proto.serializedData(), graph.nodes.count)
+    }
+
+    static func normalisationNote(_ f: ModelFrontEnd) -> String {
+        guard case let .audio(options, cmvn, _) = f else { return "token ids" }
+        if cmvn != nil { return "global CMVN (the training statistics) is the graph's first step; feed the front end's features" }
+        switch options.cmvn {
+        case .none, .global: return "none"
+        case .utterance: return "utterance CMVN: normalise each input over its own frames before feeding it"
+        case .sliding: return "sliding CMVN over \(options.cmvnWindow ?? 300) frames, before feeding"
+        case .speaker: return "speaker CMVN: normalise with the statistics of all of the speaker's inputs before feeding"
+        }
+    }
+
+    enum ExportError: Error, CustomStringConvertible {
+        case unsupported(String)
+        var description: String { if case let .unsupported(s) = self { return s }; return "" }
+    }
+
+    /// The graph of one model: input, encoder, the task's head and outputs.
+    static func build(_ g: ONNXGraph, model: any Module, cmvn: CMVNStats?) throws {
+        let w = model.stateDict()
+        let T = ONNXGraph.Dim.named("T"), B = ONNXGraph.Dim.named("B")
+        g.input("lengths", .int32, [B], doc: "steps of each sequence")
+        func input(vocab: Int?, encoder: GRUConfig, stack: Int = 1) -> String {
+            if vocab != nil {
+                g.input("tokens", .int64, [T, B], doc: "token ids, time-major")
+                return g.op("Gather", [g.initializer("embedding.weight", w["embedding.weight"]!), "tokens"], [ONNXGraph.int("axis", 0)])
+            }
+            g.input("features", .float, [T, B, .fixed(encoder.inputSize / stack)], doc: "features, time-major")
+            guard let cmvn else { return "features" }
+            // (x − mean) / std with the training statistics, as Grus applies them.
+            let mean = g.initializer("cmvn.mean", shape: [cmvn.dimension], cmvn.mean)
+            let std = g.initializer("cmvn.std", shape: [cmvn.dimension], cmvn.std)
+            return g.op("Div", [g.op("Sub", ["features", mean]), std])
+        }
+        switch model {
+        case let m as SequenceClassifier:
+            let x = input(vocab: m.config.vocabSize, encoder: m.config.encoder)
+            let (out, last) = encoder(g, x, "lengths", m.config.encoder, w, prefix: "encoder.")
+            let pooled = pool(g, out, last, m.config.pooling, m.config.encoder)
+            let logits = g.op("Gemm", [pooled, g.initializer("head.weight", w["head.weight"]!), g.initializer("head.bias", w["head.bias"]!)],
+                              [ONNXGraph.int("transB", 1)])
+            g.output(g.op("Softmax", [logits], [ONNXGraph.int("axis", 1)]), as: "probabilities", .float, [B, .fixed(m.config.numClasses)],
+                     doc: "class probabilities, in the order of the labels metadata")
+        case let m as JointModel:
+            let (out, last) = try tagger(g, m.slots, w, input: { input(vocab: $0, encoder: $1) })
+            g.output(out.scores, as: "slot_scores", .float, [T, B, .fixed(m.config.tagger.numTags)], doc: "per-step slot tag scores")
+            let pooled = pool(g, out.encoded, last, m.config.pooling, m.config.tagger.encoder)
+            let logits = g.op("Gemm", [pooled, g.initializer("intent.weight", w["intent.weight"]!), g.initializer("intent.bias", w["intent.bias"]!)],
+                              [ONNXGraph.int("transB", 1)])
+            g.output(g.op("Softmax", [logits], [ONNXGraph.int("axis", 1)]), as: "intent_probabilities", .float, [B, .fixed(m.config.numIntents)],
+                     doc: "intent probabilities")
+        case let m as SequenceTagger:
+            let (out, _) = try tagger(g, m, w, input: { input(vocab: $0, encoder: $1) })
+            g.output(out.scores, as: "scores", .float, [T, B, .fixed(m.config.numTags)], doc: "per-step tag scores (emissions)")
+        case let m as Transcriber:
+            let k = m.config.stackFrames
+            var lengths = "lengths"
+            var x = input(vocab: m.config.tagger.vocabSize, encoder: m.config.tagger.encoder, stack: k)
+            if k > 1 {
+                (x, lengths) = stack(g, x, k, featureSize: m.config.tagger.encoder.inputSize / k)
+            }
+            let (out, _) = try tagger(g, m.tagger, w, input: { _, _ in x }, lengths: lengths)
+            g.output(g.op("LogSoftmax", [out.scores], [ONNXGraph.int("axis", 2)]), as: "log_probs", .float,
+                     [.named("steps"), B, .fixed(m.config.tagger.numTags)], doc: "per-step log-probabilities, blank first")
+            g.output(lengths, as: "steps", .int32, [B], doc: "encoder steps of each sequence")
+        default:
+            throw ExportError.unsupported("this model type cannot be exported to ONNX yet")
+        }
+    }
+
+    /// Tagger body: input → encoder → per-step scores [T, B, C]; with a CRF, its masked transitions as outputs.
+    static func tagger(_ g: ONNXGraph, _ m: SequenceTagger, _ w: [String: Tensor], input: (Int?, GRUConfig) -> String,
+                       lengths: String = "lengths") throws -> ((encoded: String, scores: String), String) {
+        if m.config.chars != nil {
+            throw ExportError.unsupported("models with a character encoder (model.char_encoder) cannot be exported to ONNX yet")
+        }
+        let x = input(m.config.vocabSize, m.config.encoder)
+        let (out, last) = encoder(g, x, lengths, m.config.encoder, w, prefix: "encoder.")
+        let weight = w["head.weight"]!
+        let c = weight.shape[0], d = weight.shape[1]
+        var wt = [Float](repeating: 0, count: c * d)
+        for i in 0..<c { for j in 0..<d { wt[j * c + i] = weight.data[i * d + j] } }
+        let scores = g.op("Add", [g.op("MatMul", [out, g.initializer("head.weight_t", shape: [d, c], wt)]), g.initializer("head.bias", w["head.bias"]!)])
+        if let crf = m.crf {
+            func masked(_ p: Parameter, _ allowed: [Bool]?) -> [Float] {
+                p.value.data.enumerated().map { i, v in allowed.map { $0[i] } ?? true ? v : -Float.infinity }
+            }
+            g.output(g.initializer("crf.transitions", shape: [c, c], masked(crf.transitions, crf.allowed)), as: "transitions", .float,
+                     [.fixed(c), .fixed(c)], doc: "CRF score of tag j after tag i (row i, column j); −∞ forbidden")
+            g.output(g.initializer("crf.start_transitions", shape: [c], masked(crf.start, crf.allowedStart)), as: "start_transitions", .float,
+                     [.fixed(c)], doc: "CRF score of starting with each tag")
+            g.output(g.initializer("crf.end_transitions", shape: [c], masked(crf.end, crf.allowedEnd)), as: "end_transitions", .float,
+                     [.fixed(c)], doc: "CRF score of ending with each tag")
+        }
+        return ((out, scores), last)
+    }
+
+    /// PyTorch's gate order (r, z, n) to ONNX's (z, r, h): rows [H, 2H), [0, H), [2H, 3H).
+    static func zrh(_ t: Tensor, hidden h: Int) -> [Float] {
+        let width = t.count / (3 * h)
+        var out = [Float](); out.reserveCapacity(t.count)
+        for block in [1, 0, 2] { out += t.data[(block * h * width)..<((block + 1) * h * width)] }
+        return out
+    }
+
+    /// The stacked (bidirectional) GRU: x [T, B, I] → out [T, B, D·H] and the last layer's
+    /// final states [D, B, H] (forward: at each sequence's last step; reverse: at step 0).
+    static func encoder(_ g: ONNXGraph, _ x: String, _ lengths: String, _ c: GRUConfig, _ w: [String: Tensor], prefix: String) -> (String, String) {
+        let h = c.hiddenSize, dirs = c.bidirectional ? ["", "_reverse"] : [""]
+        var input = x, last = ""
+        for l in 0..<c.numLayers {
+            func stacked(_ kind: String) -> (shape: [Int], data: [Float]) {
+                let parts = dirs.map { w["\(prefix)\(kind)_l\(l)\($0)"]! }
+                return ([dirs.count] + parts[0].shape, parts.flatMap { zrh($0, hidden: h) })
+            }
+            let wi = stacked("weight_ih"), wh = stacked("weight_hh"), bi = stacked("bias_ih"), bh = stacked("bias_hh")
+            // B [D, 6H] = [b_ih (z, r, h), b_hh (z, r, h)] per direction
+            var bias: [Float] = []
+            for d in 0..<dirs.count {
+                let range = (d * 3 * h)..<((d + 1) * 3 * h)
+                bias.append(contentsOf: bi.data[range])
+                bias.append(contentsOf: bh.data[range])
+            }
+            let name = "\(prefix)l\(l)"
+            let outs = g.ops("GRU", [input, g.initializer(name + ".W", shape: wi.shape, wi.data), g.initializer(name + ".R", shape: wh.shape, wh.data),
+                                     g.initializer(name + ".B", shape: [dirs.count, 6 * h], bias), lengths],
+                             outputs: [g.fresh("gru_y"), g.fresh("gru_h")],
+                             [ONNXGraph.int("hidden_size", h), ONNXGraph.string("direction", c.bidirectional ? "bidirectional" : "forward"),
+                              ONNXGraph.int("linear_before_reset", c.form == .pytorch ? 1 : 0)])
+            // Y [T, D, B, H] → [T, B, D, H] → [T, B, D·H]
+            input = g.op("Reshape", [g.op("Transpose", [outs[0]], [ONNXGraph.ints("perm", [0, 2, 1, 3])]), g.int64([0, 0, -1])])
+            last = outs[1]
+        }
+        return (input, last)
+    }
+
+    /// Pooling over each sequence's valid steps only, as Grus pools.
+    static func pool(_ g: ONNXGraph, _ out: String, _ last: String, _ kind: Pooling.Kind, _ c: GRUConfig) -> String {
+        switch kind {
+        case .last:
+            // Y_h [D, B, H] → [B, D, H] → [B, D·H]
+            return g.op("Reshape", [g.op("Transpose", [last], [ONNXGraph.ints("perm", [1, 0, 2])]), g.int64([0, -1])])
+        case .mean, .max:
+            // valid [T, B, 1]: step t < length b
+            let t = g.op("Gather", [g.op("Shape", [out]), g.int64([0], shape: [])], [ONNXGraph.int("axis", 0)])
+            let steps = g.op("Range", [g.int64([0], shape: []), t, g.int64([1], shape: [])])
+            let len64 = g.op("Cast", ["lengths"], [ONNXGraph.int("to", Int(Onnx_TensorProto.DataType.int64.rawValue))])
+            let valid = g.op("Unsqueeze", [g.op("Less", [g.op("Unsqueeze", [steps, g.int64([1])]), g.op("Unsqueeze", [len64, g.int64([0])])]), g.int64([2])])
+            if kind == .max {
+                let filled = g.op("Where", [valid, out, g.scalarFloat(-.infinity)])
+                return g.op("ReduceMax", [filled], [ONNXGraph.ints("axes", [0]), ONNXGraph.int("keepdims", 0)])
+            }
+            let mask = g.op("Cast", [valid], [ONNXGraph.int("to", Int(Onnx_TensorProto.DataType.float.rawValue))])
+            let sum = g.op("ReduceSum", [g.op("Mul", [out, mask]), g.int64([0])], [ONNXGraph.int("keepdims", 0)])
+            let n = g.op("Cast", [g.op("Unsqueeze", ["lengths", g.int64([1])])], [ONNXGraph.int("to", Int(Onnx_TensorProto.DataType.float.rawValue))])
+            return g.op("Div", [sum, n])
+        }
+    }
+
+    /// Frames stacked k at a time: x [T, B, F] → [⌈T/k⌉, B, k·F] (zeros past the end), lengths ⌈n/k⌉.
+    static func stack(_ g: ONNXGraph, _ x: String, _ k: Int, featureSize f: Int) -> (String, String) {
+        let t = g.op("Gather", [g.op("Shape", [x]), g.int64([0], shape: [])], [ONNXGraph.int("axis", 0)])
+        let kk = g.int64([k], shape: [])
+        // pad = (k − T mod k) mod k frames of zeros at the end
+        let pad = g.op("Mod", [g.op("Sub", [kk, g.op("Mod", [t, kk])]), kk])
+        let pads = g.op("Concat", [g.int64([0, 0, 0]), g.op("Unsqueeze", [pad, g.int64([0])]), g.int64([0, 0])], [ONNXGraph.int("axis", 0)])
+        let padded = g.op("Pad", [x, pads])
+        // [Tp, B, F] → [B, Tp, F] → [B, Tp/k, k·F] → [Tp/k, B, k·F]
+        let bt = g.op("Transpose", [padded], [ONNXGraph.ints("perm", [1, 0, 2])])
+        let grouped = g.op("Reshape", [bt, g.int64([0, -1, k * f])])
+        let stacked = g.op("Transpose", [grouped], [ONNXGraph.ints("perm", [1, 0, 2])])
+        let k32 = g.int32([k], shape: [])
+        let lengths = g.op("Div", [g.op("Add", ["lengths", g.int32([k - 1], shape: [])]), k32])
+        return (stacked, lengths)
+    }
+}
