@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
 import GrusCore
+import GrusData
 @testable import GrusRecipes
 
 /// Runs side by side: a changed recipe does not overwrite a finished run, `--seeds` summarises
@@ -118,5 +119,29 @@ extension ExperimentTests {
         }
         XCTAssertNotEqual(model["head.weight"], b["head.weight"])
         XCTAssertTrue(try String(contentsOfFile: out + "/log.txt", encoding: .utf8).contains("the model is the mean of the weights after epochs 2, 3"))
+    }
+}
+
+extension ExperimentTests {
+    /// A Cho 2014 encoder's weights cannot pass for nn.GRU's: its hidden biases have their own
+    /// names and the metadata says the form. Grus itself loads them as before.
+    func testCho2014WeightsCarryTheirForm() throws {
+        let corpus = try textCorpus()
+        let out = dir.appendingPathComponent("cho").path
+        let m = try metrics(try Experiment(try RecipeLoader.load(textRecipe(corpus, epochs: 2), overrides: ["model.encoder.form=cho2014"]), out: out).run())
+        let (tensors, meta) = try Safetensors.load(URL(fileURLWithPath: out + "/model/model.safetensors"))
+        XCTAssertEqual(meta["grus_gru_form"], "cho2014")
+        XCTAssertNotNil(tensors["encoder.bias_hh_cho2014_l0"])
+        XCTAssertNil(tensors["encoder.bias_hh_l0"], "a strict nn.GRU load must fail")
+        XCTAssertNotNil(tensors["encoder.bias_ih_l0"])
+        let items = try GrusData.CorpusReader.textFile(corpus + "/test.txt", split: .test, format: .fasttext).items
+        let again = try metrics(try Models.load(out).evaluate(items, topK: 3, predictions: nil) { _ in }.report)
+        XCTAssertEqual(again.confusion, m.confusion)
+        // The PyTorch form keeps PyTorch's names.
+        let torchForm = dir.appendingPathComponent("pt").path
+        try Experiment(try RecipeLoader.load(textRecipe(corpus, epochs: 1)), out: torchForm).run()
+        let (pt, ptMeta) = try Safetensors.load(URL(fileURLWithPath: torchForm + "/model/model.safetensors"))
+        XCTAssertEqual(ptMeta["grus_gru_form"], "pytorch")
+        XCTAssertNotNil(pt["encoder.bias_hh_l0"])
     }
 }

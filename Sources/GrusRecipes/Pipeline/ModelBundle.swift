@@ -31,7 +31,9 @@ public struct ModelBundle<Task: SequenceTask>: Codable {
     }
 
     public func save(model: Task.Model, to dir: URL) throws {
-        try Safetensors.save(model.stateDict(), metadata: ["format": "pt", "grus": format, "grus_task": task],
+        let form = model.encoder.config.form
+        try Safetensors.save(ModelWeights.marked(model.stateDict(), form: form),
+                             metadata: ["format": "pt", "grus": format, "grus_task": task, "grus_gru_form": form.rawValue],
                              to: dir.appendingPathComponent("model.safetensors"))
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -51,7 +53,7 @@ public struct ModelBundle<Task: SequenceTask>: Codable {
         var rng = RNG(seed: 0)
         let model = Task.Model(bundle.architecture, rng: &rng)
         let weightsURL = folder.dir.appendingPathComponent("model.safetensors")
-        let tensors = try Safetensors.load(weightsURL).tensors
+        let tensors = try ModelWeights.read(weightsURL)
         try model.loadStateDict(tensors, source: weightsURL.path)
         try checkFinite(tensors, source: weightsURL.path)
         return (bundle, model)
@@ -87,5 +89,25 @@ struct ModelFolder {
             throw GrusError.format(path: jsonURL.path, message: "task '\(name)' is not one of \(Tasks.names.joined(separator: ", "))")
         }
         return ModelFolder(dir: dir, jsonURL: jsonURL, json: data, task: task)
+    }
+}
+
+/// model.safetensors names its tensors as PyTorch does, so `nn.GRU.load_state_dict` takes a
+/// PyTorch-form encoder as it is. A Cho 2014 encoder computes something else with the same
+/// shapes; its hidden biases are saved as `encoder.bias_hh_cho2014_lK` instead, so a strict
+/// load into `nn.GRU` fails naming them, and the metadata says `grus_gru_form: cho2014`.
+enum ModelWeights {
+    static func marked(_ d: [String: Tensor], form: GRUForm) -> [String: Tensor] {
+        guard form == .cho2014 else { return d }
+        return Dictionary(uniqueKeysWithValues: d.map { k, v in
+            (k.hasPrefix("encoder.") ? k.replacingOccurrences(of: ".bias_hh_l", with: ".bias_hh_cho2014_l") : k, v)
+        })
+    }
+
+    /// The tensors of a model.safetensors under the names the modules use.
+    static func read(_ url: URL) throws -> [String: Tensor] {
+        Dictionary(uniqueKeysWithValues: try Safetensors.load(url).tensors.map { k, v in
+            (k.replacingOccurrences(of: ".bias_hh_cho2014_l", with: ".bias_hh_l"), v)
+        })
     }
 }

@@ -42,7 +42,7 @@ enum Transfer {
             throw fail("\(folder.jsonURL.path) is not a Grus model description (\(error))")
         }
         let weightsURL = folder.dir.appendingPathComponent("model.safetensors")
-        let tensors = try Safetensors.load(weightsURL).tensors
+        let tensors = try ModelWeights.read(weightsURL)
         try checkFinite(tensors, source: weightsURL.path)
         var notes: [String] = []
         if let problem = frontEndMismatch(source.frontEnd, frontEnd) { notes.append("init_from: note: \(problem)") }
