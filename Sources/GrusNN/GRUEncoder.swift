@@ -1,6 +1,9 @@
 import GrusCore
 
-/// Settings of a stacked, optionally bidirectional GRU.
+/// The cell of a recurrent encoder.
+public enum RecurrentCellKind: String, Codable, Sendable, CaseIterable { case gru, lstm }
+
+/// Settings of a stacked, optionally bidirectional GRU (or LSTM).
 public struct GRUConfig: Codable, Equatable, Sendable {
     public enum RecurrentInit: String, Codable, Sendable, CaseIterable { case uniform, orthogonal }
 
@@ -12,6 +15,9 @@ public struct GRUConfig: Codable, Equatable, Sendable {
     public var dropout: Float = 0
     public var form: GRUForm = .pytorch
     public var recurrentInit: RecurrentInit = .uniform
+    /// The recurrent cell: a GRU (nil, the default) or an LSTM (`nn.LSTM`'s weights and gates;
+    /// `form` and `recurrentInit` are the GRU's only).
+    public var cell: RecurrentCellKind?
 
     public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bidirectional: Bool = false,
                 dropout: Float = 0, form: GRUForm = .pytorch, recurrentInit: RecurrentInit = .uniform) {
@@ -24,6 +30,7 @@ public struct GRUConfig: Codable, Equatable, Sendable {
         self.recurrentInit = recurrentInit
     }
 
+    public var isLSTM: Bool { cell == .lstm }
     public var directions: Int { bidirectional ? 2 : 1 }
     public var outputSize: Int { directions * hiddenSize }
 }
@@ -37,7 +44,7 @@ public struct GRUConfig: Codable, Equatable, Sendable {
 /// or gradient. Sequences may come in any order; they are sorted by length internally.
 public final class GRUEncoder: Module {
     public let config: GRUConfig
-    let cells: [[GRUCell]]            // [layer][direction]
+    let cells: [[any RecurrentCell]]  // [layer][direction]
     /// Worker threads for the recurrence (directions, or batch halves when unidirectional).
     public var threads: Int
     /// Whether `backward` computes the input gradient. Features that nothing upstream learns
@@ -68,12 +75,14 @@ public final class GRUEncoder: Module {
         precondition(config.inputSize > 0 && config.hiddenSize > 0 && config.numLayers > 0, "GRU: sizes must be positive")
         precondition(config.dropout >= 0 && config.dropout < 1, "GRU: dropout must be in [0, 1)")
         self.config = config
-        var cells: [[GRUCell]] = []
+        var cells: [[any RecurrentCell]] = []
         for l in 0..<config.numLayers {
             let inSize = l == 0 ? config.inputSize : config.outputSize
-            cells.append((0..<config.directions).map { d in
-                GRUCell(inputSize: inSize, hiddenSize: config.hiddenSize, reverse: d == 1, form: config.form,
-                        suffix: "l\(l)" + (d == 1 ? "_reverse" : ""), recurrentInit: config.recurrentInit, rng: &rng)
+            cells.append((0..<config.directions).map { d -> any RecurrentCell in
+                let suffix = "l\(l)" + (d == 1 ? "_reverse" : "")
+                if config.isLSTM { return LSTMCell(inputSize: inSize, hiddenSize: config.hiddenSize, reverse: d == 1, suffix: suffix, rng: &rng) }
+                return GRUCell(inputSize: inSize, hiddenSize: config.hiddenSize, reverse: d == 1, form: config.form,
+                               suffix: suffix, recurrentInit: config.recurrentInit, rng: &rng)
             })
         }
         self.cells = cells

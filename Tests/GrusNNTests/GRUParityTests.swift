@@ -8,9 +8,10 @@ final class GRUParityTests: XCTestCase {
     func runCase(_ name: String, threads: Int, inputGradient: Bool = true) throws {
         let f = try Fixture.load(name)
         let c = f["config"] as! [String: Any]
-        let config = GRUConfig(inputSize: c["input"] as! Int, hiddenSize: c["hidden"] as! Int,
+        var config = GRUConfig(inputSize: c["input"] as! Int, hiddenSize: c["hidden"] as! Int,
                                numLayers: c["layers"] as! Int, bidirectional: c["bidirectional"] as! Bool,
                                form: GRUForm(rawValue: c["form"] as! String)!)
+        config.cell = (c["cell"] as? String).flatMap(RecurrentCellKind.init)
         var rng = RNG(seed: 0)
         let gru = GRUEncoder(config, rng: &rng)
         gru.threads = threads
@@ -28,6 +29,20 @@ final class GRUParityTests: XCTestCase {
         let grads = Fixture.tensors(f["grads"])
         for p in gru.parameters {
             assertClose(p.grad, grads[p.name]!, "\(name) grad \(p.name)")
+        }
+    }
+
+    /// The LSTM against `nn.LSTM` (outputs, h_n, every gradient), ragged and bidirectional, with
+    /// the packed recurrent products (H = 16) and without.
+    func testLSTMMatchesPyTorch() throws {
+        try runCase("lstm_1layer_uni", threads: 1)
+        try runCase("lstm_2layer_bi_ragged", threads: 1)
+        try runCase("lstm_2layer_bi_ragged", threads: 2)
+        for disabled in [false, true] {
+            GRUCell.disablePacked = disabled
+            defer { GRUCell.disablePacked = false }
+            try runCase("lstm_2layer_bi_h16_ragged", threads: 2)
+            try runCase("lstm_2layer_bi_h16_ragged", threads: 1, inputGradient: false)
         }
     }
 

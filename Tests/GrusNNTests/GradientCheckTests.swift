@@ -52,9 +52,10 @@ final class GradientCheckTests: XCTestCase {
         Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in scale * rng.normal() })
     }
 
-    func checkGRU(form: GRUForm) {
+    func checkGRU(form: GRUForm, cell: RecurrentCellKind = .gru) {
         var rng = RNG(seed: 10)
-        let config = GRUConfig(inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, form: form)
+        var config = GRUConfig(inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, form: form)
+        config.cell = cell
         let gru = GRUEncoder(config, rng: &rng)
         let lengths = [3, 5, 1]
         var x = randomTensor([5, 3, 3], &rng)
@@ -78,6 +79,7 @@ final class GradientCheckTests: XCTestCase {
     }
 
     func testStackedBidirectionalGRUPyTorchForm() { checkGRU(form: .pytorch) }
+    func testStackedBidirectionalLSTM() { checkGRU(form: .pytorch, cell: .lstm) }
     func testStackedBidirectionalGRUCho2014Form() { checkGRU(form: .cho2014) }
 
     func testGRUWithInterLayerDropout() {

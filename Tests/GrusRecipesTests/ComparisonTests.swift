@@ -145,3 +145,26 @@ extension ExperimentTests {
         XCTAssertNotNil(pt["encoder.bias_hh_l0"])
     }
 }
+
+extension ExperimentTests {
+    /// model.encoder.cell: lstm end to end: trains, saves nn.LSTM's names and shapes, reloads
+    /// for evaluation; what cannot take it yet (ONNX, streaming) says so.
+    func testLSTMEncoderEndToEnd() throws {
+        let corpus = try textCorpus()
+        let out = dir.appendingPathComponent("lstm").path
+        let m = try metrics(try Experiment(try RecipeLoader.load(textRecipe(corpus, epochs: 6), overrides: ["model.encoder.cell=lstm"]), out: out).run())
+        XCTAssertGreaterThanOrEqual(m.accuracy, 0.95)
+        let tensors = try Safetensors.load(URL(fileURLWithPath: out + "/model/model.safetensors")).tensors
+        XCTAssertEqual(tensors["encoder.weight_ih_l0"]?.shape, [64, 16], "4H × E, as nn.LSTM")
+        XCTAssertEqual(tensors["encoder.weight_hh_l0"]?.shape, [64, 16])
+        let items = try GrusData.CorpusReader.textFile(corpus + "/test.txt", split: .test, format: .fasttext).items
+        let again = try metrics(try Models.load(out).evaluate(items, topK: 3, predictions: nil) { _ in }.report)
+        XCTAssertEqual(again.confusion, m.confusion)
+        XCTAssertThrowsError(try ONNXExport.export(experiment: out, to: dir.appendingPathComponent("x.onnx"))) {
+            XCTAssertTrue("\($0)".contains("LSTM"), "\($0)")
+        }
+        XCTAssertThrowsError(try RecipeLoader.load(textRecipe(corpus, epochs: 1), overrides: ["model.encoder.cell=lstm", "model.encoder.form=cho2014"])) {
+            XCTAssertTrue("\($0)".contains("model.encoder.form"), "\($0)")
+        }
+    }
+}

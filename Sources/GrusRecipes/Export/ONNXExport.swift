@@ -66,6 +66,9 @@ public enum ONNXExport {
     /// The graph of one model: input, encoder, the task's head and outputs.
     static func build(_ g: ONNXGraph, model: any Module, cmvn: CMVNStats?) throws {
         let w = model.stateDict()
+        if let tm = model as? any TaskModel, tm.encoder.config.isLSTM {
+            throw ExportError.unsupported("LSTM encoders are not exported to ONNX yet; GRU models are")
+        }
         let T = ONNXGraph.Dim.named("T"), B = ONNXGraph.Dim.named("B")
         g.input("lengths", .int32, [B], doc: "steps of each sequence")
         func input(vocab: Int?, encoder: GRUConfig, stack: Int = 1) -> String {

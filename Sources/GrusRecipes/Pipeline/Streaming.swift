@@ -271,6 +271,9 @@ struct StreamingModel<T: SequenceTask> {
         json = folder.jsonURL.path
         guard folder.task == T.self else { throw GrusError.format(path: json, message: "a '\(folder.task.name)' model; \(needs)") }
         (bundle, model) = try ModelBundle<T>.load(folder)
+        if model.encoder.config.isLSTM {
+            throw GrusError.format(path: json, message: "an LSTM encoder: its cell state is not carried from chunk to chunk yet, so it cannot stream; train a GRU (model.encoder.cell: gru)")
+        }
         guard case let .audio(o, stats, _) = bundle.frontEnd else { throw GrusError.format(path: json, message: "a text model; grus stream reads audio") }
         options = o
         cmvn = stats

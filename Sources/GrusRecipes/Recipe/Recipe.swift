@@ -40,6 +40,7 @@ public struct Recipe: Codable, Equatable {
     public struct FrontEnd: Codable, Equatable { public var type: FrontEndType; public var audio: AudioFrontEnd; public var text: TextFrontEnd }
     public struct Encoder: Codable, Equatable {
         public var hidden: Int, layers: Int, bidirectional: Bool, dropout: Double, form: GRUForm, recurrentInit: GRUConfig.RecurrentInit
+        public var cell: RecurrentCellKind
     }
     public struct Head: Codable, Equatable {
         public var pooling: Pooling.Kind; public var dropout: Double

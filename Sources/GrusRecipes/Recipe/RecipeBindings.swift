@@ -78,7 +78,9 @@ extension Recipe.TextFrontEnd {
 
 extension Recipe.Encoder {
     func gruConfig(inputSize: Int) -> GRUConfig {
-        GRUConfig(inputSize: inputSize, hiddenSize: hidden, numLayers: layers, bidirectional: bidirectional,
-                  dropout: Float(dropout), form: form, recurrentInit: recurrentInit)
+        var c = GRUConfig(inputSize: inputSize, hiddenSize: hidden, numLayers: layers, bidirectional: bidirectional,
+                          dropout: Float(dropout), form: form, recurrentInit: recurrentInit)
+        c.cell = cell == .lstm ? .lstm : nil     // nil: a GRU, as model.json has always said
+        return c
     }
 }

@@ -50,6 +50,12 @@ enum RecipeChecks {
         if r.corpus.split == .speaker && r.corpus.testSpeaker.isEmpty {
             fail("corpus.test_speaker", "is required when split is 'speaker'")
         }
+        if r.model.encoder.cell == .lstm && r.model.encoder.form != .pytorch {
+            fail("model.encoder.form", "chooses between GRU equations; an LSTM (model.encoder.cell: lstm) has one form, leave it pytorch")
+        }
+        if r.model.encoder.cell == .lstm && r.model.encoder.recurrentInit != .uniform {
+            fail("model.encoder.recurrent_init", "orthogonal initialisation is the GRU's; an LSTM starts as nn.LSTM does (uniform)")
+        }
         if r.training.freezeEpochs > 0 && r.model.initFrom.isEmpty {
             fail("training.freeze_epochs", "keeps transferred weights fixed; it needs model.init_from (freezing randomly initialised weights only wastes epochs)")
         }

@@ -122,6 +122,7 @@ public enum RecipeSchema {
                 "hidden": int(32, min: 1, max: 1024, "character GRU units per direction"),
             ]),
             "encoder": .section([
+                "cell": choice(RecurrentCellKind.gru, "the recurrent cell: gru, or lstm (PyTorch nn.LSTM's weights and gates) for comparison"),
                 "hidden": int(128, min: 1, max: 4096, "GRU units per direction"),
                 "layers": int(2, min: 1, max: 16, "stacked GRU layers"),
                 "bidirectional": bool(true, "a reverse direction beside the forward one"),

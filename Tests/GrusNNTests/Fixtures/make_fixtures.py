@@ -2,7 +2,8 @@
 """Reference fixtures for Grus's GRU, loss and optimisers, made with PyTorch.
 
 Regenerate (from the repository root):
-    python3 Tests/GrusNNTests/Fixtures/make_fixtures.py
+    python3 Tests/GrusNNTests/Fixtures/make_fixtures.py          (everything)
+    python3 Tests/GrusNNTests/Fixtures/make_fixtures.py --lstm   (the nn.LSTM cases only)
 
 Check that a weights file written by Grus loads into torch.nn.GRU:
     GRUS_EXPORT_DIR=/tmp/grus-export swift test --filter TorchExportTests
@@ -150,6 +151,42 @@ def cho_case(name, I, H, L, bidir, lengths, T, seed):
     write(name, d)
 
 
+def lstm_case(name, I, H, L, bidir, lengths, T, seed, with_h0=True):
+    """nn.LSTM on a padded time-major batch through pack_padded_sequence; the initial cell
+    state is zero (Grus takes an initial hidden state only). Gradients flow from the outputs and h_n."""
+    g = torch.Generator().manual_seed(seed)
+    B = len(lengths)
+    D = 2 if bidir else 1
+    lstm = torch.nn.LSTM(I, H, num_layers=L, bidirectional=bidir)
+    with torch.no_grad():
+        for p in lstm.parameters():
+            p.copy_(torch.rand(p.shape, generator=g) * 0.8 - 0.4)
+    x = torch.randn(T, B, I, generator=g, requires_grad=True)
+    h0 = (torch.randn(L * D, B, H, generator=g) * 0.5).requires_grad_(True) if with_h0 else torch.zeros(L * D, B, H)
+    packed = torch.nn.utils.rnn.pack_padded_sequence(x, torch.tensor(lengths), enforce_sorted=False)
+    out_p, (hn, cn) = lstm(packed, (h0, torch.zeros(L * D, B, H)))
+    out, _ = torch.nn.utils.rnn.pad_packed_sequence(out_p, total_length=T)
+    gout = torch.randn(T, B, D * H, generator=g)
+    ghn = torch.randn(L * D, B, H, generator=g)
+    (out * gout).sum().add_((hn * ghn).sum()).backward()
+    d = {"config": {"input": I, "hidden": H, "layers": L, "bidirectional": bidir, "form": "pytorch", "cell": "lstm"},
+         "lengths": lengths, "x": t2j(x), "output": t2j(out), "h_n": t2j(hn),
+         "grad_output": t2j(gout), "grad_h_n": t2j(ghn), "grad_x": t2j(x.grad)}
+    if with_h0:
+        d["h0"] = t2j(h0)
+        d["grad_h0"] = t2j(h0.grad)
+    d["weights"] = {n: t2j(p) for n, p in lstm.named_parameters()}
+    d["grads"] = {n: t2j(p.grad) for n, p in lstm.named_parameters()}
+    write(name, d)
+
+
+def lstm_cases():
+    lstm_case("lstm_1layer_uni", I=5, H=4, L=1, bidir=False, lengths=[6, 6, 6], T=6, seed=21)
+    lstm_case("lstm_2layer_bi_ragged", I=5, H=4, L=2, bidir=True, lengths=[4, 7, 1, 5], T=7, seed=22)
+    # H = 16: the packed recurrent products.
+    lstm_case("lstm_2layer_bi_h16_ragged", I=5, H=16, L=2, bidir=True, lengths=[4, 7, 1, 5, 3, 6, 7, 2], T=7, seed=23, with_h0=False)
+
+
 def loss_case():
     g = torch.Generator().manual_seed(7)
     logits = torch.randn(6, 4, generator=g, requires_grad=True)
@@ -219,6 +256,9 @@ if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--check-export":
         check_export(sys.argv[2])
         sys.exit(0)
+    if len(sys.argv) == 2 and sys.argv[1] == "--lstm":
+        lstm_cases()
+        sys.exit(0)
     gru_case("gru_1layer_uni", I=5, H=4, L=1, bidir=False, lengths=[6, 6, 6], T=6, seed=1)
     gru_case("gru_2layer_bi_ragged", I=5, H=4, L=2, bidir=True, lengths=[4, 7, 1, 5], T=7, seed=2)
     gru_case("gru_batch1", I=3, H=6, L=2, bidir=True, lengths=[9], T=9, seed=3, with_h0=False)
@@ -228,5 +268,6 @@ if __name__ == "__main__":
     gru_case("gru_2layer_bi_h16_ragged", I=5, H=16, L=2, bidir=True, lengths=[4, 7, 1, 5, 3, 6, 7, 2], T=7, seed=6)
     gru_case("gru_batch1_h32", I=3, H=32, L=2, bidir=False, lengths=[9], T=9, seed=7)
     cho_case("gru_cho2014_bi_ragged", I=5, H=4, L=2, bidir=True, lengths=[4, 7, 1, 5], T=7, seed=4)
+    lstm_cases()
     loss_case()
     optim_case()
