@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The same GRU shapes as grus-bench, in PyTorch, with the same thread count (2).
+"""The same GRU (and LSTM) shapes as grus-bench, in PyTorch, with the same thread count (2).
 
     python3 bench/torch_gru.py [--runs N]
 """
@@ -17,14 +17,17 @@ SHAPES = [
     ("speech-infer", 64, 98, 40, 128, 2, True, False),
     ("text-train", 64, 40, 128, 256, 1, True, True),
     ("latency-b1", 1, 98, 40, 128, 2, False, False),
+    ("lstm-speech-train", 64, 98, 40, 128, 2, True, True),
+    ("lstm-text-train", 64, 40, 128, 256, 1, True, True),
 ]
 
 print(f"shape          batch  median-ms      seq/s   GFLOP/s  (runs: {runs}, threads: {torch.get_num_threads()}, torch {torch.__version__})")
 for name, B, T, I, H, L, bi, train in SHAPES:
     D = 2 if bi else 1
-    gru = torch.nn.GRU(I, H, num_layers=L, bidirectional=bi)
+    lstm = name.startswith("lstm")
+    gru = (torch.nn.LSTM if lstm else torch.nn.GRU)(I, H, num_layers=L, bidirectional=bi)
     x = torch.randn(T, B, I)
-    flops = B * T * sum(D * 6 * H * ((I if l == 0 else D * H) + H) for l in range(L)) * (3 if train else 1)
+    flops = B * T * sum(D * (8 if lstm else 6) * H * ((I if l == 0 else D * H) + H) for l in range(L)) * (3 if train else 1)
 
     def once():
         if train:

@@ -51,7 +51,7 @@ enum Charts {
                      width: Double = 580, height: Double = 300) -> N {
         let all = series.flatMap(\.points)
         guard !all.isEmpty else { return .p(.text("\(label): no values")) }
-        let (left, right, top, bottom) = (74.0, 16.0, 34.0, 42.0)
+        let (left, right, top, bottom) = (74.0, 16.0, 48.0, 42.0)
         var (x0, x1) = (all.map(\.x).min()!, all.map(\.x).max()!)
         if x1 - x0 < 1 { x0 -= 0.5; x1 += 0.5 }
         var (y0, y1) = (all.map(\.y).min()!, all.map(\.y).max()!)
@@ -81,9 +81,10 @@ enum Charts {
                 nodes.append(el("circle", [("cx", f(px(p.x))), ("cy", f(py(p.y))), ("r", "3"), ("fill", color), ("data-series", s.name), ("data-value", p.shown)],
                                 [title("\(s.name), \(xLabel) \(String(format: "%g", p.x)): \(p.shown)")]))
             }
-            let ly = top + 4 + Double(k) * 15
-            nodes.append(el("rect", [("x", f(width - right - 150)), ("y", f(ly - 9)), ("width", "10"), ("height", "10"), ("fill", color)]))
-            nodes.append(text(s.name, x: width - right - 136, y: ly))
+            // The legend: one row between the title and the plot.
+            let lx = left + Double(k) * 150
+            nodes.append(el("rect", [("x", f(lx)), ("y", "26"), ("width", "10"), ("height", "10"), ("fill", color)]))
+            nodes.append(text(s.name, x: lx + 14, y: 35))
         }
         return svg(width: width, height: height, label: label, nodes)
     }

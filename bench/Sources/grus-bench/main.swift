@@ -10,14 +10,15 @@ struct Shape {
     let name: String
     let batch: Int, steps: Int, input: Int, hidden: Int, layers: Int, bidirectional: Bool
     let training: Bool
+    var lstm = false
 
-    /// Forward FLOPs = B·T·Σ_layers D·6H·(I_l + H); a training step counts 3×.
+    /// Forward FLOPs = B·T·Σ_layers D·6H·(I_l + H) (LSTM: 8H); a training step counts 3×.
     var flops: Double {
         let d = bidirectional ? 2 : 1
         var per = 0.0
         for l in 0..<layers {
             let i = l == 0 ? input : d * hidden
-            per += Double(d * 6 * hidden * (i + hidden))
+            per += Double(d * (lstm ? 8 : 6) * hidden * (i + hidden))
         }
         return Double(batch * steps) * per * (training ? 3 : 1)
     }
@@ -28,6 +29,8 @@ let shapes = [
     Shape(name: "speech-infer", batch: 64, steps: 98, input: 40, hidden: 128, layers: 2, bidirectional: true, training: false),
     Shape(name: "text-train", batch: 64, steps: 40, input: 128, hidden: 256, layers: 1, bidirectional: true, training: true),
     Shape(name: "latency-b1", batch: 1, steps: 98, input: 40, hidden: 128, layers: 2, bidirectional: false, training: false),
+    Shape(name: "lstm-speech-train", batch: 64, steps: 98, input: 40, hidden: 128, layers: 2, bidirectional: true, training: true, lstm: true),
+    Shape(name: "lstm-text-train", batch: 64, steps: 40, input: 128, hidden: 256, layers: 1, bidirectional: true, training: true, lstm: true),
     // Diagnostics, run only with --only NAME.
     Shape(name: "latency-b1-fp16", batch: 1, steps: 98, input: 40, hidden: 128, layers: 2, bidirectional: false, training: false),
     Shape(name: "latency-b1-1layer", batch: 1, steps: 98, input: 40, hidden: 128, layers: 1, bidirectional: false, training: false),
@@ -251,7 +254,9 @@ if only == "features" {
 print("shape          batch  median-ms      seq/s   GFLOP/s  (runs: \(runs), threads: \(min(2, availableCores)))")
 for s in shapes where only == s.name || (only == nil && !diagnostics.contains(s.name)) {
     var rng = RNG(seed: 1)
-    let gru = GRUEncoder(GRUConfig(inputSize: s.input, hiddenSize: s.hidden, numLayers: s.layers, bidirectional: s.bidirectional), rng: &rng)
+    var config = GRUConfig(inputSize: s.input, hiddenSize: s.hidden, numLayers: s.layers, bidirectional: s.bidirectional)
+    if s.lstm { config.cell = .lstm }
+    let gru = GRUEncoder(config, rng: &rng)
     let x = Tensor(shape: [s.steps, s.batch, s.input], data: (0..<(s.steps * s.batch * s.input)).map { _ in rng.normal() })
     if s.name == "infer-uni-1thread" { gru.threads = 1 }
     if s.name.hasSuffix("fp16") { gru.halfPrecisionInference = true }
