@@ -54,7 +54,7 @@ final class RecipeTests: XCTestCase {
         }
         let speaker = try RecipeLoader.load(recipes.appendingPathComponent("fsdd-speaker.yaml").path, fileExists: { _ in true }).recipe
         XCTAssertEqual(speaker.corpus.split, .speaker)
-        XCTAssertEqual(speaker.frontend.audio.cmvn, .utterance)
+        XCTAssertEqual(speaker.frontend.audio.cmvn, .speaker, "from fsdd.yaml")
         XCTAssertEqual(speaker.model.encoder.hidden, 128, "the rest comes from fsdd.yaml")
     }
 
