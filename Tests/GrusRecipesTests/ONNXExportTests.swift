@@ -145,6 +145,36 @@ final class ONNXExportTests: XCTestCase {
             out.append(Case(name: "transcribe_stack3_bi2", model: model, cmvn: nil, inputs: ["features": tensorJSON(x), "lengths": lengths],
                             outputs: ["log_probs": tensorJSON(logSoftmaxRows(logits).reshaped([3, 4, 6])), "steps": steps]))
         }
+        // An LSTM audio classifier (bidirectional, stacked; ONNX's LSTM operator).
+        do {
+            var encoder = GRUConfig(inputSize: 5, hiddenSize: 16, numLayers: 2, bidirectional: true)
+            encoder.cell = .lstm
+            let model = SequenceClassifier(ClassifierConfig(encoder: encoder, pooling: .mean, numClasses: 3), rng: &rng)
+            let (x, _) = audioBatch(5, rng: &rng)
+            let probs = model.predict(SequenceBatch(features: x, lengths: lengths))
+            out.append(Case(name: "classify_lstm_bi2_mean", model: model, cmvn: nil, inputs: ["features": tensorJSON(x), "lengths": lengths],
+                            outputs: ["probabilities": tensorJSON(probs)]))
+        }
+        // A text tagger with a character encoder (a BiGRU over each token's characters).
+        do {
+            let chars = CharEncoderConfig(alphabet: 12, dim: 4, hidden: 5)
+            var config = TaggerConfig(vocabSize: 20, encoder: GRUConfig(inputSize: 6 + 10, hiddenSize: 8, numLayers: 1, bidirectional: true), numTags: 4)
+            config.chars = chars
+            let model = SequenceTagger(config, rng: &rng)
+            let ids = tokens(20, rng: &rng)
+            // Each real token slot gets 1-7 characters (ids 1...11); padding slots none.
+            var perSlot = [[Int]](repeating: [], count: 36)
+            for slot in 0..<36 where ids[slot] != 0 { perSlot[slot] = (0..<(1 + rng.int(below: 7))).map { _ in 1 + rng.int(below: 11) } }
+            var batch = SequenceBatch(tokens: ids, steps: 9, lengths: lengths)
+            batch.characters = perSlot
+            let scores = model.forward(batch, training: false, keepForBackward: false, rng: &noRNG)
+            let width = perSlot.map(\.count).max()!
+            let padded = perSlot.flatMap { $0 + [Int](repeating: 0, count: width - $0.count) }
+            out.append(Case(name: "tag_text_chars_bi", model: model, cmvn: nil,
+                            inputs: ["tokens": ids, "lengths": lengths, "characters": ["shape": [36, width], "data": padded],
+                                     "character_lengths": perSlot.map(\.count)],
+                            outputs: ["scores": tensorJSON(scores.reshaped([9, 4, 4]))]))
+        }
         return out
     }
 
@@ -181,17 +211,6 @@ final class ONNXExportTests: XCTestCase {
                     XCTAssertEqual(v as? [Int], outputs[k] as? [Int], "\(c.name) \(k)")
                 }
             }
-        }
-    }
-
-    /// Refused with the reason: a character encoder is not exported yet.
-    func testCharacterEncoderIsRefused() throws {
-        var rng = RNG(seed: 1)
-        var config = TaggerConfig(vocabSize: 10, encoder: GRUConfig(inputSize: 6 + 8, hiddenSize: 8), numTags: 3)
-        config.chars = CharEncoderConfig(alphabet: 12, dim: 4, hidden: 4)
-        let model = SequenceTagger(config, rng: &rng)
-        XCTAssertThrowsError(try ONNXExport.serialize(model, task: "tag", labels: [], cmvn: nil, note: "")) {
-            XCTAssertTrue("\($0)".contains("character encoder"), "\($0)")
         }
     }
 }

@@ -19,7 +19,9 @@ import SwiftProtobuf
 /// Viterbi over `transitions` [C, C], `start_transitions` and `end_transitions` [C], forbidden
 /// moves −∞); joint `intent_probabilities` [B, I] and `slot_scores` [T, B, C]; transcribe
 /// `log_probs` [T', B, C] (blank first) and `steps` int32 [B]. Steps past a sequence's length
-/// carry no meaning. Label names are in the model's metadata (`labels`, JSON).
+/// carry no meaning. Label names are in the model's metadata (`labels`, JSON). A tagger with a
+/// character encoder also takes `characters` and `character_lengths` (see characterVectors).
+/// LSTM encoders use ONNX's LSTM operator (gates reordered from nn.LSTM's i, f, g, o).
 public enum ONNXExport {
     public struct Summary { public var task: String; public var nodes: Int; public var parameters: Int; public var bytes: Int }
 
@@ -66,9 +68,6 @@ public enum ONNXExport {
     /// The graph of one model: input, encoder, the task's head and outputs.
     static func build(_ g: ONNXGraph, model: any Module, cmvn: CMVNStats?) throws {
         let w = model.stateDict()
-        if let tm = model as? any TaskModel, tm.encoder.config.isLSTM {
-            throw ExportError.unsupported("LSTM encoders are not exported to ONNX yet; GRU models are")
-        }
         let T = ONNXGraph.Dim.named("T"), B = ONNXGraph.Dim.named("B")
         g.input("lengths", .int32, [B], doc: "steps of each sequence")
         func input(vocab: Int?, encoder: GRUConfig, stack: Int = 1) -> String {
@@ -122,10 +121,10 @@ public enum ONNXExport {
     /// Tagger body: input → encoder → per-step scores [T, B, C]; with a CRF, its masked transitions as outputs.
     static func tagger(_ g: ONNXGraph, _ m: SequenceTagger, _ w: [String: Tensor], input: (Int?, GRUConfig) -> String,
                        lengths: String = "lengths") throws -> ((encoded: String, scores: String), String) {
-        if m.config.chars != nil {
-            throw ExportError.unsupported("models with a character encoder (model.char_encoder) cannot be exported to ONNX yet")
+        var x = input(m.config.vocabSize, m.config.encoder)
+        if let chars = m.config.chars {
+            x = g.op("Concat", [x, characterVectors(g, chars, w)], [ONNXGraph.int("axis", 2)])
         }
-        let x = input(m.config.vocabSize, m.config.encoder)
         let (out, last) = encoder(g, x, lengths, m.config.encoder, w, prefix: "encoder.")
         let weight = w["head.weight"]!
         let c = weight.shape[0], d = weight.shape[1]
@@ -146,11 +145,42 @@ public enum ONNXExport {
         return ((out, scores), last)
     }
 
+    /// The character encoder: `characters` int64 [T·B, C] (each token slot's character ids, slot
+    /// t·B + b, padded with 0; a token longer than maxLength given as its first maxLength/2 and
+    /// last maxLength − maxLength/2 characters) and `character_lengths` int32 [T·B] (0 for
+    /// padding slots) → [T, B, 2Hc]: the forward state at each token's last character and the
+    /// backward state at its first, zeros for empty slots.
+    static func characterVectors(_ g: ONNXGraph, _ c: CharEncoderConfig, _ w: [String: Tensor]) -> String {
+        g.input("characters", .int64, [.named("N"), .named("C")], doc: "character ids of each token slot (row t·B + b), padded with 0")
+        g.input("character_lengths", .int32, [.named("N")], doc: "characters of each token slot (0: padding)")
+        let ids = g.op("Transpose", ["characters"], [ONNXGraph.ints("perm", [1, 0])])                      // [C, N]
+        let x = g.op("Gather", [g.initializer("chars.embedding.weight", w["chars.embedding.weight"]!), ids], [ONNXGraph.int("axis", 0)])
+        // An empty slot is read as one padding character; its vector is zeroed below.
+        let one = g.int32([1], shape: [])
+        let lengths = g.op("Max", ["character_lengths", one])
+        var config = GRUConfig(inputSize: c.dim, hiddenSize: c.hidden, numLayers: 1, bidirectional: true)
+        config.cell = nil
+        let (_, last) = encoder(g, x, lengths, config, w, prefix: "chars.encoder.")
+        // Y_h [2, N, Hc] → [N, 2, Hc] → [N, 2Hc], zero where the slot is empty
+        let vectors = g.op("Reshape", [g.op("Transpose", [last], [ONNXGraph.ints("perm", [1, 0, 2])]), g.int64([0, -1])])
+        let present = g.op("Cast", [g.op("Greater", ["character_lengths", g.int32([0], shape: [])])],
+                           [ONNXGraph.int("to", Int(Onnx_TensorProto.DataType.float.rawValue))])
+        let masked = g.op("Mul", [vectors, g.op("Unsqueeze", [present, g.int64([1])])])
+        // [T·B, 2Hc] → [T, B, 2Hc] with the tokens' shape
+        let shape = g.op("Concat", [g.op("Shape", ["tokens"]), g.int64([-1])], [ONNXGraph.int("axis", 0)])
+        return g.op("Reshape", [masked, shape])
+    }
+
     /// PyTorch's gate order (r, z, n) to ONNX's (z, r, h): rows [H, 2H), [0, H), [2H, 3H).
-    static func zrh(_ t: Tensor, hidden h: Int) -> [Float] {
-        let width = t.count / (3 * h)
+    static func zrh(_ t: Tensor, hidden h: Int) -> [Float] { blocks(t, [1, 0, 2], of: 3, hidden: h) }
+
+    /// nn.LSTM's gate order (i, f, g, o) to ONNX's (i, o, f, c).
+    static func iofc(_ t: Tensor, hidden h: Int) -> [Float] { blocks(t, [0, 3, 1, 2], of: 4, hidden: h) }
+
+    static func blocks(_ t: Tensor, _ order: [Int], of n: Int, hidden h: Int) -> [Float] {
+        let width = t.count / (n * h)
         var out = [Float](); out.reserveCapacity(t.count)
-        for block in [1, 0, 2] { out += t.data[(block * h * width)..<((block + 1) * h * width)] }
+        for block in order { out += t.data[(block * h * width)..<((block + 1) * h * width)] }
         return out
     }
 
@@ -158,26 +188,29 @@ public enum ONNXExport {
     /// final states [D, B, H] (forward: at each sequence's last step; reverse: at step 0).
     static func encoder(_ g: ONNXGraph, _ x: String, _ lengths: String, _ c: GRUConfig, _ w: [String: Tensor], prefix: String) -> (String, String) {
         let h = c.hiddenSize, dirs = c.bidirectional ? ["", "_reverse"] : [""]
+        let gates = c.isLSTM ? 4 : 3
         var input = x, last = ""
         for l in 0..<c.numLayers {
             func stacked(_ kind: String) -> (shape: [Int], data: [Float]) {
                 let parts = dirs.map { w["\(prefix)\(kind)_l\(l)\($0)"]! }
-                return ([dirs.count] + parts[0].shape, parts.flatMap { zrh($0, hidden: h) })
+                return ([dirs.count] + parts[0].shape, parts.flatMap { c.isLSTM ? iofc($0, hidden: h) : zrh($0, hidden: h) })
             }
             let wi = stacked("weight_ih"), wh = stacked("weight_hh"), bi = stacked("bias_ih"), bh = stacked("bias_hh")
-            // B [D, 6H] = [b_ih (z, r, h), b_hh (z, r, h)] per direction
+            // B [D, 2G] = [b_ih, b_hh] per direction, each in ONNX's gate order
             var bias: [Float] = []
             for d in 0..<dirs.count {
-                let range = (d * 3 * h)..<((d + 1) * 3 * h)
+                let range = (d * gates * h)..<((d + 1) * gates * h)
                 bias.append(contentsOf: bi.data[range])
                 bias.append(contentsOf: bh.data[range])
             }
             let name = "\(prefix)l\(l)"
-            let outs = g.ops("GRU", [input, g.initializer(name + ".W", shape: wi.shape, wi.data), g.initializer(name + ".R", shape: wh.shape, wh.data),
-                                     g.initializer(name + ".B", shape: [dirs.count, 6 * h], bias), lengths],
-                             outputs: [g.fresh("gru_y"), g.fresh("gru_h")],
-                             [ONNXGraph.int("hidden_size", h), ONNXGraph.string("direction", c.bidirectional ? "bidirectional" : "forward"),
-                              ONNXGraph.int("linear_before_reset", c.form == .pytorch ? 1 : 0)])
+            let weights = [input, g.initializer(name + ".W", shape: wi.shape, wi.data), g.initializer(name + ".R", shape: wh.shape, wh.data),
+                           g.initializer(name + ".B", shape: [dirs.count, 2 * gates * h], bias), lengths]
+            let direction = ONNXGraph.string("direction", c.bidirectional ? "bidirectional" : "forward")
+            let outs = c.isLSTM
+                ? g.ops("LSTM", weights, outputs: [g.fresh("lstm_y"), g.fresh("lstm_h")], [ONNXGraph.int("hidden_size", h), direction])
+                : g.ops("GRU", weights, outputs: [g.fresh("gru_y"), g.fresh("gru_h")],
+                        [ONNXGraph.int("hidden_size", h), direction, ONNXGraph.int("linear_before_reset", c.form == .pytorch ? 1 : 0)])
             // Y [T, D, B, H] → [T, B, D, H] → [T, B, D·H]
             input = g.op("Reshape", [g.op("Transpose", [outs[0]], [ONNXGraph.ints("perm", [0, 2, 1, 3])]), g.int64([0, 0, -1])])
             last = outs[1]
