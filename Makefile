@@ -2,7 +2,7 @@
 # Both install missing Debian packages first (apt-get; sudo when not root).
 
 SWIFT ?= swift
-PACKAGES := libopenblas-dev libfftw3-dev libsndfile1-dev pkg-config
+PACKAGES := libopenblas-dev libfftw3-dev libsndfile1-dev pkg-config espeak-ng
 DEMO_PACKAGES := espeak-ng
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

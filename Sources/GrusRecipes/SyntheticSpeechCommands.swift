@@ -27,6 +27,8 @@ public enum SyntheticSpeechCommands {
         public var devVoices = 0.15
         public var testVoices = 0.15
         public var minSNR = 10.0, maxSNR = 30.0
+        /// Only the first this many voices of the shuffled 96 (nil: all); small corpora for tests.
+        public var voices: Int? = nil
         public init() {}
     }
 
@@ -46,6 +48,7 @@ public enum SyntheticSpeechCommands {
         var rng = RNG(seed: settings.seed)
         var voices = accents.flatMap { a in variants.map { (a, $0) } }
         rng.shuffle(&voices)
+        if let n = settings.voices { voices = Array(voices.prefix(max(1, n))) }
         let nTest = Int((Double(voices.count) * settings.testVoices).rounded()), nDev = Int((Double(voices.count) * settings.devVoices).rounded())
         // Plan every clip first (deterministic), then render on both cores.
         struct Clip { var word: String; var label: String; var voice: String; var pitch: Int; var rate: Int; var split: Split; var name: String; var seed: UInt64 }

@@ -156,3 +156,50 @@ final class TransferTests: FolderTestCase {
         XCTAssertTrue(log.contains("embedding rows of"), log)
     }
 }
+
+extension TransferTests {
+    /// A model trained on the synthetic speech-commands corpus (espeak-ng voices), fine-tuned on a
+    /// small corpus of two other voices, beats a model trained on that small corpus alone, on
+    /// voices neither has heard.
+    func testFineTuningFromTheSyntheticSpeechCommandsCorpus() throws {
+        let folder = dir.appendingPathComponent("sc").path
+        var settings = SyntheticSpeechCommands.Settings()
+        settings.voices = 16
+        settings.repetitions = 2
+        settings.unknownPerVoice = 2
+        settings.silencePerVoice = 1
+        try SyntheticSpeechCommands.ensure(folder, settings: settings) { _ in }
+        // Source: the 12 training voices; the 2 dev voices pick its best epoch.
+        let source = dir.appendingPathComponent("source.yaml").path
+        FileManager.default.createFile(atPath: source, contents: Data("""
+        corpus: {format: speech_commands, path: \(folder)}
+        frontend: {type: audio, audio: {bins: 20}}
+        model: {encoder: {hidden: 32, layers: 1}}
+        training: {epochs: 20, batch_size: 16, lr: 0.005, log_every: 1000}
+        evaluation: {splits: [test]}
+        """.utf8))
+        let pretrained = try run(source, "pretrained")
+        // The small corpus: the dev voices' clips train, the test voices' clips test.
+        func list(_ name: String) throws -> [String] {
+            try String(contentsOfFile: folder + "/" + name, encoding: .utf8).split(separator: "\n").map(String.init)
+        }
+        let rows = ["path\tlabel\tsplit"] + (try list("validation_list.txt")).map { "\($0)\t\($0.split(separator: "/")[0])\ttrain" }
+            + (try list("testing_list.txt")).map { "\($0)\t\($0.split(separator: "/")[0])\ttest" }
+        try (rows.joined(separator: "\n") + "\n").write(toFile: folder + "/small.tsv", atomically: true, encoding: .utf8)
+        func small(_ name: String, _ extra: String) -> String {
+            let p = dir.appendingPathComponent("\(name).yaml").path
+            FileManager.default.createFile(atPath: p, contents: Data("""
+            corpus: {format: manifest, path: \(folder)/small.tsv, dev_fraction: 0}
+            frontend: {type: audio, audio: {bins: 20}}
+            model: {encoder: {hidden: 32, layers: 1}\(extra)}
+            training: {epochs: 12, batch_size: 8, lr: 0.005, log_every: 1000}
+            evaluation: {splits: [test]}
+            """.utf8))
+            return p
+        }
+        let scratch = try run(small("scratch", ""), "scratch")
+        let tuned = try run(small("tuned", ", init_from: \(dir.appendingPathComponent("pretrained").path)"), "tuned", overrides: ["training.freeze_epochs=3"])
+        print("synthetic speech commands: source \(pretrained.accuracy), small corpus from scratch \(scratch.accuracy), fine-tuned \(tuned.accuracy)")
+        XCTAssertGreaterThanOrEqual(tuned.accuracy, scratch.accuracy + 0.2, "fine-tuned \(tuned.accuracy), from scratch \(scratch.accuracy)")
+    }
+}
