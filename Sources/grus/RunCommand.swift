@@ -116,7 +116,8 @@ struct Export: ParsableCommand {
         --onnx writes the whole model of any task as one ONNX graph (opset 17) with ONNX's own GRU \
         operator and sequence_lens, so ragged batches are exact. Inputs: `features` float [T, B, F] \
         (audio; global CMVN is inside the graph) or `tokens` int64 [T, B] (text), and `lengths` \
-        int32 [B]. Outputs: classify `probabilities`; tag `scores` (and a CRF's `transitions`, \
+        int32 [B]; a character encoder adds `characters` int64 [T·B, C] and `character_lengths`. \
+        LSTM encoders become ONNX's LSTM. Outputs: classify `probabilities`; tag `scores` (and a CRF's `transitions`, \
         `start_transitions`, `end_transitions`); joint `intent_probabilities` and `slot_scores`; \
         transcribe `log_probs` and `steps`. The labels are in the model's metadata. Example:
           grus export --onnx experiments/fsdd fsdd.onnx
