@@ -1,4 +1,3 @@
-import Foundation
 import GrusAudio
 
 /// Checks that involve more than one key, on a recipe whose keys are each valid. Each problem
@@ -58,9 +57,6 @@ enum RecipeChecks {
         }
         if r.training.freezeEpochs > 0 && r.model.initFrom.isEmpty {
             fail("training.freeze_epochs", "keeps transferred weights fixed; it needs model.init_from (freezing randomly initialised weights only wastes epochs)")
-        }
-        if !r.model.initFrom.isEmpty && !FileManager.default.fileExists(atPath: r.model.initFrom) {
-            fail("model.init_from", "'\(r.model.initFrom)' does not exist; give the folder of a finished `grus run`")
         }
         let s = r.training.schedule
         let warmups = [("warmup_steps", s.warmupSteps > 0), ("warmup_epochs", s.warmupEpochs > 0), ("warmup_fraction", s.warmupFraction > 0)]

@@ -253,6 +253,10 @@ public enum RecipeLoader {
                                                                : "'\(src)' does not exist; point it at the FSDD recordings"))
             }
         }
+        if let from = sec(tree, "model")?["init_from"] as? String, !from.isEmpty, !fileExists(from) {
+            issues.append(RecipeIssue(file: file, keyPath: "model.init_from",
+                                      message: "'\(from)' does not exist; give the folder of a finished `grus run`"))
+        }
         let text = sec(sec(tree, "frontend"), "text")
         if let v = text?["pretrained_vectors"] as? String, !v.isEmpty, !fileExists(v) {
             issues.append(RecipeIssue(file: file, keyPath: "frontend.text.pretrained_vectors", message: "'\(v)' does not exist"))
