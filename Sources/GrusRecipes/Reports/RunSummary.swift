@@ -74,11 +74,11 @@ public struct SeedSummary: Codable {
         first.spread = metrics.mapValues(\.std)
         first.seeds = seeds.count
         let trainings = folders.compactMap { try? RunSummary.read($0).training }
-        if var t = first.training, trainings.count == folders.count {
-            t.trainSeconds = trainings.map(\.trainSeconds).reduce(0, +) / Double(trainings.count)
-            t.seconds = trainings.map(\.seconds).reduce(0, +) / Double(trainings.count)
-            t.sequences = trainings.map(\.sequences).reduce(0, +) / trainings.count
-            first.training = t
+        if let t = first.training, trainings.count == folders.count {
+            let n = Double(trainings.count)
+            first.training = TrainingSummary(epochs: t.epochs, sequences: trainings.map(\.sequences).reduce(0, +) / trainings.count,
+                                             trainSeconds: trainings.map(\.trainSeconds).reduce(0, +) / n,
+                                             seconds: trainings.map(\.seconds).reduce(0, +) / n, parameters: t.parameters, threads: t.threads)
         }
         return first
     }

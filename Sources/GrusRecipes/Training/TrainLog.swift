@@ -58,7 +58,8 @@ public struct TrainingSummary: Codable {
     public var seconds: Double
     public var parameters: Int
     public var threads: Int
-    public var sequencesPerSecond: Double { Double(sequences) / max(trainSeconds, 1e-9) }
+    /// Sequences per second in the training steps (written for readers of the file).
+    public var sequencesPerSecond: Double
 
     enum CodingKeys: String, CodingKey {
         case epochs, sequences, trainSeconds = "train_seconds", seconds, parameters, threads, sequencesPerSecond = "sequences_per_second"
@@ -66,27 +67,7 @@ public struct TrainingSummary: Codable {
 
     init(epochs: Int, sequences: Int, trainSeconds: Double, seconds: Double, parameters: Int, threads: Int) {
         (self.epochs, self.sequences, self.trainSeconds, self.seconds, self.parameters, self.threads) = (epochs, sequences, trainSeconds, seconds, parameters, threads)
-    }
-
-    public init(from d: Decoder) throws {
-        let c = try d.container(keyedBy: CodingKeys.self)
-        epochs = try c.decode(Int.self, forKey: .epochs)
-        sequences = try c.decode(Int.self, forKey: .sequences)
-        trainSeconds = try c.decode(Double.self, forKey: .trainSeconds)
-        seconds = try c.decode(Double.self, forKey: .seconds)
-        parameters = try c.decode(Int.self, forKey: .parameters)
-        threads = try c.decode(Int.self, forKey: .threads)
-    }
-
-    public func encode(to e: Encoder) throws {
-        var c = e.container(keyedBy: CodingKeys.self)
-        try c.encode(epochs, forKey: .epochs)
-        try c.encode(sequences, forKey: .sequences)
-        try c.encode(trainSeconds, forKey: .trainSeconds)
-        try c.encode(seconds, forKey: .seconds)
-        try c.encode(parameters, forKey: .parameters)
-        try c.encode(threads, forKey: .threads)
-        try c.encode(sequencesPerSecond, forKey: .sequencesPerSecond)
+        sequencesPerSecond = Double(sequences) / max(trainSeconds, 1e-9)
     }
 
     func save(to url: URL) throws {
