@@ -36,32 +36,39 @@ def write(name, d):
     print("wrote", name)
 
 
-def gru_case(name, I, H, L, bidir, lengths, T, seed, with_h0=True):
-    """nn.GRU on a padded time-major batch through pack_padded_sequence."""
+def gru_case(name, I, H, L, bidir, lengths, T, seed, with_h0=True, cell="gru"):
+    """nn.GRU (or nn.LSTM, with a zero initial cell state: Grus takes an initial hidden state
+    only) on a padded time-major batch through pack_padded_sequence. Gradients flow from the
+    outputs and h_n."""
     g = torch.Generator().manual_seed(seed)
     B = len(lengths)
     D = 2 if bidir else 1
-    gru = torch.nn.GRU(I, H, num_layers=L, bidirectional=bidir)
+    rnn = (torch.nn.LSTM if cell == "lstm" else torch.nn.GRU)(I, H, num_layers=L, bidirectional=bidir)
     with torch.no_grad():
-        for p in gru.parameters():
+        for p in rnn.parameters():
             p.copy_(torch.rand(p.shape, generator=g) * 0.8 - 0.4)
     x = torch.randn(T, B, I, generator=g, requires_grad=True)
     h0 = (torch.randn(L * D, B, H, generator=g) * 0.5).requires_grad_(True) if with_h0 else None
     lens = torch.tensor(lengths)
     packed = torch.nn.utils.rnn.pack_padded_sequence(x, lens, enforce_sorted=False)
-    out_p, hn = gru(packed, h0)
+    if cell == "lstm":
+        out_p, (hn, _) = rnn(packed, (h0 if with_h0 else torch.zeros(L * D, B, H), torch.zeros(L * D, B, H)))
+    else:
+        out_p, hn = rnn(packed, h0)
     out, _ = torch.nn.utils.rnn.pad_packed_sequence(out_p, total_length=T)
     gout = torch.randn(T, B, D * H, generator=g)
     ghn = torch.randn(L * D, B, H, generator=g)
     (out * gout).sum().add_((hn * ghn).sum()).backward()
-    d = {"config": {"input": I, "hidden": H, "layers": L, "bidirectional": bidir, "form": "pytorch"},
-         "lengths": lengths, "x": t2j(x), "output": t2j(out), "h_n": t2j(hn),
+    config = {"input": I, "hidden": H, "layers": L, "bidirectional": bidir, "form": "pytorch"}
+    if cell == "lstm":
+        config["cell"] = "lstm"
+    d = {"config": config, "lengths": lengths, "x": t2j(x), "output": t2j(out), "h_n": t2j(hn),
          "grad_output": t2j(gout), "grad_h_n": t2j(ghn), "grad_x": t2j(x.grad)}
     if with_h0:
         d["h0"] = t2j(h0)
         d["grad_h0"] = t2j(h0.grad)
-    d["weights"] = {n: t2j(p) for n, p in gru.named_parameters()}
-    d["grads"] = {n: t2j(p.grad) for n, p in gru.named_parameters()}
+    d["weights"] = {n: t2j(p) for n, p in rnn.named_parameters()}
+    d["grads"] = {n: t2j(p.grad) for n, p in rnn.named_parameters()}
     write(name, d)
 
 
@@ -151,40 +158,11 @@ def cho_case(name, I, H, L, bidir, lengths, T, seed):
     write(name, d)
 
 
-def lstm_case(name, I, H, L, bidir, lengths, T, seed, with_h0=True):
-    """nn.LSTM on a padded time-major batch through pack_padded_sequence; the initial cell
-    state is zero (Grus takes an initial hidden state only). Gradients flow from the outputs and h_n."""
-    g = torch.Generator().manual_seed(seed)
-    B = len(lengths)
-    D = 2 if bidir else 1
-    lstm = torch.nn.LSTM(I, H, num_layers=L, bidirectional=bidir)
-    with torch.no_grad():
-        for p in lstm.parameters():
-            p.copy_(torch.rand(p.shape, generator=g) * 0.8 - 0.4)
-    x = torch.randn(T, B, I, generator=g, requires_grad=True)
-    h0 = (torch.randn(L * D, B, H, generator=g) * 0.5).requires_grad_(True) if with_h0 else torch.zeros(L * D, B, H)
-    packed = torch.nn.utils.rnn.pack_padded_sequence(x, torch.tensor(lengths), enforce_sorted=False)
-    out_p, (hn, cn) = lstm(packed, (h0, torch.zeros(L * D, B, H)))
-    out, _ = torch.nn.utils.rnn.pad_packed_sequence(out_p, total_length=T)
-    gout = torch.randn(T, B, D * H, generator=g)
-    ghn = torch.randn(L * D, B, H, generator=g)
-    (out * gout).sum().add_((hn * ghn).sum()).backward()
-    d = {"config": {"input": I, "hidden": H, "layers": L, "bidirectional": bidir, "form": "pytorch", "cell": "lstm"},
-         "lengths": lengths, "x": t2j(x), "output": t2j(out), "h_n": t2j(hn),
-         "grad_output": t2j(gout), "grad_h_n": t2j(ghn), "grad_x": t2j(x.grad)}
-    if with_h0:
-        d["h0"] = t2j(h0)
-        d["grad_h0"] = t2j(h0.grad)
-    d["weights"] = {n: t2j(p) for n, p in lstm.named_parameters()}
-    d["grads"] = {n: t2j(p.grad) for n, p in lstm.named_parameters()}
-    write(name, d)
-
-
 def lstm_cases():
-    lstm_case("lstm_1layer_uni", I=5, H=4, L=1, bidir=False, lengths=[6, 6, 6], T=6, seed=21)
-    lstm_case("lstm_2layer_bi_ragged", I=5, H=4, L=2, bidir=True, lengths=[4, 7, 1, 5], T=7, seed=22)
+    gru_case("lstm_1layer_uni", I=5, H=4, L=1, bidir=False, lengths=[6, 6, 6], T=6, seed=21, cell="lstm")
+    gru_case("lstm_2layer_bi_ragged", I=5, H=4, L=2, bidir=True, lengths=[4, 7, 1, 5], T=7, seed=22, cell="lstm")
     # H = 16: the packed recurrent products.
-    lstm_case("lstm_2layer_bi_h16_ragged", I=5, H=16, L=2, bidir=True, lengths=[4, 7, 1, 5, 3, 6, 7, 2], T=7, seed=23, with_h0=False)
+    gru_case("lstm_2layer_bi_h16_ragged", I=5, H=16, L=2, bidir=True, lengths=[4, 7, 1, 5, 3, 6, 7, 2], T=7, seed=23, with_h0=False, cell="lstm")
 
 
 def loss_case():
