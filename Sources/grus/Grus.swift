@@ -8,7 +8,7 @@ struct Grus: ParsableCommand {
         commandName: "grus",
         abstract: "Speech and text sequence labelling with gated recurrent units.",
         version: "0.2.0",
-        subcommands: [Run.self, Eval.self, Predict.self, Stream.self, Compare.self, Export.self, Check.self, RecipeKeys.self, Features.self, Toy.self]
+        subcommands: [Run.self, Eval.self, Predict.self, Stream.self, Compare.self, Export.self, Cache.self, Check.self, RecipeKeys.self, Features.self, Toy.self]
     )
 
     /// A crash must end the process: on a terminal Swift's crash reporter would otherwise wait

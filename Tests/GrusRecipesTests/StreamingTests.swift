@@ -4,17 +4,9 @@ import GrusAudio
 import GrusCore
 @testable import GrusRecipes
 
-/// Features stream through cache/features.bin: rows are read back exactly, and a corpus eight
-/// times larger does not need eight times the memory.
-final class StreamingTests: XCTestCase {
-    var dir: URL!
-
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("grus-stream-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { if ProcessInfo.processInfo.environment["KEEP"] == nil { try? FileManager.default.removeItem(at: dir) } }
+/// Features stream through the cache entry's features.bin: rows are read back exactly, and a
+/// corpus eight times larger does not need eight times the memory.
+final class StreamingTests: FolderTestCase {
 
     func testStoreReadsBackWhatWasWrittenWithCMVN() throws {
         var rng = RNG(seed: 9)
@@ -59,9 +51,13 @@ final class StreamingTests: XCTestCase {
         evaluation: {splits: [test]}
         """.write(to: recipe, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("exp-\(files)")
-        let (p, stderr) = try runProgram(grus, ["run", recipe.path, "--out", out.path])
+        let cache = dir.appendingPathComponent("cache-\(files)")
+        let (p, stderr) = try runProgram(grus, ["run", recipe.path, "--out", out.path], environment: [CacheDirectory.environment: cache.path])
         XCTAssertEqual(p.terminationStatus, 0, stderr)
-        let bytes = (try FileManager.default.attributesOfItem(atPath: out.appendingPathComponent("cache/features.bin").path)[.size] as? Int) ?? 0
+        let entries = try FileManager.default.contentsOfDirectory(atPath: cache.appendingPathComponent("features").path).filter { !$0.hasPrefix(".") && !$0.hasSuffix(".lock") }
+        XCTAssertEqual(entries.count, 1)
+        let bin = cache.appendingPathComponent("features/\(entries.first ?? "")/features.bin")
+        let bytes = (try FileManager.default.attributesOfItem(atPath: bin.path)[.size] as? Int) ?? 0
         let log = try String(contentsOf: out.appendingPathComponent("log.txt"), encoding: .utf8)
         let peak = log.split(separator: "\n").compactMap { line -> Double? in
             guard let r = line.range(of: "peak memory ") else { return nil }

@@ -3,13 +3,16 @@ import XCTest
 import GrusAudio
 @testable import GrusRecipes
 
-/// A test case with a fresh temporary folder, `dir`, removed afterwards.
+/// A test case with a fresh temporary folder, `dir`, removed afterwards. The shared feature cache
+/// of the runs it makes (and of the grus processes it starts) is `dir/feature-cache`, so each
+/// test computes its own features and leaves nothing in the user's cache.
 class FolderTestCase: XCTestCase {
     var dir: URL!
 
     override func setUpWithError() throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("grus-\(type(of: self))-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        setenv(CacheDirectory.environment, dir.appendingPathComponent("feature-cache").path, 1)
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }

@@ -6,7 +6,8 @@ import GrusData
 /// experiment folder: recipe.yaml, model/, checkpoints/, metrics.json, dev-metrics.json,
 /// predictions.jsonl, report.html, train-log.csv, training.json, data.json, log.txt (and bad-inputs.jsonl when
 /// inputs were skipped).
-/// A stage whose inputs are unchanged (keys in cache/) is reused instead of run.
+/// A stage whose inputs are unchanged (keys in cache/) is reused instead of run. Features live in
+/// the shared cache (`experiment.cache_dir`), keyed by corpus and front end, for every experiment.
 public final class Experiment {
     public let recipe: Recipe
     public let folder: URL
@@ -22,7 +23,9 @@ public final class Experiment {
         recipeFile = loaded.file
         resolvedYAML = loaded.resolvedYAML
         folder = URL(fileURLWithPath: out ?? recipe.experiment.out)
-        try FileManager.default.createDirectory(at: folder.appendingPathComponent("checkpoints"), withIntermediateDirectories: true)
+        for sub in ["checkpoints", "cache"] {
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
         lock = try FolderLock(folder)
         for sub in ["", "checkpoints", "model", "cache"] { AtomicFile.removeLeftovers(in: folder.appendingPathComponent(sub)) }
         if Fault.spec?.kind == "checkpoint" {
@@ -33,12 +36,13 @@ public final class Experiment {
     }
 
     /// Keys a resumed run may change: how long to train, how to log, and what to evaluate.
-    static let resumableKeys: Set<String> = ["training.epochs", "training.log_every", "training.threads", "experiment.name", "experiment.out"]
+    static let resumableKeys: Set<String> = ["training.epochs", "training.log_every", "training.threads", "experiment.name", "experiment.out",
+                                             "experiment.cache_dir"]
 
     /// Keys that change nothing a finished run computed, or only its evaluation: a rerun with
     /// other values reuses the folder.
     static func replacesRun(_ key: String) -> Bool {
-        !["training.log_every", "training.threads", "experiment.name", "experiment.out"].contains(key) && !key.hasPrefix("evaluation.")
+        !["training.log_every", "training.threads", "experiment.name", "experiment.out", "experiment.cache_dir"].contains(key) && !key.hasPrefix("evaluation.")
     }
 
     /// With `resume`, refuses a recipe that differs from the one the checkpoint was trained with
@@ -106,17 +110,8 @@ public final class Experiment {
         if stopAfter == .prepare { return nil }
 
         let featureKey = stages.featureKey(prepared)
-        let cache = FeatureCache(folder: stages.cache, key: featureKey)
         let setup = try stages.audioSetup(prepared)
-        var data: FeatureSet
-        if reuse(.features), let cached = cache.load(prepared.items) {
-            data = cached
-            log("features: \(data.examples.count) examples from the cache (inputs unchanged)")
-        } else {
-            cache.invalidate()
-            removeOutputs(after: .features)
-            data = try stages.features(prepared, audio: setup?.0, into: cache)
-        }
+        var data = try features(stages, prepared, key: featureKey, audio: setup?.0, reuse: reuse(.features))
         data.bad += setup?.1 ?? []
         data.examples = data.examples.filter { e in
             guard let why = prepared.task.inputProblem(e.item, frames: e.length, recipe: recipe) else { return true }
@@ -157,6 +152,38 @@ public final class Experiment {
         writeReport(report)
         done()
         return report
+    }
+
+    /// The features of `key` from the shared cache, or computed and published there. Computing
+    /// holds the key's lock, so a concurrent run (or MPI rank) of the same key waits and reads
+    /// the result. Without `reuse` (--from-stage features) the entry is computed again.
+    func features<T: SequenceTask>(_ stages: Stages<T>, _ prepared: PreparedCorpus<T>, key: String, audio: AudioSetup?, reuse: Bool) throws -> FeatureSet {
+        let shared = SharedFeatureCache(directory: CacheDirectory.resolve(recipe.experiment.cacheDir))
+        let entry = FeatureCache(folder: shared.entry(key), key: key)
+        func cached() -> FeatureSet? {
+            guard let set = entry.load(prepared.items) else { return nil }
+            shared.touch(key)
+            log("features: \(set.examples.count) examples from the cache (inputs unchanged): \(entry.folder.path)")
+            return set
+        }
+        if reuse, let set = cached() { return set }
+        var fresh = false
+        let set = try shared.withLock(key, waiting: { log("features: waiting for \($0), which is computing the same features") }) { () throws -> FeatureSet? in
+            if reuse, let set = cached() { return set }
+            let scratch = try shared.scratch(key)
+            do {
+                _ = try stages.features(prepared, audio: audio, into: FeatureCache(folder: scratch, key: key))
+                try shared.publish(scratch, as: key)
+            } catch {
+                try? FileManager.default.removeItem(at: scratch)
+                throw error
+            }
+            fresh = true
+            return entry.load(prepared.items)
+        }
+        guard let set else { throw GrusError.io(path: entry.folder.path, message: "the features just written could not be read back; rerun with --from-stage features") }
+        if fresh { log("features: cached in \(entry.folder.path)") }
+        return set
     }
 
     /// report.html; a page that cannot be written is logged, not fatal (the metrics are written).

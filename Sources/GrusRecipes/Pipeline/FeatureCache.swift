@@ -120,10 +120,11 @@ final class FeatureStore: @unchecked Sendable {
     }
 }
 
-/// The features stage's index, cache/features.json: key, per-example origins and frame counts (or
-/// token ids), bad inputs, CMVN statistics, tokenizer. Audio features themselves are in
-/// cache/features.bin (a FeatureStore, raw features; CMVN is applied on read). The index is
-/// written last, so a present index with the right key means a complete cache.
+/// One entry of the features stage, in a folder of the shared cache (`SharedFeatureCache`):
+/// features.json indexes key, per-example origins and frame counts (or token ids), bad inputs,
+/// CMVN statistics, tokenizer. Audio features themselves are in features.bin (a FeatureStore,
+/// raw features; CMVN is applied on read). The index is written last, so a present index with
+/// the right key means a complete entry.
 struct FeatureCache {
     static let format = 3
     let folder: URL
@@ -144,16 +145,18 @@ struct FeatureCache {
         var frontEnd: ModelFrontEnd
         /// Speaker CMVN: each group's statistics and each entry's group.
         var speakerCMVN: SpeakerCMVN?
+        /// The corpus the features were computed from (for `grus cache list`).
+        var corpus: String?
     }
 
     /// Called before a new features.bin is written, so a stale index never describes it.
     func invalidate() { try? FileManager.default.removeItem(at: indexURL) }
 
-    func save(_ set: FeatureSet) throws {
+    func save(_ set: FeatureSet, corpus: String) throws {
         let index = Index(format: Self.format, key: key, dimension: set.store?.dimension ?? 0, origins: set.examples.map(\.item.origin),
                           frames: set.examples.map(\.length), tokens: set.store == nil ? set.examples.map { $0.tokens ?? [] } : nil,
                           chars: set.examples.first?.chars == nil ? nil : set.examples.map { $0.chars ?? [] },
-                          bad: set.bad, frontEnd: set.frontEnd, speakerCMVN: set.store?.speakerCMVN)
+                          bad: set.bad, frontEnd: set.frontEnd, speakerCMVN: set.store?.speakerCMVN, corpus: corpus)
         try AtomicFile.write(try JSONEncoder().encode(index), to: indexURL)
     }
 

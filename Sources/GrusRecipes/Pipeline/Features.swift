@@ -96,6 +96,7 @@ struct AudioSetup {
                         bad.append(BadInput(origin: part[i].origin, reason: "\(err)"))
                     }
                 }
+                Fault.point("features")
             }
             let global = cmvn == .global ? stats : nil
             let perSpeaker = cmvn == .speaker ? SpeakerCMVN(stats: speakers, groups: groups) : nil

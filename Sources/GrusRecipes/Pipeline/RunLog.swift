@@ -39,7 +39,9 @@ final class RunLog {
 /// Fault injection for the kill-and-resume tests: GRUS_FAULT=step:N (after N optimiser steps),
 /// checkpoint:N (during the N-th checkpoint write, after the temporary file, before the rename)
 /// or eval:N (during the N-th dev evaluation) makes the process kill itself with SIGKILL;
-/// trap:N makes N threads trap at once in the features stage (a crash must end the process).
+/// trap:N makes N threads trap at once in the features stage (a crash must end the process);
+/// features:N kills after N chunks of audio features are written; sleep:MS makes the features
+/// stage take MS milliseconds longer (for the shared cache's concurrency tests).
 enum Fault {
     static let spec: (kind: String, n: Int)? = {
         guard let v = ProcessInfo.processInfo.environment["GRUS_FAULT"], let c = v.firstIndex(of: ":"), let n = Int(v[v.index(after: c)...]) else { return nil }
@@ -51,6 +53,12 @@ enum Fault {
         guard let s = spec, s.kind == kind else { return }
         counts[kind, default: 0] += 1
         if counts[kind] == s.n { kill(getpid(), SIGKILL) }
+    }
+
+    /// With GRUS_FAULT=sleep:MS, waits MS milliseconds.
+    static func sleepPoint() {
+        guard let s = spec, s.kind == "sleep" else { return }
+        usleep(useconds_t(s.n * 1000))
     }
 
     /// With GRUS_FAULT=trap:N, N threads trap together.

@@ -62,11 +62,12 @@ struct Stages<T: SequenceTask> {
 
     // MARK: features
 
-    /// Inputs of the features stage: corpus and front-end settings, and every item's split, label,
-    /// origin and content identity.
+    /// Inputs of the features stage, the shared cache's key: corpus and front-end settings, and
+    /// every item's split, label, origin and content identity. The seed is not among them (it
+    /// acts through the splits, which are), so the runs of `--seeds N` share their features.
     func featureKey(_ p: PreparedCorpus<T>) -> String {
         let audio = recipe.frontend.type == .audio
-        return StageKey.hash([recipe.corpus, recipe.frontend, recipe.experiment.seed, p.sampleRate, recipe.model.charEncoder.dim > 0,
+        return StageKey.hash([recipe.corpus, recipe.frontend, p.sampleRate, recipe.model.charEncoder.dim > 0,
                               p.items.map { "\($0.split.rawValue)\t\($0.label)\t\($0.origin)\t\(InputIdentity.of($0, audio: audio))" }] as [Any])
     }
 
@@ -78,6 +79,7 @@ struct Stages<T: SequenceTask> {
     func features(_ p: PreparedCorpus<T>, audio: AudioSetup?, into cache: FeatureCache) throws -> FeatureSet {
         let t0 = Date()
         Fault.trapPoint()
+        Fault.sleepPoint()
         var set: FeatureSet
         if let audio {
             let r = try audio.extract(p.items, to: cache.binURL)
@@ -94,7 +96,7 @@ struct Stages<T: SequenceTask> {
         let lengths = set.examples.map(\.length)
         log(String(format: "features: %d examples in %.1f s; lengths %d-%d; peak memory %.0f MB", set.examples.count, Date().timeIntervalSince(t0),
                    lengths.min() ?? 0, lengths.max() ?? 0, peakMemoryMB()))
-        try cache.save(set)
+        try cache.save(set, corpus: recipe.corpus.path)
         return set
     }
 

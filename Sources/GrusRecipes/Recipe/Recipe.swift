@@ -9,7 +9,7 @@ import GrusText
 /// camelCase; choices are the enums the code switches over. (A test checks that the two agree
 /// key for key.)
 public struct Recipe: Codable, Equatable {
-    public struct Experiment: Codable, Equatable { public var name: String; public var out: String; public var seed: Int }
+    public struct Experiment: Codable, Equatable { public var name: String; public var out: String; public var seed: Int; public var cacheDir: String }
     public struct Corpus: Codable, Equatable {
         public var format: CorpusFormat, path: String, source: String, syntheticDigits: String, train: String, dev: String, test: String
         public var devFraction: Double

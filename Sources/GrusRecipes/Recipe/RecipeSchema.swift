@@ -34,6 +34,7 @@ public enum RecipeSchema {
             "name": Field(.string, default: "", "experiment name; defaults to the recipe's file name"),
             "out": Field(.path, default: "", "experiment folder; defaults to experiments/<name>"),
             "seed": int(1, min: 0, "seed for initialisation, shuffling, dropout and augmentation"),
+            "cache_dir": Field(.path, default: "", "shared feature cache; '' = $GRUS_CACHE_DIR, else $XDG_CACHE_HOME/grus, else ~/.cache/grus"),
         ]),
         "corpus": .section([
             "format": Field(choices(CorpusFormat.self), required: true, "how the corpus is laid out"),
