@@ -2,7 +2,7 @@
 # Both install missing Debian packages first (apt-get; sudo when not root).
 
 SWIFT ?= swift
-PACKAGES := libopenblas-dev libfftw3-dev libsndfile1-dev pkg-config espeak-ng
+PACKAGES := libopenblas-dev libfftw3-dev libsndfile1-dev pkg-config espeak-ng openmpi-bin libopenmpi-dev
 DEMO_PACKAGES := espeak-ng
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -6,6 +6,16 @@ public enum AtomicFile {
     /// Called after the temporary file is complete and before the rename (fault-injection tests).
     nonisolated(unsafe) public static var beforeRename: ((URL) -> Void)?
 
+    /// Files under this folder are not written (their bytes are discarded): MPI ranks other than
+    /// 0 compute everything rank 0 does, and rank 0 alone writes the experiment folder.
+    nonisolated(unsafe) public static var discardUnder: String?
+
+    static func discards(_ url: URL) -> Bool {
+        guard let d = discardUnder else { return false }
+        let path = url.standardizedFileURL.path
+        return path == d || path.hasPrefix(d.hasSuffix("/") ? d : d + "/")
+    }
+
     /// Removes temporary files a killed writer left in `folder` (never the files themselves).
     public static func removeLeftovers(in folder: URL) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return }
@@ -31,9 +41,16 @@ public enum AtomicFile {
         let tmp: URL
         let handle: FileHandle
         public private(set) var bytesWritten = 0
+        let discard: Bool
 
         public init(_ url: URL) throws {
             self.url = url
+            discard = AtomicFile.discards(url)
+            if discard {
+                tmp = URL(fileURLWithPath: "/dev/null")
+                handle = FileHandle(forWritingAtPath: "/dev/null")!
+                return
+            }
             let dir = url.deletingLastPathComponent()
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
@@ -58,6 +75,7 @@ public enum AtomicFile {
         }
 
         public func commit() throws {
+            if discard { try? handle.close(); return }
             do {
                 try handle.synchronize()
                 try handle.close()
@@ -76,6 +94,7 @@ public enum AtomicFile {
 
         public func abort() {
             try? handle.close()
+            if discard { return }
             try? FileManager.default.removeItem(at: tmp)
         }
     }

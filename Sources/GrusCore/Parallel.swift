@@ -25,13 +25,17 @@ public func splitRange(_ count: Int, parts: Int) -> [Range<Int>] {
 public var availableCores: Int { ProcessInfo.processInfo.activeProcessorCount }
 
 /// How many threads Grus's own parallel work uses: feature extraction, the GRU's directions,
-/// optimiser updates, prediction and corpus generation. Defaults to the machine's cores;
+/// optimiser updates, CTC, prediction and corpus generation. Defaults to the machine's cores,
+/// shared among the MPI ranks on this machine so that ranks × threads never exceeds them;
 /// `training.threads` in a recipe, or `--threads`, sets it before anything runs.
 public enum Threads {
-    nonisolated(unsafe) public private(set) static var count = availableCores
+    nonisolated(unsafe) public private(set) static var count = automatic
 
-    /// Sets the count; 0 (or less) means all of the machine's cores.
-    public static func set(_ n: Int) { count = n > 0 ? n : availableCores }
+    /// The default: this machine's cores divided among the ranks of an MPI job running on it.
+    public static var automatic: Int { max(1, availableCores / Distributed.localSize) }
+
+    /// Sets the count; 0 (or less) means `automatic`.
+    public static func set(_ n: Int) { count = n > 0 ? n : automatic }
 
     /// Runs `body(worker, i)` for every i in 0..<items, spread over `count` workers (at most
     /// one per item): worker k takes k, k + workers, k + 2·workers, ...

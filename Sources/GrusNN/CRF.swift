@@ -53,14 +53,19 @@ public final class CRF: Module {
     /// (Rabiner's scaling): each step is one [B, C]·[C, C] product and a renormalisation, and the
     /// log of each step's scale goes into log Z. A sequence whose scaled values underflow (scores
     /// hundreds of nats apart) is redone exactly in log space (`exactLoss`).
-    public func loss(_ emissions: Tensor, lengths: [Int], targets: [[Int]]) -> (loss: Float, dEmissions: Tensor) {
+    /// `denominator`: divide by this instead of the batch size (a data-parallel share divides by
+    /// the whole batch's). `weight` scales the gradients only (dEmissions and the transitions'),
+    /// for a loss that is one weighted term of a larger one.
+    public func loss(_ emissions: Tensor, lengths: [Int], targets: [[Int]], denominator: Double? = nil,
+                     weight: Double = 1) -> (loss: Float, dEmissions: Tensor) {
         let c = tags, b = lengths.count, steps = lengths.max() ?? 0
         precondition(emissions.rank == 2 && emissions.shape[1] == c && targets.count == b && emissions.shape[0] >= steps * b,
                      "CRF: emissions [T·B, \(c)] and a target per sequence")
         for s in 0..<b { precondition(targets[s].count == lengths[s], "CRF: \(targets[s].count) targets for \(lengths[s]) steps") }
         var dE = Tensor(zeros: emissions.shape)
         if steps == 0 { return (0, dE) }
-        let scale = 1 / Double(b), rows = steps * b
+        let den = denominator ?? Double(b)
+        let scale = weight / den, rows = steps * b
         let (tr, st, en) = maskedScores()
         // Shifted exponentials: et [C, C] = exp(trans − mT); es, ee [C] likewise for start and end.
         let mT = tr.filter(\.isFinite).max() ?? 0, mS = st.filter(\.isFinite).max() ?? 0, mE = en.filter(\.isFinite).max() ?? 0
@@ -172,7 +177,7 @@ public final class CRF: Module {
         }
         for k in 0..<(c * c) { transitions.grad.data[k] += Float(scale * dTrans[k]) }
         for j in 0..<c { start.grad.data[j] += Float(scale * dStart[j]); end.grad.data[j] += Float(scale * dEnd[j]) }
-        return (Float(total * scale), dE)
+        return (Float(total / den), dE)
     }
 
     /// One sequence's negative log-likelihood and gradients in log space, with no scaling: the

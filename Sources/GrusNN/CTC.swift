@@ -26,7 +26,9 @@ public struct CTCLoss {
 
     /// Mean loss and dLoss/dLogits [T·B, C]; `infeasible` lists the sequences whose target
     /// could not be aligned.
-    public func callAsFunction(_ logits: Tensor, lengths: [Int], targets: [[Int]]) -> (loss: Float, grad: Tensor, infeasible: [Int]) {
+    /// `denominator`: the batch size to divide by instead of this batch's (a data-parallel share
+    /// divides by the whole batch's).
+    public func callAsFunction(_ logits: Tensor, lengths: [Int], targets: [[Int]], denominator: Double? = nil) -> (loss: Float, grad: Tensor, infeasible: [Int]) {
         let b = lengths.count, c = logits.shape[1]
         precondition(logits.rank == 2 && targets.count == b, "CTC: logits [T·B, C] and a target per sequence")
         let steps = lengths.max() ?? 0
@@ -44,7 +46,7 @@ public struct CTCLoss {
         }
         var total = 0.0, infeasible: [Int] = []
         for s in 0..<b {
-            let scale = 1 / (Double(b) * Double(max(targets[s].count, 1)))
+            let scale = 1 / ((denominator ?? Double(b)) * Double(max(targets[s].count, 1)))
             if !losses[s].isFinite {
                 infeasible.append(s)
                 // No alignment: no gradient either way; the loss is 0 or +∞.

@@ -14,7 +14,15 @@ public struct CrossEntropy {
     }
 
     /// Returns the loss, the gradient w.r.t. the logits, and the softmax probabilities.
-    public func callAsFunction(_ logits: Tensor, targets: [Int]) -> (loss: Float, grad: Tensor, probs: Tensor) {
+    /// The mean's denominator over these targets: Σ_i w[y_i] (the count without class weights).
+    public func denominator(targets: [Int]) -> Double {
+        guard let w = classWeights else { return Double(targets.count) }
+        return targets.reduce(0) { $0 + Double(w[$1]) }
+    }
+
+    /// `denominator`: divide the sum by this instead of this batch's own (a data-parallel share
+    /// divides by the whole batch's, so the shares' gradients sum to the batch's).
+    public func callAsFunction(_ logits: Tensor, targets: [Int], denominator: Double? = nil) -> (loss: Float, grad: Tensor, probs: Tensor) {
         precondition(logits.rank == 2 && logits.shape[0] == targets.count, "CrossEntropy: logits [B, C] and B targets")
         let b = logits.shape[0], c = logits.shape[1]
         let w = classWeights ?? [Float](repeating: 1, count: c)
@@ -44,7 +52,8 @@ public struct CrossEntropy {
                 grad[i, k] = Float(g)
             }
         }
-        let scale = denom > 0 ? 1 / denom : 0
+        let d = denominator ?? denom
+        let scale = d > 0 ? 1 / d : 0
         for i in grad.data.indices { grad.data[i] = Float(Double(grad.data[i]) * scale) }
         return (Float(total * scale), grad, probs)
     }

@@ -135,13 +135,14 @@ public final class SequenceTagger: Module {
 /// Softmax cross-entropy over the valid rows of per-step logits [T·B, C]: `targets[k]` is the tag
 /// of row `rows[k]`. The loss is the mean over valid steps (PyTorch's `ignore_index` semantics);
 /// the gradient is zero on every other row.
-public func stepCrossEntropy(_ logits: Tensor, rows: [Int], targets: [Int], loss: CrossEntropy = CrossEntropy()) -> (loss: Float, grad: Tensor) {
+public func stepCrossEntropy(_ logits: Tensor, rows: [Int], targets: [Int], loss: CrossEntropy = CrossEntropy(),
+                             denominator: Double? = nil) -> (loss: Float, grad: Tensor) {
     precondition(rows.count == targets.count, "stepCrossEntropy: a target per valid row")
     let c = logits.shape[1]
     // gather: valid [N, C] = logits[rows]
     var valid = Tensor(zeros: [rows.count, c])
     for (k, r) in rows.enumerated() { for j in 0..<c { valid.data[k * c + j] = logits.data[r * c + j] } }
-    let (l, g, _) = loss(valid, targets: targets)
+    let (l, g, _) = loss(valid, targets: targets, denominator: denominator)
     // backward of the gather: scatter the rows back, zeros elsewhere
     var grad = Tensor(zeros: logits.shape)
     for (k, r) in rows.enumerated() { for j in 0..<c { grad.data[r * c + j] = g.data[k * c + j] } }

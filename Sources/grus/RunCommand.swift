@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GrusCore
 import GrusRecipes
 
 struct Run: ParsableCommand {
@@ -14,6 +15,10 @@ struct Run: ParsableCommand {
         values (say, another --set) is not overwritten: give the new run its own --out, or add \
         --force. --seeds N runs seeds 1..N into OUT/seed-K and writes the mean and standard \
         deviation of every metric to OUT/seeds.json. An invalid recipe exits with code 2.
+
+        Under `mpirun -np N grus run RECIPE` (Open MPI) the ranks train one model together: each \
+        takes its share of every batch, the gradients are summed with MPI_Allreduce, and rank 0 \
+        alone writes the folder. Threads default to the cores divided among the ranks per machine.
         """)
 
     @Argument(help: "Recipe file (YAML).") var recipe: String
@@ -35,6 +40,27 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
+        if Distributed.launched {
+            do {
+                try Distributed.start()
+                guard seeds == nil else { throw ValidationError("--seeds runs one seed after another; under mpirun run each seed with its own --set experiment.seed=K") }
+                Threads.set(0)
+            } catch {
+                Distributed.abort("\(error)")
+            }
+            do {
+                try runRecipe()
+            } catch {
+                // One rank failing alone would leave the others waiting in a collective.
+                Distributed.abort("stopping every rank after the error above")
+            }
+            Distributed.finish()
+            return
+        }
+        try runRecipe()
+    }
+
+    func runRecipe() throws {
         try reportingErrors {
             if let n = seeds {
                 let summary = try SeedRuns.run(recipe: recipe, overrides: set.overrides, out: out, seeds: n, resume: resume, force: force)

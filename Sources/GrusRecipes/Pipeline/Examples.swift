@@ -49,15 +49,34 @@ func makeBatch(_ examples: [Example], _ indices: [Int], store: FeatureStore? = n
 }
 
 /// The task's outputs for every example, in the examples' order, batched longest first.
+/// In an MPI job each rank runs every size-th example (by length, so the work is even) and the
+/// outputs are gathered on every rank.
 func predictAll<T: SequenceTask>(_ task: T, _ model: T.Model, _ examples: [Example], store: FeatureStore? = nil,
                                  batchSize: Int = 128) throws -> [T.Output] {
     var out = [T.Output?](repeating: nil, count: examples.count)
-    let order = examples.indices.sorted { examples[$0].length > examples[$1].length }
+    var order = examples.indices.sorted { examples[$0].length > examples[$1].length }
+    if Distributed.active { order = stride(from: Distributed.rank, to: order.count, by: Distributed.size).map { order[$0] } }
     for start in stride(from: 0, to: order.count, by: batchSize) {
         let idx = Array(order[start..<min(start + batchSize, order.count)])
         for (o, i) in zip(task.outputs(model, try makeBatch(examples, idx, store: store)), idx) { out[i] = o }
     }
+    if Distributed.active { try gatherOutputs(&out, mine: order) }
     return out.map { $0! }
+}
+
+/// One rank's share of the outputs: example indices and what the model gave for them.
+struct OutputPart<O: Codable>: Codable { var indices: [Int]; var outputs: [O] }
+
+/// Fills `out` with every rank's outputs (each rank sends the indices and outputs it computed).
+func gatherOutputs<O: Codable>(_ out: inout [O?], mine: [Int]) throws {
+    let enc = JSONEncoder(), dec = JSONDecoder()
+    enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    let part = OutputPart(indices: mine, outputs: mine.map { out[$0]! })
+    for bytes in Distributed.allgather(Array(try enc.encode(part))) {
+        let p = try dec.decode(OutputPart<O>.self, from: Data(bytes))
+        for (i, o) in zip(p.indices, p.outputs) { out[i] = o }
+    }
 }
 
 /// Scores examples: known targets are scored, unknown labels counted. Returns the report and

@@ -14,7 +14,8 @@ public final class Experiment {
     let recipeFile: String
     let resolvedYAML: String
     let log: RunLog
-    let lock: FolderLock
+    /// Held by the process that writes the folder (rank 0 of an MPI job).
+    let lock: FolderLock?
 
     /// Takes the experiment folder: a second `grus run` on the same folder is refused while this
     /// one holds it.
@@ -26,12 +27,18 @@ public final class Experiment {
         for sub in ["checkpoints", "cache"] {
             try FileManager.default.createDirectory(at: folder.appendingPathComponent(sub), withIntermediateDirectories: true)
         }
-        lock = try FolderLock(folder)
-        for sub in ["", "checkpoints", "model", "cache"] { AtomicFile.removeLeftovers(in: folder.appendingPathComponent(sub)) }
+        if Distributed.isWriter {
+            lock = try FolderLock(folder)
+            for sub in ["", "checkpoints", "model", "cache"] { AtomicFile.removeLeftovers(in: folder.appendingPathComponent(sub)) }
+        } else {
+            lock = nil
+            AtomicFile.discardUnder = folder.standardizedFileURL.path
+        }
         if Fault.spec?.kind == "checkpoint" {
             AtomicFile.beforeRename = { url in if url.lastPathComponent == "last.safetensors" { Fault.point("checkpoint") } }
         }
-        log = RunLog(folder.appendingPathComponent("log.txt"))
+        log = RunLog(folder.appendingPathComponent("log.txt"), quiet: !Distributed.isWriter)
+        Distributed.onTermination("stopped because another rank of this job ended. The last checkpoint is in \(folder.appendingPathComponent("checkpoints").path); continue with: mpirun -np \(Distributed.size) grus run \(recipeFile) --out \(folder.path) --resume")
         Threads.set(recipe.training.threads)
     }
 
@@ -202,6 +209,7 @@ public final class Experiment {
         var files: [String] = []
         if stage < .train { files += ["model/model.safetensors", "model/model.json", "cache/train.json", "training.json", "tb/" + TensorBoard.fileName] }
         if stage < .evaluate { files += ["metrics.json", "dev-metrics.json", "predictions.jsonl", "report.html", "cache/evaluate.json"] }
+        guard Distributed.isWriter else { return }
         for f in files { try? FileManager.default.removeItem(at: folder.appendingPathComponent(f)) }
     }
 }

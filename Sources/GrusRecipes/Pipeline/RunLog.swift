@@ -10,7 +10,7 @@ final class RunLog {
     private var drawn = false
 
     func progress(_ line: @autoclosure () -> String, force: Bool = false) {
-        guard terminal, force || Date().timeIntervalSince(lastDraw) > 0.1 else { return }
+        guard terminal, !quiet, force || Date().timeIntervalSince(lastDraw) > 0.1 else { return }
         lastDraw = Date()
         let text = line()
         print("\r" + text + "\u{1B}[K", terminator: "")
@@ -23,12 +23,18 @@ final class RunLog {
     }
 
     let handle: FileHandle?
-    init(_ url: URL) {
+    /// Writes nothing (MPI ranks other than 0).
+    let quiet: Bool
+
+    init(_ url: URL, quiet: Bool = false) {
+        self.quiet = quiet
+        guard !quiet else { handle = nil; return }
         if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
         handle = try? FileHandle(forWritingTo: url)
         _ = try? handle?.seekToEnd()
     }
     func callAsFunction(_ line: String) {
+        guard !quiet else { return }
         clearProgress()
         print(line)
         fflush(stdout)
@@ -41,10 +47,14 @@ final class RunLog {
 /// or eval:N (during the N-th dev evaluation) makes the process kill itself with SIGKILL;
 /// trap:N makes N threads trap at once in the features stage (a crash must end the process);
 /// features:N kills after N chunks of audio features are written; sleep:MS makes the features
-/// stage take MS milliseconds longer (for the shared cache's concurrency tests).
+/// stage take MS milliseconds longer (for the shared cache's concurrency tests). With
+/// GRUS_FAULT_RANK=K only rank K of an MPI job has the fault.
 enum Fault {
     static let spec: (kind: String, n: Int)? = {
-        guard let v = ProcessInfo.processInfo.environment["GRUS_FAULT"], let c = v.firstIndex(of: ":"), let n = Int(v[v.index(after: c)...]) else { return nil }
+        let env = ProcessInfo.processInfo.environment
+        // GRUS_FAULT_RANK=K: only rank K of an MPI job has the fault.
+        if let r = env["GRUS_FAULT_RANK"].flatMap(Int.init), r != (env["OMPI_COMM_WORLD_RANK"].flatMap(Int.init) ?? 0) { return nil }
+        guard let v = env["GRUS_FAULT"], let c = v.firstIndex(of: ":"), let n = Int(v[v.index(after: c)...]) else { return nil }
         return (String(v[..<c]), n)
     }()
     nonisolated(unsafe) static var counts: [String: Int] = [:]

@@ -103,7 +103,7 @@ struct Stages<T: SequenceTask> {
     /// Applies the bad-input policy: fail lists every bad item; skip writes bad-inputs.jsonl.
     func handleBadInputs(_ bad: [BadInput]) throws {
         let url = folder.appendingPathComponent("bad-inputs.jsonl")
-        guard !bad.isEmpty else { try? FileManager.default.removeItem(at: url); return }
+        guard !bad.isEmpty else { if Distributed.isWriter { try? FileManager.default.removeItem(at: url) }; return }
         let failing = bad.filter { $0.byPolicy != true }
         if recipe.corpus.onBadInput == .fail && !failing.isEmpty {
             let list = failing.prefix(50).map { "  \($0)" }.joined(separator: "\n")

@@ -61,9 +61,11 @@ public struct ClassifyTask: SequenceTask {
         lossFunction = CrossEntropy(labelSmoothing: Float(training.labelSmoothing), classWeights: weights)
     }
 
-    public func loss(_ model: SequenceClassifier, _ batch: SequenceBatch, _ targets: [Int], rng: inout RNG) -> (loss: Float, backward: () -> Void) {
+    public func lossDenominators(_ model: SequenceClassifier, _ targets: [Int]) -> [Double] { [lossFunction.denominator(targets: targets)] }
+
+    public func loss(_ model: SequenceClassifier, _ batch: SequenceBatch, _ targets: [Int], denominators: [Double]?, rng: inout RNG) -> (loss: Float, backward: () -> Void) {
         let logits = model.forward(batch, training: true, rng: &rng)
-        let (l, grad, _) = lossFunction(logits, targets: targets)
+        let (l, grad, _) = lossFunction(logits, targets: targets, denominator: denominators?[0])
         return (l, { model.backward(grad) })
     }
 

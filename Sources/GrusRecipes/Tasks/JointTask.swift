@@ -9,7 +9,7 @@ import GrusNN
 /// model.json's labels are the intents as "intent=X" followed by the tags as "tag=Y".
 public struct JointTask: SequenceTask {
     public struct Target { public var intent: Int; public var tags: [Int] }
-    public struct Output { public var intent: [Float]; public var tags: [Int] }
+    public struct Output: Codable { public var intent: [Float]; public var tags: [Int] }
     public typealias Model = JointModel
     public typealias Report = JointReport
 
@@ -60,13 +60,19 @@ public struct JointTask: SequenceTask {
         slots.configureLoss(training, targets: targets.map(\.tags))
     }
 
-    public func loss(_ model: JointModel, _ batch: SequenceBatch, _ targets: [Target], rng: inout RNG) -> (loss: Float, backward: () -> Void) {
+    public func lossDenominators(_ model: JointModel, _ targets: [Target]) -> [Double] {
+        [intents.lossFunction.denominator(targets: targets.map(\.intent))] + slots.lossDenominators(model.slots, targets.map(\.tags))
+    }
+
+    /// w · intent loss + (1 − w) · slot loss; the slot weight reaches a CRF's transitions too.
+    public func loss(_ model: JointModel, _ batch: SequenceBatch, _ targets: [Target], denominators: [Double]?, rng: inout RNG) -> (loss: Float, backward: () -> Void) {
         let (intentLogits, slotLogits) = model.forward(batch, training: true, rng: &rng)
-        let (li, gi, _) = intents.lossFunction(intentLogits, targets: targets.map(\.intent))
-        let (ls, gs) = slots.stepLoss(model.slots, slotLogits, lengths: batch.lengths, targets: targets.map(\.tags))
         let w = intentWeight
+        let (li, gi, _) = intents.lossFunction(intentLogits, targets: targets.map(\.intent), denominator: denominators?[0])
+        let (ls, gs) = slots.stepLoss(model.slots, slotLogits, lengths: batch.lengths, targets: targets.map(\.tags),
+                                      denominator: denominators?[1], weight: 1 - w)
         return (w * li + (1 - w) * ls, {
-            model.backward(intent: Tensor(shape: gi.shape, data: gi.data.map { $0 * w }), slots: Tensor(shape: gs.shape, data: gs.data.map { $0 * (1 - w) }))
+            model.backward(intent: Tensor(shape: gi.shape, data: gi.data.map { $0 * w }), slots: gs)
         })
     }
 

@@ -114,9 +114,14 @@ public struct TagTask: SequenceTask {
         lossFunction = CrossEntropy(labelSmoothing: Float(training.labelSmoothing), classWeights: weights)
     }
 
-    public func loss(_ model: SequenceTagger, _ batch: SequenceBatch, _ targets: [[Int]], rng: inout RNG) -> (loss: Float, backward: () -> Void) {
+    /// Sentences with a CRF (its loss is a mean per sentence), else weighted tokens.
+    public func lossDenominators(_ model: SequenceTagger, _ targets: [[Int]]) -> [Double] {
+        [model.crf != nil ? Double(targets.count) : lossFunction.denominator(targets: targets.flatMap { $0 })]
+    }
+
+    public func loss(_ model: SequenceTagger, _ batch: SequenceBatch, _ targets: [[Int]], denominators: [Double]?, rng: inout RNG) -> (loss: Float, backward: () -> Void) {
         let logits = model.forward(batch, training: true, rng: &rng)
-        let (l, grad) = stepLoss(model, logits, lengths: batch.lengths, targets: targets)
+        let (l, grad) = stepLoss(model, logits, lengths: batch.lengths, targets: targets, denominator: denominators?[0])
         return (l, { model.backward(grad) })
     }
 
@@ -127,9 +132,17 @@ public struct TagTask: SequenceTask {
 
     /// The per-step loss and dLoss/dLogits [T·B, tags]: the CRF's when the tagger has one,
     /// otherwise softmax cross-entropy over the valid steps. (The joint task's slots use it too.)
-    func stepLoss(_ tagger: SequenceTagger, _ logits: Tensor, lengths: [Int], targets: [[Int]]) -> (loss: Float, grad: Tensor) {
-        if let crf = tagger.crf { let r = crf.loss(logits, lengths: lengths, targets: targets); return (r.loss, r.dEmissions) }
-        return stepCrossEntropy(logits, rows: SequenceTagger.validRows(lengths: lengths), targets: targets.flatMap { $0 }, loss: lossFunction)
+    /// `weight` scales the gradients (dLogits and a CRF's transitions) but not the loss.
+    func stepLoss(_ tagger: SequenceTagger, _ logits: Tensor, lengths: [Int], targets: [[Int]], denominator: Double? = nil,
+                  weight: Float = 1) -> (loss: Float, grad: Tensor) {
+        if let crf = tagger.crf {
+            let r = crf.loss(logits, lengths: lengths, targets: targets, denominator: denominator, weight: Double(weight))
+            return (r.loss, r.dEmissions)
+        }
+        var (l, g) = stepCrossEntropy(logits, rows: SequenceTagger.validRows(lengths: lengths), targets: targets.flatMap { $0 }, loss: lossFunction,
+                                      denominator: denominator)
+        if weight != 1 { for i in g.data.indices { g.data[i] *= weight } }
+        return (l, g)
     }
 
     /// Tags from per-step logits [T·B, tags]: Viterbi with a CRF, otherwise the best tag per step.

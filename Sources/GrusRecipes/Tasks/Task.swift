@@ -13,7 +13,7 @@ public protocol SequenceTask {
     /// What one example is labelled with (a class index; later a tag per step, a token string).
     associatedtype Target
     /// What the model gives for one example (class probabilities, ...).
-    associatedtype Output
+    associatedtype Output: Codable
     associatedtype Model: TaskModel
     associatedtype Report: TaskReport
 
@@ -52,8 +52,13 @@ public protocol SequenceTask {
     static func vocabularySize(of architecture: Model.Config) -> Int?
     /// Loss settings from the recipe and the training targets (class weights, smoothing).
     mutating func configureLoss(_ training: Recipe.Training, targets: [Target])
+    /// The denominators of the loss's means over these targets, one per term of the loss
+    /// (sequences, weighted targets or tokens).
+    func lossDenominators(_ model: Model, _ targets: [Target]) -> [Double]
     /// Forward in training mode and the loss; the closure runs backward (accumulating gradients).
-    func loss(_ model: Model, _ batch: SequenceBatch, _ targets: [Target], rng: inout RNG) -> (loss: Float, backward: () -> Void)
+    /// `denominators` (as `lossDenominators` gives them) replace this batch's own: a data-parallel
+    /// rank divides its share by the whole batch's, so the ranks' gradients sum to the batch's.
+    func loss(_ model: Model, _ batch: SequenceBatch, _ targets: [Target], denominators: [Double]?, rng: inout RNG) -> (loss: Float, backward: () -> Void)
     /// Evaluation-mode outputs, one per sequence of the batch, in batch order.
     func outputs(_ model: Model, _ batch: SequenceBatch) -> [Output]
     /// Scores outputs against targets. `unknown` counts examples whose labels the model lacks.
@@ -155,4 +160,11 @@ public enum Tasks {
     }
 
     public static func named(_ name: String) -> (any SequenceTask.Type)? { all.first { $0.name == name } }
+}
+
+extension SequenceTask {
+    /// The loss over this batch alone.
+    func loss(_ model: Model, _ batch: SequenceBatch, _ targets: [Target], rng: inout RNG) -> (loss: Float, backward: () -> Void) {
+        loss(model, batch, targets, denominators: nil, rng: &rng)
+    }
 }

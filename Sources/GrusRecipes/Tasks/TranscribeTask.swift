@@ -79,9 +79,11 @@ public struct TranscribeTask: SequenceTask {
         ctc = CTCLoss(zeroInfinity: training.ctcZeroInfinity)
     }
 
-    public func loss(_ model: Transcriber, _ batch: SequenceBatch, _ targets: [[Int]], rng: inout RNG) -> (loss: Float, backward: () -> Void) {
+    public func lossDenominators(_ model: Transcriber, _ targets: [[Int]]) -> [Double] { [Double(targets.count)] }
+
+    public func loss(_ model: Transcriber, _ batch: SequenceBatch, _ targets: [[Int]], denominators: [Double]?, rng: inout RNG) -> (loss: Float, backward: () -> Void) {
         let (logits, lengths) = model.forward(batch, training: true, rng: &rng)
-        let (l, grad, _) = ctc(logits, lengths: lengths, targets: targets)
+        let (l, grad, _) = ctc(logits, lengths: lengths, targets: targets, denominator: denominators?[0])
         return (l, { model.backward(grad) })
     }
 

@@ -65,6 +65,8 @@ final class Trainer<T: SequenceTask> {
         // training.freeze: the transferred parts stay fixed for the first freeze_epochs.
         let freezable = tr.freezeEpochs == 0 ? [] : model.parameters.filter { p in p.trainable && tr.freeze.contains { p.name.hasPrefix($0.prefix) } }
         var trained = 0, trainSeconds = 0.0, epochsRun = 0
+        let parallel = Distributed.active ? DataParallel(model.parameters) : nil
+        if parallel != nil { log("data-parallel training on \(Distributed.size) ranks, \(Threads.count) thread(s) each; each rank takes its share of every batch of \(tr.batchSize)") }
         while state.epoch < tr.epochs {
             let epoch = state.epoch + 1
             if !freezable.isEmpty {
@@ -81,10 +83,26 @@ final class Trainer<T: SequenceTask> {
             for (bi, b) in batches.enumerated() {
                 let lr = schedule.rate(step: state.step)
                 optimizer.learningRate = Float(lr)
-                var batch = try makeBatch(examples, b, store: data.store, transform: augmentation())
-                if tr.wordDropout > 0 { dropWords(&batch, probability: Float(tr.wordDropout), unknown: data.textEncoder?.vocabulary.unkID ?? 1, rng: &rng) }
                 model.zeroGrad()
-                let (l, backward) = task.loss(model, batch, b.map { task.target(examples[$0].item)! }, rng: &rng)
+                var l: Float
+                if let ranks = parallel {
+                    // This rank's share of the global batch, divided by the whole batch's
+                    // denominators; the sum over ranks is the batch's loss and gradient.
+                    l = try ranks.step(share: b, of: examples, rngSeed: UInt64(recipe.experiment.seed), step: state.step) { share, stepRNG in
+                        var batch = try makeBatch(examples, share, store: data.store, transform: augmentation(from: &stepRNG))
+                        if tr.wordDropout > 0 { dropWords(&batch, probability: Float(tr.wordDropout), unknown: data.textEncoder?.vocabulary.unkID ?? 1, rng: &stepRNG) }
+                        let (l, backward) = task.loss(model, batch, share.map { task.target(examples[$0].item)! },
+                                                      denominators: task.lossDenominators(model, b.map { task.target(examples[$0].item)! }), rng: &stepRNG)
+                        backward()
+                        return l
+                    }
+                } else {
+                    var batch = try makeBatch(examples, b, store: data.store, transform: augmentation(from: &rng))
+                    if tr.wordDropout > 0 { dropWords(&batch, probability: Float(tr.wordDropout), unknown: data.textEncoder?.vocabulary.unkID ?? 1, rng: &rng) }
+                    let (loss, backward) = task.loss(model, batch, b.map { task.target(examples[$0].item)! }, rng: &rng)
+                    l = loss
+                    if l.isFinite { backward() }
+                }
                 if !l.isFinite {
                     guard tr.onNan == .skip else {
                         // CTC's +∞ is a transcript its (augmented) audio became too short for, not a divergence.
@@ -98,7 +116,6 @@ final class Trainer<T: SequenceTask> {
                     state.step += 1
                     continue
                 }
-                backward()
                 if tr.clipNorm > 0 {
                     let norm = clipGradNorm(model.parameters.filter(\.trainable), maxNorm: Float(tr.clipNorm))
                     if !norm.isFinite {
@@ -136,12 +153,14 @@ final class Trainer<T: SequenceTask> {
             if tr.averageLast > 0 {
                 // The last average_last epochs' weights, whenever the run ends (early stopping too).
                 try Checkpoint.saveEpoch(epoch, model: model, to: checkpoints)
-                try? FileManager.default.removeItem(at: checkpoints.appendingPathComponent("epoch-\(epoch - tr.averageLast).safetensors"))
+                if Distributed.isWriter { try? FileManager.default.removeItem(at: checkpoints.appendingPathComponent("epoch-\(epoch - tr.averageLast).safetensors")) }
             }
             try csv.append(epoch: epoch, step: state.step, loss: trainLoss, dev: dev?.logValues, columns: T.logColumns.count,
                            lr: schedule.rate(step: max(0, state.step - 1)), seconds: Date().timeIntervalSince(start),
                            rate: Double(seen) / max(epochSeconds, 1e-9))
             try TensorBoard.write(log: csv.text, start: start.timeIntervalSince1970, to: folder)
+            // Rank 0's checkpoints are complete before any rank reads one (best, averaged, resumed).
+            Distributed.barrier()
             log(String(format: "epoch %d/%d: loss %.4f", epoch, tr.epochs, trainLoss) + (dev.map { ", dev " + $0.summary } ?? "")
                 + (improved ? " (best)" : "") + String(format: " [%.1f s]", Date().timeIntervalSince(progress.start)))
             if tr.earlyStopping.patience > 0 && state.badEpochs >= tr.earlyStopping.patience {
@@ -163,9 +182,10 @@ final class Trainer<T: SequenceTask> {
             .save(to: folder.appendingPathComponent("training.json"))
     }
 
-    /// Per-batch augmentation of training audio (nil when there is none). Waveform augmentation
-    /// (noise, speed, shift) reads the example's audio again and recomputes its features.
-    func augmentation() -> ((Int, Tensor) throws -> Tensor)? {
+    /// Per-batch augmentation of training audio (nil when there is none), drawing from a fork of
+    /// `rng`. Waveform augmentation (noise, speed, shift) reads the example's audio again and
+    /// recomputes its features.
+    func augmentation(from rng: inout RNG) -> ((Int, Tensor) throws -> Tensor)? {
         guard let audio, let aug = audio.augmenter else { return nil }
         let o = aug.options
         let onWaveform = o.noise != nil || o.speeds != nil || o.maxShiftMs != nil
