@@ -93,6 +93,15 @@ public enum Distributed {
         return (0..<size).map { Array(all[Int(displacements[$0])..<Int(displacements[$0] + counts[$0])]) }
     }
 
+    /// Runs `body` on rank 0 first and on the other ranks once it has finished: what it makes
+    /// (a generated corpus, clips cut into the experiment folder) is made once and then found.
+    public static func writerFirst<R>(_ body: () throws -> R) throws -> R {
+        guard active else { return try body() }
+        if isWriter { let r = try body(); barrier(); return r }
+        barrier()
+        return try body()
+    }
+
     /// Waits until every rank gets here.
     public static func barrier() {
         guard let mpi, size > 1 else { return }

@@ -4,8 +4,26 @@ import Foundation
 /// With n == 1 it runs inline on the caller's thread.
 public func parallelFor(_ n: Int, _ body: (Int) -> Void) {
     if n <= 0 { return }
+    ParallelWidth.record(n)
     if n == 1 { body(0); return }
     DispatchQueue.concurrentPerform(iterations: n, execute: body)
+}
+
+/// The widest `parallelFor` since the last reset: tests check that nothing runs on more
+/// threads than `Threads.count` allows.
+public enum ParallelWidth {
+    nonisolated(unsafe) private static var widest = 0
+    private static let lock = NSLock()
+
+    static func record(_ n: Int) {
+        lock.lock(); if n > widest { widest = n }; lock.unlock()
+    }
+
+    /// Returns the widest since the last call, and starts again.
+    public static func take() -> Int {
+        lock.lock(); defer { widest = 0; lock.unlock() }
+        return widest
+    }
 }
 
 /// Splits 0..<count into at most `parts` contiguous ranges of near-equal size.

@@ -45,7 +45,9 @@ public struct GRUConfig: Codable, Equatable, Sendable {
 public final class GRUEncoder: Module {
     public let config: GRUConfig
     let cells: [[any RecurrentCell]]  // [layer][direction]
-    /// Worker threads for the recurrence (directions, or batch halves when unidirectional).
+    /// Worker threads for the recurrence: the two directions run side by side when there are
+    /// two or more; a unidirectional layer splits its batch rows among them. `Threads.count`
+    /// (training.threads, or the cores shared among the MPI ranks on the machine) by default.
     public var threads: Int
     /// Whether `backward` computes the input gradient. Features that nothing upstream learns
     /// (audio) don't need it; `dInput` is then zeros.
@@ -86,7 +88,7 @@ public final class GRUEncoder: Module {
             })
         }
         self.cells = cells
-        self.threads = min(2, Threads.count)
+        self.threads = Threads.count
         outputs = (0..<config.numLayers).map { _ in Scratch() }
         masks = (0..<config.numLayers).map { _ in Scratch() }
         droppedOut = Array(repeating: false, count: config.numLayers)
@@ -147,10 +149,12 @@ public final class GRUEncoder: Module {
                                 y: y + d * h, ldy: dh, hN: hNs + k * b * h)
                 }
                 if dirs > 1 {
-                    parallelFor(dirs) { d in
+                    parallelFor(threads > 1 ? dirs : 1) { k in
+                        for d in (threads > 1 ? k..<(k + 1) : 0..<dirs) {
                         lc[d].prepare(steps: t, batch: b, keep: keep, half: half)
                         lc[d].project(xin, ldx: inSize, rows: 0..<(t * b))
                         run(d, rows: 0..<b)
+                        }
                     }
                 } else {
                     lc[0].prepare(steps: t, batch: b, keep: keep, half: half)
@@ -226,15 +230,17 @@ public final class GRUEncoder: Module {
                 }
                 if dirs > 1 {
                     // Each direction's BPTT and then its weight gradients, on its own thread.
-                    parallelFor(dirs) { d in
-                        back(d, rows: 0..<b)
-                        lc[d].accumulateRecurrentGrads()
-                        lc[d].accumulateInputWeightGrad(xin, ldx: inSize)
+                    parallelFor(threads > 1 ? dirs : 1) { k in
+                        for d in (threads > 1 ? k..<(k + 1) : 0..<dirs) {
+                            back(d, rows: 0..<b)
+                            lc[d].accumulateRecurrentGrads()
+                            lc[d].accumulateInputWeightGrad(xin, ldx: inSize)
+                        }
                     }
                 } else {
                     let rowBlocks = splitRange(b, parts: threads)
                     parallelFor(rowBlocks.count) { back(0, rows: rowBlocks[$0]) }
-                    runParallelTasks([{ lc[0].accumulateRecurrentGrads() }, { lc[0].accumulateInputWeightGrad(xin, ldx: inSize) }])
+                    runParallelTasks([{ lc[0].accumulateRecurrentGrads() }, { lc[0].accumulateInputWeightGrad(xin, ldx: inSize) }], threads: threads)
                 }
             }
             if l == 0 && !computeInputGradient { break }
@@ -283,5 +289,7 @@ public final class GRUEncoder: Module {
 }
 
 
-/// Runs independent closures on the worker threads.
-func runParallelTasks(_ tasks: [() -> Void]) { parallelFor(tasks.count) { tasks[$0]() } }
+/// Runs independent closures on the worker threads (one after another with one thread).
+func runParallelTasks(_ tasks: [() -> Void], threads: Int) {
+    if threads > 1 { parallelFor(tasks.count) { tasks[$0]() } } else { tasks.forEach { $0() } }
+}

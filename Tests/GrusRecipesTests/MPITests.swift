@@ -88,7 +88,8 @@ final class MPITests: FolderTestCase {
             let (p, output) = try mpi(grus, ranks: 2, ["run", recipe.path, "--out", two.path])
             XCTAssertEqual(p.terminationStatus, 0, output)
             let log = (try? String(contentsOf: two.appendingPathComponent("log.txt"), encoding: .utf8)) ?? ""
-            XCTAssertTrue(log.contains("data-parallel training on 2 ranks"), log)
+            // Ranks × threads stay within the machine's cores.
+            XCTAssertTrue(log.contains("data-parallel training on 2 ranks, \(max(1, ProcessInfo.processInfo.activeProcessorCount / 2)) thread(s) each"), log)
             // Rank 0 alone writes: one log, no temporary files.
             XCTAssertEqual(log.components(separatedBy: "experiment folder:").count, 3, log)   // the first line and the last
             for sub in ["", "checkpoints", "model"] {

@@ -33,7 +33,8 @@ struct Stages<T: SequenceTask> {
     // MARK: prepare
 
     func prepare() throws -> PreparedCorpus<T> {
-        let (items, bad) = try CorpusSource(recipe, scratch: cache).read(log: log.callAsFunction)
+        // Corpora made on first use (and 12-class silence clips) are made by rank 0 of an MPI job.
+        let (items, bad) = try Distributed.writerFirst { try CorpusSource(recipe, scratch: cache).read(log: log.callAsFunction) }
         if recipe.frontend.type == .audio && recipe.frontend.audio.cmvn == .speaker && !items.contains(where: { $0.speaker != nil }) {
             throw RecipeError(issues: [RecipeIssue(file: recipeFile, keyPath: "frontend.audio.cmvn",
                 message: "speaker CMVN needs to know each input's speaker, and \(recipe.corpus.path) names none (a manifest names them in a 'speaker' column); use utterance or global")])

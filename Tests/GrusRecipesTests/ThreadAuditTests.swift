@@ -1,0 +1,39 @@
+import XCTest
+import Foundation
+import GrusCore
+import GrusData
+@testable import GrusRecipes
+
+/// Every parallel part (features, the GRU's directions and batch rows, optimiser updates,
+/// evaluation, prediction) runs on at most `training.threads` threads, and uses them.
+final class ThreadAuditTests: FolderTestCase {
+    func testNothingRunsWiderThanTrainingThreads() throws {
+        let tones = dir.appendingPathComponent("tones")
+        try FileManager.default.createDirectory(at: tones, withIntermediateDirectories: true)
+        try writeToneCorpus(tones, rate: 8000)
+        let recipe = dir.appendingPathComponent("r.yaml")
+        try """
+        corpus: {format: fsdd, path: \(tones.path), dev_fraction: 0.25}
+        frontend: {type: audio, audio: {bins: 20, cmvn: global}}
+        model: {encoder: {hidden: 6, layers: 2, bidirectional: true}}
+        training: {epochs: 1, batch_size: 4}
+        evaluation: {splits: [dev, test]}
+        """.write(to: recipe, atomically: true, encoding: .utf8)
+        defer { Threads.set(0) }
+        for n in [1, 2] {
+            _ = ParallelWidth.take()
+            let out = dir.appendingPathComponent("t\(n)").path
+            try Experiment(try RecipeLoader.load(recipe.path, overrides: ["training.threads=\(n)"]), out: out).run()
+            XCTAssertEqual(Threads.count, n)
+            let model = try Models.load(out)
+            let items = try FileManager.default.contentsOfDirectory(atPath: tones.path).filter { $0.hasSuffix(".wav") }.sorted().map {
+                Item(input: tones.appendingPathComponent($0).path, label: String($0.prefix(2)), split: .test, origin: $0)
+            }
+            _ = try model.evaluate(items, topK: 1, predictions: nil) { _ in }
+            model.predict(AnySequence(items.map { ($0.input, $0.origin) }), topK: 1) { _, _ in }
+            let widest = ParallelWidth.take()
+            XCTAssertLessThanOrEqual(widest, n, "training.threads \(n)")
+            XCTAssertEqual(widest, n, "training.threads \(n): the work should use every thread it may")
+        }
+    }
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# One process with 2 threads against 2 MPI ranks with 1 thread each, on the same recipe and
+# machine: wall time, training time, sequences per second and the final metric, per run and
+# the median over RUNS runs (default 3). Features come from the shared cache (a first
+# --stop-after features run fills it), so both sides time the same work.
+#   bash bench/scaling.sh Recipes/sst2.yaml [RUNS]        # needs ../shared/corpora/sst2
+#   bash bench/scaling.sh Recipes/speech-commands.yaml 2
+set -euo pipefail
+recipe=$1; runs=${2:-3}
+grus=$PWD/.build/release/grus
+name=$(basename "$recipe" .yaml)
+out=${OUT:-/tmp/grus-scaling}/$name
+mkdir -p "$out"
+$grus run "$recipe" --out "$out/warm" --stop-after features > /dev/null
+for k in $(seq 1 "$runs"); do
+  /usr/bin/time -f "%e" -o "$out/one-$k.time" $grus run "$recipe" --out "$out/one-$k" --force --set training.threads=2 > /dev/null
+  /usr/bin/time -f "%e" -o "$out/two-$k.time" mpirun --allow-run-as-root -np 2 $grus run "$recipe" --out "$out/two-$k" --force > /dev/null
+done
+python3 - "$out" "$runs" <<'PY'
+import json, statistics, sys
+out, runs = sys.argv[1], int(sys.argv[2])
+def metric(m):
+    for k in ("accuracy", "token_accuracy", "span_f1", "token_error_rate"):
+        if k in m: return k, 100 * m[k]
+rows = {}
+for side, label in (("one", "1 process x 2 threads"), ("two", "2 ranks x 1 thread")):
+    wall, train, rate, score = [], [], [], []
+    for k in range(1, runs + 1):
+        d = f"{out}/{side}-{k}"
+        wall.append(float(open(f"{d}.time").read().split()[-1]))
+        t = json.load(open(f"{d}/training.json"))
+        train.append(t["train_seconds"]); rate.append(t["sequences_per_second"])
+        name, v = metric(json.load(open(f"{d}/metrics.json"))); score.append(v)
+        print(f"{label:22s} run {k}: wall {wall[-1]:6.1f} s, training {train[-1]:6.1f} s, {rate[-1]:7.0f} seq/s, {name} {v:.2f}")
+    rows[side] = (statistics.median(wall), statistics.median(train), statistics.median(rate), statistics.median(score), label, name)
+for side in ("one", "two"):
+    w, t, r, s, label, name = rows[side]
+    print(f"median {label:22s}: wall {w:6.1f} s, training {t:6.1f} s, {r:7.0f} seq/s, {name} {s:.2f}")
+print(f"2 ranks / 1 process, training throughput: {rows['two'][2] / rows['one'][2]:.2f}x")
+PY
