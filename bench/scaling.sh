@@ -37,4 +37,14 @@ for side in ("one", "two"):
     w, t, r, s, label, name = rows[side]
     print(f"median {label:22s}: wall {w:6.1f} s, training {t:6.1f} s, {r:7.0f} seq/s, {name} {s:.2f}")
 print(f"2 ranks / 1 process, training throughput: {rows['two'][2] / rows['one'][2]:.2f}x")
+# Time to the same accuracy: the first epoch whose dev accuracy reaches the lowest best dev
+# accuracy of all runs (train-log.csv's seconds since the start of training).
+import csv
+logs = {side: [list(csv.DictReader(open(f"{out}/{side}-{k}/train-log.csv"))) for k in range(1, runs + 1)] for side in ("one", "two")}
+col = "dev_accuracy" if "dev_accuracy" in logs["one"][0][0] else None
+if col:
+    target = min(max(float(r[col]) for r in log) for side in logs for log in logs[side])
+    for side in ("one", "two"):
+        times = [next(float(r["seconds"]) for r in log if float(r[col]) >= target) for log in logs[side]]
+        print(f"time to {100 * target:.2f}% dev accuracy, {rows[side][4]}: median {statistics.median(times):.1f} s ({', '.join(f'{t:.1f}' for t in times)})")
 PY

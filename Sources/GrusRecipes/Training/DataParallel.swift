@@ -25,34 +25,57 @@ final class DataParallel {
         return allreduce(loss: loss)
     }
 
-    /// Sums every trainable parameter's gradient and `loss` over the ranks, in place. A
-    /// row-sparse parameter (an embedding) also sends which rows it touched, so that every rank
-    /// updates the rows any rank touched.
+    /// Sums every trainable parameter's gradient and `loss` over the ranks, in place.
+    /// A row-sparse parameter (an embedding: most of a text model's weights, few rows used per
+    /// batch) goes in two rounds: first which rows each rank touched (with the dense gradients),
+    /// then only the rows any rank touched, so every rank updates the same rows and the bytes
+    /// sent follow the batch, not the vocabulary.
     func allreduce(loss: Float) -> Float {
         let trained = parameters.filter(\.trainable)
+        let sparse = trained.filter(\.rowSparse)
         buffer.removeAll(keepingCapacity: true)
-        for p in trained {
-            buffer.append(contentsOf: p.grad.data)
-            if p.rowSparse {
-                var rows = [Float](repeating: 0, count: p.value.shape[0])
-                for r in p.touchedRows { rows[r] = 1 }
-                buffer.append(contentsOf: rows)
-            }
+        for p in trained where !p.rowSparse { buffer.append(contentsOf: p.grad.data) }
+        for p in sparse {
+            let start = buffer.count
+            buffer.append(contentsOf: repeatElement(0, count: p.value.shape[0]))
+            for r in p.touchedRows { buffer[start + r] = 1 }
         }
         buffer.append(loss)
         Distributed.allreduceSum(&buffer)
         var at = 0
-        for p in trained {
-            let n = p.grad.count
-            p.grad.data.withUnsafeMutableBufferPointer { g in
-                buffer.withUnsafeBufferPointer { b in g.baseAddress!.update(from: b.baseAddress! + at, count: n) }
-            }
-            at += n
-            if p.rowSparse {
-                for r in 0..<p.value.shape[0] where buffer[at + r] > 0 { p.markRow(r) }
-                at += p.value.shape[0]
+        for p in trained where !p.rowSparse {
+            copy(from: at, count: p.grad.count, into: p, at: 0)
+            at += p.grad.count
+        }
+        var union: [[Int]] = []
+        for p in sparse {
+            union.append((0..<p.value.shape[0]).filter { buffer[at + $0] > 0 })
+            at += p.value.shape[0]
+        }
+        let total = buffer[at]
+        guard !sparse.isEmpty else { return total }
+        // Round two: the union of the touched rows, in row order.
+        buffer.removeAll(keepingCapacity: true)
+        for (p, rows) in zip(sparse, union) {
+            let w = p.rowWidth
+            for r in rows { buffer.append(contentsOf: p.grad.data[(r * w)..<((r + 1) * w)]) }
+        }
+        Distributed.allreduceSum(&buffer)
+        at = 0
+        for (p, rows) in zip(sparse, union) {
+            let w = p.rowWidth
+            for r in rows {
+                copy(from: at, count: w, into: p, at: r * w)
+                p.markRow(r)
+                at += w
             }
         }
-        return buffer[at]
+        return total
+    }
+
+    private func copy(from at: Int, count n: Int, into p: Parameter, at offset: Int) {
+        p.grad.data.withUnsafeMutableBufferPointer { g in
+            buffer.withUnsafeBufferPointer { b in (g.baseAddress! + offset).update(from: b.baseAddress! + at, count: n) }
+        }
     }
 }
