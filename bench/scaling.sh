@@ -13,8 +13,9 @@ out=${OUT:-/tmp/grus-scaling}/$name
 mkdir -p "$out"
 $grus run "$recipe" --out "$out/warm" --stop-after features > /dev/null
 for k in $(seq 1 "$runs"); do
-  /usr/bin/time -f "%e" -o "$out/one-$k.time" $grus run "$recipe" --out "$out/one-$k" --force --set training.threads=2 > /dev/null
-  /usr/bin/time -f "%e" -o "$out/two-$k.time" mpirun --allow-run-as-root -np 2 $grus run "$recipe" --out "$out/two-$k" --force > /dev/null
+  rm -rf "$out/one-$k" "$out/two-$k"   # a finished run in the folder would be reused, not trained again
+  /usr/bin/time -f "%e" -o "$out/one-$k.time" $grus run "$recipe" --out "$out/one-$k" --set training.threads=2 > /dev/null
+  /usr/bin/time -f "%e" -o "$out/two-$k.time" mpirun --allow-run-as-root -np 2 $grus run "$recipe" --out "$out/two-$k" > /dev/null
 done
 python3 - "$out" "$runs" <<'PY'
 import json, statistics, sys

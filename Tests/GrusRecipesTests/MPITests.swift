@@ -22,7 +22,10 @@ final class MPITests: FolderTestCase {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: mpirun)
         p.arguments = flags + [grus] + args
+        // Containers often forbid the cross-memory attach Open MPI's shared-memory transport
+        // tries first; copying through the shared segment works everywhere.
         p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            .merging(["OMPI_MCA_btl_vader_single_copy_mechanism": "none"]) { a, _ in a }
         let out = Pipe()
         p.standardOutput = out
         p.standardError = out
