@@ -225,6 +225,28 @@ if only == "tagger-train" || only == "tagger-softmax" {
     exit(0)
 }
 
+/// One dense Adam step over SST-2's model (embedding 13,776 × 128, BiGRU-256 over 128 inputs,
+/// linear 512 → 2: 2.36 M parameters), with 1 and 2 threads: the optimiser work every MPI rank
+/// repeats.
+func adamBenchmark(runs: Int) {
+    var rng = RNG(seed: 3)
+    let shapes = [[13_776, 128], [768, 128], [768, 256], [768], [768], [768, 128], [768, 256], [768], [768], [2, 512], [2]]
+    let params = shapes.enumerated().map { k, s in Parameter("p\(k)", Tensor(shape: s, data: (0..<s.reduce(1, *)).map { _ in 0.1 * rng.normal() })) }
+    for p in params { for i in p.grad.data.indices { p.grad.data[i] = 0.01 * rng.normal() } }
+    let adam = Adam(params, learningRate: 1e-3)
+    print("adam-sst2: \(params.reduce(0) { $0 + $1.value.count }) parameters")
+    for threads in [1, 2] {
+        Threads.set(threads)
+        let m = medianSeconds(runs: runs, inner: 20, warmup: 3) { adam.step() }
+        print(String(format: "adam-sst2      threads %d %10.3f ms", threads, m * 1000))
+    }
+}
+
+if only == "adam" {
+    adamBenchmark(runs: runs)
+    exit(0)
+}
+
 /// CTC loss + gradient w.r.t. the logits at two shapes (bench/torch_ctc.py is the PyTorch side):
 /// connected digits (T 100, B 32, C 11, 1–7 labels) and characters (T 300, B 32, C 29, 30–60 labels).
 func ctcBenchmark(runs: Int) {
