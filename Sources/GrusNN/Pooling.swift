@@ -15,14 +15,22 @@ public final class Pooling {
     public let kind: Kind
     /// Number of directions packed along F (the reverse half is read at frame 0 by `last`).
     public let directions: Int
+    /// Pool over each sequence's last `window` valid frames only (nil: all of them), as a
+    /// stream pools the window of outputs before the present frame.
+    public let window: Int?
     private var shape: [Int] = []
     private var lengths: [Int] = []
     private var argmax: [Int32] = []
 
-    public init(_ kind: Kind, directions: Int = 1) {
+    public init(_ kind: Kind, directions: Int = 1, window: Int? = nil) {
+        precondition(window.map { $0 > 0 } ?? true, "Pooling: a window of at least one frame")
         self.kind = kind
         self.directions = directions
+        self.window = window
     }
+
+    /// The first frame pooled of a sequence of `length` frames.
+    func first(_ length: Int) -> Int { window.map { max(0, length - $0) } ?? 0 }
 
     public func forward(_ x: Tensor, lengths: [Int]) -> Tensor {
         precondition(x.rank == 3 && lengths.count == x.shape[1], "Pooling: input [T, B, F] with B lengths")
@@ -35,8 +43,9 @@ public final class Pooling {
                 switch kind {
                 case .mean:
                     for bi in 0..<b {
-                        let inv = 1 / Float(lengths[bi])
-                        for s in 0..<lengths[bi] { for j in 0..<f { o[bi * f + j] += xp[(s * b + bi) * f + j] } }
+                        let start = first(lengths[bi])
+                        let inv = 1 / Float(lengths[bi] - start)
+                        for s in start..<lengths[bi] { for j in 0..<f { o[bi * f + j] += xp[(s * b + bi) * f + j] } }
                         for j in 0..<f { o[bi * f + j] *= inv }
                     }
                 case .max:
@@ -45,10 +54,11 @@ public final class Pooling {
                         let x = xp.baseAddress!, out = o.baseAddress!, arg = am.baseAddress!
                         for bi in 0..<b {
                             // Eight features at a time; the first maximum wins, as in the scalar tail.
+                            let start = first(lengths[bi]), row0 = start * b
                             var j = 0
                             while j + 8 <= f {
-                                var best = load8(x + bi * f + j), at = SIMD8<Int32>(repeating: 0)
-                                for s in 1..<max(1, lengths[bi]) {
+                                var best = load8(x + (row0 + bi) * f + j), at = SIMD8<Int32>(repeating: Int32(start))
+                                for s in (start + 1)..<max(start + 1, lengths[bi]) {
                                     let v = load8(x + (s * b + bi) * f + j), better = v .> best
                                     best.replace(with: v, where: better)
                                     at.replace(with: SIMD8<Int32>(repeating: Int32(s)), where: better)
@@ -58,8 +68,9 @@ public final class Pooling {
                                 j += 8
                             }
                             while j < f {
-                                out[bi * f + j] = x[bi * f + j]
-                                for s in 1..<max(1, lengths[bi]) where x[(s * b + bi) * f + j] > out[bi * f + j] {
+                                out[bi * f + j] = x[(row0 + bi) * f + j]
+                                arg[bi * f + j] = Int32(start)
+                                for s in (start + 1)..<max(start + 1, lengths[bi]) where x[(s * b + bi) * f + j] > out[bi * f + j] {
                                     out[bi * f + j] = x[(s * b + bi) * f + j]
                                     arg[bi * f + j] = Int32(s)
                                 }
@@ -71,7 +82,7 @@ public final class Pooling {
                     let half = f / directions
                     for bi in 0..<b {
                         for j in 0..<f {
-                            let s = j < half ? lengths[bi] - 1 : 0
+                            let s = j < half ? lengths[bi] - 1 : first(lengths[bi])
                             o[bi * f + j] = xp[(s * b + bi) * f + j]
                         }
                     }
@@ -90,8 +101,9 @@ public final class Pooling {
                 switch kind {
                 case .mean:
                     for bi in 0..<b {
-                        let inv = 1 / Float(lengths[bi])
-                        for s in 0..<lengths[bi] { for j in 0..<f { d[(s * b + bi) * f + j] = g[bi * f + j] * inv } }
+                        let start = first(lengths[bi])
+                        let inv = 1 / Float(lengths[bi] - start)
+                        for s in start..<lengths[bi] { for j in 0..<f { d[(s * b + bi) * f + j] = g[bi * f + j] * inv } }
                     }
                 case .max:
                     for bi in 0..<b { for j in 0..<f { d[(Int(argmax[bi * f + j]) * b + bi) * f + j] = g[bi * f + j] } }
@@ -99,7 +111,7 @@ public final class Pooling {
                     let half = f / directions
                     for bi in 0..<b {
                         for j in 0..<f {
-                            let s = j < half ? lengths[bi] - 1 : 0
+                            let s = j < half ? lengths[bi] - 1 : first(lengths[bi])
                             d[(s * b + bi) * f + j] = g[bi * f + j]
                         }
                     }

@@ -66,6 +66,8 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
     public var paddingIndex: Int = 0
     public var encoder: GRUConfig
     public var pooling: Pooling.Kind = .mean
+    /// Pool over the last `poolWindow` steps only (nil: all of them).
+    public var poolWindow: Int? = nil
     public var dropout: Float = 0
     public var numClasses: Int
 
@@ -102,7 +104,7 @@ public final class SequenceClassifier: Module {
         encoder = GRUEncoder(config.encoder, rng: &rng)
         encoder.computeInputGradient = embedding != nil
         for p in encoder.parameters { p.name = "encoder." + p.name }
-        pooling = Pooling(config.pooling, directions: config.encoder.directions)
+        pooling = Pooling(config.pooling, directions: config.encoder.directions, window: config.poolWindow)
         dropout = Dropout(config.dropout)
         head = Linear(config.encoder.outputSize, config.numClasses, name: "head", rng: &rng)
     }

@@ -160,6 +160,31 @@ final class GradientCheckTests: XCTestCase {
         }
     }
 
+    /// A window pools each sequence's last frames only: the same as pooling that slice alone,
+    /// gradients by finite differences, none before the window.
+    func testPoolingWindow() {
+        for f in [6, 22] {
+            for kind in Pooling.Kind.allCases {
+                var rng = RNG(seed: 16)
+                let window = 3, lengths = [5, 2, 4]
+                let pool = Pooling(kind, directions: 2, window: window)
+                let x = randomTensor([5, 3, f], &rng)
+                let g = randomTensor([3, f], &rng)
+                let y = pool.forward(x, lengths: lengths)
+                for b in 0..<3 {
+                    let start = max(0, lengths[b] - window), n = lengths[b] - start
+                    var slice = Tensor(zeros: [n, 1, f])
+                    for t in 0..<n { for j in 0..<f { slice[t, 0, j] = x[start + t, b, j] } }
+                    let alone = Pooling(kind, directions: 2).forward(slice, lengths: [n])
+                    for j in 0..<f { XCTAssertEqual(y[b, j], alone[0, j], accuracy: 1e-6, "\(kind) f=\(f) b=\(b)") }
+                }
+                let dx = pool.backward(g)
+                check("pool window \(kind) f=\(f)", values: x, analytic: dx) { Self.dot(pool.forward($0, lengths: lengths), g) }
+                for t in 0..<5 { for b in 0..<3 where t < max(0, lengths[b] - window) || t >= lengths[b] { for j in 0..<f { XCTAssertEqual(dx[t, b, j], 0) } } }
+            }
+        }
+    }
+
     func testDropout() {
         var rng = RNG(seed: 15)
         let drop = Dropout(0.4)

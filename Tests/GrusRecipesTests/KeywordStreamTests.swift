@@ -56,4 +56,50 @@ final class KeywordStreamTests: FolderTestCase {
         // A transcription model is not a keyword model.
         XCTAssertThrowsError(try TranscriptStream(model: out)) { XCTAssertTrue("\($0)".contains("grus stream runs transcription"), "\($0)") }
     }
+
+    /// Training for state mode: each clip follows 0-3 other training clips (prefix_clips) and the
+    /// label pools only the clip's own window (pool_window), as a stream whose state has run for
+    /// a while pools its last window. Clips alone are still recognised, the model keeps its window,
+    /// and without a window the recipe is refused. (How much it helps a stream is measured on
+    /// real keywords: README, Streaming.)
+    func testTrainsForCarriedState() throws {
+        let rate = 8000
+        var rng = RNG(seed: 3)
+        func tone(_ hz: Double) -> [Float] { (0..<(rate / 2)).map { Float(0.4 * sin(2 * Double.pi * hz * (1 + 0.03 * Double(rng.normal())) * Double($0) / Double(rate))) + 0.01 * rng.normal() } }
+        func noise(_ n: Int) -> [Float] { (0..<n).map { _ in 0.02 * rng.normal() } }
+        let c = dir.appendingPathComponent("kws")
+        try FileManager.default.createDirectory(at: c, withIntermediateDirectories: true)
+        var rows = ["path\tlabel\tsplit"]
+        for i in 0..<90 {
+            let (label, x): (String, [Float]) = i % 3 == 0 ? ("hi", tone(1500)) : i % 3 == 1 ? ("lo", tone(300)) : ("_noise_", noise(rate / 2))
+            try AudioFile.write(Audio(samples: x, sampleRate: rate), to: c.appendingPathComponent("\(i).wav").path)
+            rows.append("\(i).wav\t\(label)\t\(i < 75 ? "train" : "dev")")
+        }
+        try (rows.joined(separator: "\n") + "\n").write(to: c.appendingPathComponent("m.tsv"), atomically: true, encoding: .utf8)
+        let p = dir.appendingPathComponent("k.yaml").path
+        try """
+        corpus: {format: manifest, path: \(c.path)/m.tsv}
+        frontend: {type: audio, audio: {sample_rate: 8000, bins: 20, n_fft: 256, augment: {prefix_clips: 3}}}
+        model: {encoder: {hidden: 16, layers: 1, bidirectional: false}, head: {pooling: mean, pool_window: 48}}
+        training: {epochs: 30, batch_size: 8, lr: 0.01}
+        evaluation: {splits: [dev]}
+        """.write(toFile: p, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("exp").path
+        let report = try metrics(try Experiment(try RecipeLoader.load(p), out: out).run())
+        XCTAssertGreaterThanOrEqual(report.accuracy, 0.9)
+        let model = try XCTUnwrap(try Models.load(out) as? Predictor<ClassifyTask>)
+        XCTAssertEqual(model.model.config.poolWindow, 48)
+        // State mode pools the model's window of carried-state outputs; its first decision (the
+        // state starts at the window's first frame) is the window mode's.
+        let long = noise(rate) + tone(1500) + noise(rate)
+        let carried = try KeywordStream(model: out, threshold: 0.7, windowMs: 480, hopMs: 50, smooth: 2, refractoryMs: 700, mode: .state)
+        let windowed = try KeywordStream(model: out, threshold: 0.7, windowMs: 480, hopMs: 50, smooth: 2, refractoryMs: 700)
+        _ = carried.push(long)
+        _ = windowed.push(long)
+        for (a, b) in zip(carried.decisions[0].posteriors, windowed.decisions[0].posteriors) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        XCTAssertEqual(carried.decisions.count, windowed.decisions.count)
+
+        try "corpus: {format: manifest, path: \(c.path)/m.tsv}\nfrontend: {type: audio, audio: {augment: {prefix_clips: 2}}}\n".write(toFile: p, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try RecipeLoader.load(p)) { XCTAssertTrue("\($0)".contains("frontend.audio.augment.prefix_clips"), "\($0)") }
+    }
 }

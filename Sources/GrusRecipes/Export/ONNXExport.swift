@@ -84,6 +84,9 @@ public enum ONNXExport {
         }
         switch model {
         case let m as SequenceClassifier:
+            if let w = m.config.poolWindow {
+                throw ExportError.unsupported("the model pools its last \(w) steps only (model.head.pool_window); the ONNX export pools whole sequences, so it is not exported")
+            }
             let x = input(vocab: m.config.vocabSize, encoder: m.config.encoder)
             let (out, last) = encoder(g, x, "lengths", m.config.encoder, w, prefix: "encoder.")
             let pooled = pool(g, out, last, m.config.pooling, m.config.encoder)

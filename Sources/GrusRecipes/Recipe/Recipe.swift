@@ -23,6 +23,7 @@ public struct Recipe: Codable, Equatable {
         public var specAugment: Bool, timeMasks: Int, maxTimeWidth: Int, freqMasks: Int, maxFreqWidth: Int
         public var noise: NoiseKind, noiseFolder: String, minSnr: Double, maxSnr: Double, noiseProbability: Double
         public var maxShiftMs: Double, speeds: [Double], vtlp: [Double]
+        public var prefixClips: Int
     }
     public struct AudioFrontEnd: Codable, Equatable {
         public var preset: FeaturePreset, kind: FeatureKind, bins: Int, ceps: Int
@@ -43,7 +44,7 @@ public struct Recipe: Codable, Equatable {
         public var cell: RecurrentCellKind
     }
     public struct Head: Codable, Equatable {
-        public var pooling: Pooling.Kind; public var dropout: Double
+        public var pooling: Pooling.Kind; public var poolWindow: Int; public var dropout: Double
         public var crf: Bool; public var transitionMask: TransitionMask; public var tagScheme: TagSchemeChoice
     }
     public struct CharEncoder: Codable, Equatable { public var dim: Int; public var hidden: Int }

@@ -46,6 +46,12 @@ enum RecipeChecks {
         if let learnt = head.tagScheme.scheme, let mask = head.transitionMask.scheme, mask != learnt {
             fail("model.head.transition_mask", "is \(mask.rawValue), but the model learns \(learnt.rawValue) tags (model.head.tag_scheme); use auto")
         }
+        if head.poolWindow > 0 && r.task != ClassifyTask.name {
+            fail("model.head.pool_window", "pools the last steps of a sequence into one label; it needs task: classify")
+        }
+        if r.frontend.audio.augment.prefixClips > 0 && (head.poolWindow == 0 || r.frontend.type != .audio) {
+            fail("frontend.audio.augment.prefix_clips", "runs the encoder over other clips before each one; set model.head.pool_window so the label pools only the clip's own window")
+        }
         if r.corpus.split == .speaker && r.corpus.testSpeaker.isEmpty {
             fail("corpus.test_speaker", "is required when split is 'speaker'")
         }

@@ -95,6 +95,7 @@ public enum RecipeSchema {
                                     "speed perturbation factors, e.g. [0.9, 1.0, 1.1]"),
                     "vtlp": Field(.list(.number(min: 0.5, max: 2, exclusiveMin: false)), default: [Double](),
                                   "vocal tract length perturbation: [lowest, highest] stretch of the feature bins per utterance, e.g. [0.9, 1.1] ([] = off)"),
+                    "prefix_clips": int(0, min: 0, max: 10, "classify with model.head.pool_window: the encoder first runs over 0 to this many random other training clips, as in a stream whose state ran before the window (grus stream --mode state)"),
                 ]),
             ]),
             "text": .section([
@@ -133,6 +134,7 @@ public enum RecipeSchema {
             ]),
             "head": .section([
                 "pooling": choice(Pooling.Kind.mean, "classification: how the steps become one vector (over valid steps only)"),
+                "pool_window": int(0, min: 0, max: 100_000, "classification: pool over the last this many steps only (100 = 1 s of 10 ms frames; 0 = all), as grus stream pools its window"),
                 "dropout": number(0, min: 0, max: 0.95, "before the output layer, training only"),
                 "crf": bool(false, "tag: a linear-chain CRF over the per-step scores (loss from the forward algorithm, Viterbi decoding)"),
                 "transition_mask": choice(TransitionMask.none, "tag with crf: forbid the transitions this scheme does not allow (e.g. iob2: no O → I-X); auto: the scheme of the tags learnt. Transitions seen in training stay allowed"),

@@ -40,8 +40,9 @@ public struct ClassifyTask: SequenceTask {
     public func target(_ item: Item) -> Int? { index[item.label] }
 
     public func makeModel(_ spec: ModelSpec, rng: inout RNG) -> SequenceClassifier {
-        let config = ClassifierConfig(vocabSize: spec.vocabularySize, encoder: spec.encoder, pooling: spec.model.head.pooling,
+        var config = ClassifierConfig(vocabSize: spec.vocabularySize, encoder: spec.encoder, pooling: spec.model.head.pooling,
                                       dropout: Float(spec.model.head.dropout), numClasses: labels.count)
+        if spec.model.head.poolWindow > 0 { config.poolWindow = spec.model.head.poolWindow }
         return SequenceClassifier(config, rng: &rng)
     }
 

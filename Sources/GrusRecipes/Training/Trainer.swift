@@ -89,7 +89,7 @@ final class Trainer<T: SequenceTask> {
                     // This rank's share of the global batch, divided by the whole batch's
                     // denominators; the sum over ranks is the batch's loss and gradient.
                     l = try ranks.step(share: b, of: examples, rngSeed: UInt64(recipe.experiment.seed), step: state.step) { share, stepRNG in
-                        var batch = try makeBatch(examples, share, store: data.store, transform: augmentation(from: &stepRNG))
+                        var batch = try makeBatch(examples, share, store: data.store, transform: augmentation(from: &stepRNG, prefixes: trainIdx))
                         if tr.wordDropout > 0 { dropWords(&batch, probability: Float(tr.wordDropout), unknown: data.textEncoder?.vocabulary.unkID ?? 1, rng: &stepRNG) }
                         let (l, backward) = task.loss(model, batch, share.map { task.target(examples[$0].item)! },
                                                       denominators: task.lossDenominators(model, b.map { task.target(examples[$0].item)! }), rng: &stepRNG)
@@ -97,7 +97,7 @@ final class Trainer<T: SequenceTask> {
                         return l
                     }
                 } else {
-                    var batch = try makeBatch(examples, b, store: data.store, transform: augmentation(from: &rng))
+                    var batch = try makeBatch(examples, b, store: data.store, transform: augmentation(from: &rng, prefixes: trainIdx))
                     if tr.wordDropout > 0 { dropWords(&batch, probability: Float(tr.wordDropout), unknown: data.textEncoder?.vocabulary.unkID ?? 1, rng: &rng) }
                     let (loss, backward) = task.loss(model, batch, b.map { task.target(examples[$0].item)! }, rng: &rng)
                     l = loss
@@ -185,24 +185,46 @@ final class Trainer<T: SequenceTask> {
     /// Per-batch augmentation of training audio (nil when there is none), drawing from a fork of
     /// `rng`. Waveform augmentation (noise, speed, shift) reads the example's audio again and
     /// recomputes its features.
-    func augmentation(from rng: inout RNG) -> ((Int, Tensor) throws -> Tensor)? {
-        guard let audio, let aug = audio.augmenter else { return nil }
-        let o = aug.options
-        let onWaveform = o.noise != nil || o.speeds != nil || o.maxShiftMs != nil
+    ///
+    /// With `frontend.audio.augment.prefix_clips` N, 0 to N random clips of `prefixes` (their
+    /// stored features, normalised) come first, so the encoder's state has run before the clip,
+    /// as in a stream; the model pools only the clip's window (`model.head.pool_window`).
+    func augmentation(from rng: inout RNG, prefixes: [Int]) -> ((Int, Tensor) throws -> Tensor)? {
+        guard let audio else { return nil }
+        let prefixClips = recipe.frontend.audio.augment.prefixClips
+        guard audio.augmenter != nil || prefixClips > 0 else { return nil }
         var local = rng.fork()
         let fe = audio.frontEnd, store = data.store, maxSeconds = audio.maxSeconds, examples = data.examples
         return { i, f in
-            var feats = f
-            if onWaveform {
-                let item = examples[i].item
-                let w: [Float]
-                do { w = try loadAudio(item.input, frontEnd: fe, maxSeconds: maxSeconds, segment: item.segment) } catch {
-                    throw CorpusError("\(item.origin): could not be read again for augmentation: \(error)")
-                }
-                feats = fe.extractor.compute(aug.waveform(w, training: true, rng: &local), rng: &local)
-                if let store, let k = examples[i].stored { feats = store.normalize(feats, entry: k) }
-            }
-            return aug.features(feats, training: true, rng: &local)
+            let clip = try Self.augment(f, example: i, with: audio.augmenter, frontEnd: fe, store: store, examples: examples,
+                                        maxSeconds: maxSeconds, rng: &local)
+            guard prefixClips > 0, !prefixes.isEmpty else { return clip }
+            let n = local.int(below: prefixClips + 1)
+            guard n > 0 else { return clip }
+            // [prefix 1; ...; prefix n; clip] rows, each prefix drawn from the training clips.
+            var rows: [Float] = []
+            for _ in 0..<n { rows += try examples[prefixes[local.int(below: prefixes.count)]].audioFeatures(store).data }
+            rows += clip.data
+            return Tensor(shape: [rows.count / clip.shape[1], clip.shape[1]], data: rows)
         }
+    }
+
+    /// One training clip's features after waveform and feature augmentation (none without an augmenter).
+    static func augment(_ f: Tensor, example i: Int, with augmenter: Augmenter?, frontEnd fe: AudioFrontEnd, store: FeatureStore?,
+                        examples: [Example], maxSeconds: Double, rng local: inout RNG) throws -> Tensor {
+        guard let aug = augmenter else { return f }
+        let o = aug.options
+        let onWaveform = o.noise != nil || o.speeds != nil || o.maxShiftMs != nil
+        var feats = f
+        if onWaveform {
+            let item = examples[i].item
+            let w: [Float]
+            do { w = try loadAudio(item.input, frontEnd: fe, maxSeconds: maxSeconds, segment: item.segment) } catch {
+                throw CorpusError("\(item.origin): could not be read again for augmentation: \(error)")
+            }
+            feats = fe.extractor.compute(aug.waveform(w, training: true, rng: &local), rng: &local)
+            if let store, let k = examples[i].stored { feats = store.normalize(feats, entry: k) }
+        }
+        return aug.features(feats, training: true, rng: &local)
     }
 }
