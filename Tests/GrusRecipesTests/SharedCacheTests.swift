@@ -58,12 +58,20 @@ final class SharedCacheTests: FolderTestCase {
         XCTAssertEqual(afterBins.count, 2)
 
         // A replaced file (new size and modification time) makes a new entry too.
-        let file = corpus.appendingPathComponent("lo_a_5.wav")
-        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: 3600)], ofItemAtPath: file.path)
+        let recording = corpus.appendingPathComponent("lo_a_5.wav")
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: 3600)], ofItemAtPath: recording.path)
         let d = dir.appendingPathComponent("d")
         try Experiment(try RecipeLoader.load(try writeRecipe("a.yaml", corpus: corpus)), out: d.path).run()
         XCTAssertTrue(log(d).contains("features: cached in"), log(d))
         XCTAssertEqual(entries().count, afterBins.count + 1)
+
+        // A cache that cannot be made says where and which setting to change.
+        let file = dir.appendingPathComponent("a-file")
+        try "x".write(to: file, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Experiment(try RecipeLoader.load(try writeRecipe("a.yaml", corpus: corpus), overrides: ["experiment.cache_dir=\(file.path)/cache"]),
+                                            out: dir.appendingPathComponent("f").path).run()) {
+            XCTAssertTrue("\($0)".contains("experiment.cache_dir") && "\($0)".contains(file.path), "\($0)")
+        }
 
         // experiment.cache_dir moves it.
         let elsewhere = dir.appendingPathComponent("elsewhere")

@@ -35,7 +35,18 @@ public struct SharedFeatureCache {
 
     /// Runs `body` holding the key's lock. `waiting` is called once when another process holds it.
     func withLock<R>(_ key: String, waiting: (String) -> Void, _ body: () throws -> R) throws -> R {
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        // mkdir -p, one level at a time, so the error is the system's own.
+        var path = ""
+        for part in root.standardizedFileURL.path.split(separator: "/") {
+            path += "/" + part
+            if mkdir(path, 0o755) != 0 && errno != EEXIST {
+                throw GrusError.io(path: path, message: "the feature cache cannot be created (\(String(cString: strerror(errno)))); point experiment.cache_dir or $\(CacheDirectory.environment) at a writable folder")
+            }
+        }
+        var st = stat()
+        guard stat(root.path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
+            throw GrusError.io(path: root.path, message: "the feature cache is not a folder; point experiment.cache_dir or $\(CacheDirectory.environment) at a writable folder")
+        }
         let lock = try KeyLock(lockURL(key), wait: true, waiting: waiting)
         defer { lock.release() }
         return try body()
