@@ -102,6 +102,8 @@ final class MPITests: FolderTestCase {
             let d = try maxDifference(one.appendingPathComponent("model/model.safetensors"), two.appendingPathComponent("model/model.safetensors"))
             XCTAssertLessThanOrEqual(d, 1e-5, name)
             XCTAssertTrue(FileManager.default.fileExists(atPath: two.appendingPathComponent("metrics.json").path))
+            let training = try JSONDecoder().decode(TrainingSummary.self, from: Data(contentsOf: two.appendingPathComponent("training.json")))
+            XCTAssertEqual(training.ranks, 2)
             // The sharded, gathered evaluation scores every example.
             let lines = try String(contentsOf: two.appendingPathComponent("predictions.jsonl"), encoding: .utf8).split(separator: "\n")
             let linesAlone = try String(contentsOf: one.appendingPathComponent("predictions.jsonl"), encoding: .utf8).split(separator: "\n")

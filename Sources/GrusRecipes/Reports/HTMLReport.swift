@@ -123,7 +123,7 @@ public struct HTMLReport {
         let rows: [(String, String)] = [("parameters", "\(t.parameters)"), ("epochs", "\(t.epochs)"), ("sequences trained", "\(t.sequences)"),
                                         ("time in training steps", String(format: "%.1f s", t.trainSeconds)),
                                         ("train stage in all (with dev evaluation)", String(format: "%.1f s", t.seconds)),
-                                        ("throughput", String(format: "%.0f sequences/s", t.sequencesPerSecond)), ("threads", "\(t.threads)")]
+                                        ("throughput", String(format: "%.0f sequences/s", t.sequencesPerSecond)), ("threads", "\(t.threads)" + ((t.ranks ?? 1) > 1 ? " in each of \(t.ranks!) MPI ranks" : ""))]
         return [.section(.h2("Training"), .table(.group(rows.map { Node<HTML.TableContext>.tr(.td(.text($0.0)), .td(.text($0.1))) })))]
     }
 

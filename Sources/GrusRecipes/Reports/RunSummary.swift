@@ -79,6 +79,7 @@ public struct SeedSummary: Codable {
             first.training = TrainingSummary(epochs: t.epochs, sequences: trainings.map(\.sequences).reduce(0, +) / trainings.count,
                                              trainSeconds: trainings.map(\.trainSeconds).reduce(0, +) / n,
                                              seconds: trainings.map(\.seconds).reduce(0, +) / n, parameters: t.parameters, threads: t.threads)
+            first.training?.ranks = t.ranks
         }
         return first
     }

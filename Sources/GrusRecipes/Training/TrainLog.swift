@@ -48,7 +48,8 @@ struct ProgressLine {
 }
 
 /// training.json: what the train stage did in this process (a resumed run counts from the
-/// resume): epochs, sequences trained, time in training steps and in all, parameters, threads.
+/// resume): epochs, sequences trained, time in training steps and in all, parameters, threads
+/// per process and MPI ranks.
 public struct TrainingSummary: Codable {
     public var epochs: Int
     public var sequences: Int
@@ -58,16 +59,19 @@ public struct TrainingSummary: Codable {
     public var seconds: Double
     public var parameters: Int
     public var threads: Int
+    /// Processes of an MPI job (nil in files written before ranks were recorded: one).
+    public var ranks: Int?
     /// Sequences per second in the training steps (written for readers of the file).
     public var sequencesPerSecond: Double
 
     enum CodingKeys: String, CodingKey {
-        case epochs, sequences, trainSeconds = "train_seconds", seconds, parameters, threads, sequencesPerSecond = "sequences_per_second"
+        case epochs, sequences, trainSeconds = "train_seconds", seconds, parameters, threads, ranks, sequencesPerSecond = "sequences_per_second"
     }
 
     init(epochs: Int, sequences: Int, trainSeconds: Double, seconds: Double, parameters: Int, threads: Int) {
         (self.epochs, self.sequences, self.trainSeconds, self.seconds, self.parameters, self.threads) = (epochs, sequences, trainSeconds, seconds, parameters, threads)
         sequencesPerSecond = Double(sequences) / max(trainSeconds, 1e-9)
+        ranks = Distributed.size
     }
 
     func save(to url: URL) throws {
