@@ -9,19 +9,11 @@ import GrusData
 /// ("_noise_", a filler) finds the tones in a long recording at the right times.
 final class KeywordStreamTests: FolderTestCase {
     func testSpotsKeywordsInALongRecording() throws {
-        let rate = 8000
-        var rng = RNG(seed: 2)
-        func tone(_ hz: Double) -> [Float] { (0..<(rate / 2)).map { Float(0.4 * sin(2 * Double.pi * hz * (1 + 0.03 * Double(rng.normal())) * Double($0) / Double(rate))) + 0.01 * rng.normal() } }
-        func noise(_ n: Int) -> [Float] { (0..<n).map { _ in 0.02 * rng.normal() } }
-        let c = dir.appendingPathComponent("kws")
-        try FileManager.default.createDirectory(at: c, withIntermediateDirectories: true)
-        var rows = ["path\tlabel\tsplit"]
-        for i in 0..<90 {
-            let (label, x): (String, [Float]) = i % 3 == 0 ? ("hi", tone(1500)) : i % 3 == 1 ? ("lo", tone(300)) : ("_noise_", noise(rate / 2))
-            try AudioFile.write(Audio(samples: x, sampleRate: rate), to: c.appendingPathComponent("\(i).wav").path)
-            rows.append("\(i).wav\t\(label)\t\(i < 75 ? "train" : "dev")")
-        }
-        try (rows.joined(separator: "\n") + "\n").write(to: c.appendingPathComponent("m.tsv"), atomically: true, encoding: .utf8)
+        let rate = ToneKeywords.rate
+        var sounds = ToneKeywords(seed: 2)
+        func tone(_ hz: Double) -> [Float] { sounds.tone(hz) }
+        func noise(_ n: Int) -> [Float] { sounds.noise(n) }
+        let c = try sounds.writeCorpus(in: dir)
         let p = dir.appendingPathComponent("k.yaml").path
         FileManager.default.createFile(atPath: p, contents: Data("""
         corpus: {format: manifest, path: \(c.path)/m.tsv}
@@ -63,19 +55,11 @@ final class KeywordStreamTests: FolderTestCase {
     /// and without a window the recipe is refused. (How much it helps a stream is measured on
     /// real keywords: README, Streaming.)
     func testTrainsForCarriedState() throws {
-        let rate = 8000
-        var rng = RNG(seed: 3)
-        func tone(_ hz: Double) -> [Float] { (0..<(rate / 2)).map { Float(0.4 * sin(2 * Double.pi * hz * (1 + 0.03 * Double(rng.normal())) * Double($0) / Double(rate))) + 0.01 * rng.normal() } }
-        func noise(_ n: Int) -> [Float] { (0..<n).map { _ in 0.02 * rng.normal() } }
-        let c = dir.appendingPathComponent("kws")
-        try FileManager.default.createDirectory(at: c, withIntermediateDirectories: true)
-        var rows = ["path\tlabel\tsplit"]
-        for i in 0..<90 {
-            let (label, x): (String, [Float]) = i % 3 == 0 ? ("hi", tone(1500)) : i % 3 == 1 ? ("lo", tone(300)) : ("_noise_", noise(rate / 2))
-            try AudioFile.write(Audio(samples: x, sampleRate: rate), to: c.appendingPathComponent("\(i).wav").path)
-            rows.append("\(i).wav\t\(label)\t\(i < 75 ? "train" : "dev")")
-        }
-        try (rows.joined(separator: "\n") + "\n").write(to: c.appendingPathComponent("m.tsv"), atomically: true, encoding: .utf8)
+        let rate = ToneKeywords.rate
+        var sounds = ToneKeywords(seed: 3)
+        func tone(_ hz: Double) -> [Float] { sounds.tone(hz) }
+        func noise(_ n: Int) -> [Float] { sounds.noise(n) }
+        let c = try sounds.writeCorpus(in: dir)
         let p = dir.appendingPathComponent("k.yaml").path
         try """
         corpus: {format: manifest, path: \(c.path)/m.tsv}
@@ -101,5 +85,35 @@ final class KeywordStreamTests: FolderTestCase {
 
         try "corpus: {format: manifest, path: \(c.path)/m.tsv}\nfrontend: {type: audio, audio: {augment: {prefix_clips: 2}}}\n".write(toFile: p, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try RecipeLoader.load(p)) { XCTAssertTrue("\($0)".contains("frontend.audio.augment.prefix_clips"), "\($0)") }
+    }
+}
+
+/// Half-second tones "hi" (1500 Hz) and "lo" (300 Hz), with a little pitch jitter, and
+/// "_noise_" (a filler) at 8 kHz: a keyword corpus of 90 clips (75 train, 15 dev) in kws/m.tsv.
+struct ToneKeywords {
+    static let rate = 8000
+    var rng: RNG
+
+    init(seed: UInt64) { rng = RNG(seed: seed) }
+
+    mutating func tone(_ hz: Double) -> [Float] {
+        let rate = Self.rate
+        return (0..<(rate / 2)).map { Float(0.4 * sin(2 * Double.pi * hz * (1 + 0.03 * Double(rng.normal())) * Double($0) / Double(rate))) + 0.01 * rng.normal() }
+    }
+
+    mutating func noise(_ n: Int) -> [Float] { (0..<n).map { _ in 0.02 * rng.normal() } }
+
+    /// Writes the clips and their manifest; returns the corpus folder.
+    mutating func writeCorpus(in dir: URL) throws -> URL {
+        let c = dir.appendingPathComponent("kws")
+        try FileManager.default.createDirectory(at: c, withIntermediateDirectories: true)
+        var rows = ["path\tlabel\tsplit"]
+        for i in 0..<90 {
+            let (label, x): (String, [Float]) = i % 3 == 0 ? ("hi", tone(1500)) : i % 3 == 1 ? ("lo", tone(300)) : ("_noise_", noise(Self.rate / 2))
+            try AudioFile.write(Audio(samples: x, sampleRate: Self.rate), to: c.appendingPathComponent("\(i).wav").path)
+            rows.append("\(i).wav\t\(label)\t\(i < 75 ? "train" : "dev")")
+        }
+        try (rows.joined(separator: "\n") + "\n").write(to: c.appendingPathComponent("m.tsv"), atomically: true, encoding: .utf8)
+        return c
     }
 }

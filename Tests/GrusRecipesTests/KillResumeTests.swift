@@ -14,17 +14,8 @@ final class KillResumeTests: FolderTestCase {
 
     func testKilledRunsResumeToTheSameWeights() throws {
         guard let grus = grusExecutable() else { return }
-        var rng = RNG(seed: 4)
-        let words = ["good", "bad", "film", "plot", "the", "a", "fine", "dull", "cast", "story"]
         let corpus = dir.appendingPathComponent("corpus")
-        try FileManager.default.createDirectory(at: corpus, withIntermediateDirectories: true)
-        for (name, n) in [("train.txt", 200), ("dev.txt", 40)] {
-            let lines = (0..<n).map { _ -> String in
-                let ws = (0..<(2 + rng.int(below: 6))).map { _ in words[rng.int(below: words.count)] }
-                return "__label__\(ws.contains("good") || ws.contains("fine") ? "pos" : "neg") " + ws.joined(separator: " ")
-            }
-            try lines.joined(separator: "\n").write(to: corpus.appendingPathComponent(name), atomically: true, encoding: .utf8)
-        }
+        try writeSentimentCorpus(corpus, train: 200, dev: 40)
         let recipe = dir.appendingPathComponent("r.yaml").path
         try """
         corpus: {format: fasttext, path: \(corpus.path), train: train.txt, dev: dev.txt}

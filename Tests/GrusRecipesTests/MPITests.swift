@@ -36,17 +36,8 @@ final class MPITests: FolderTestCase {
     }
 
     func textCorpus() throws -> URL {
-        var rng = RNG(seed: 4)
-        let words = ["good", "bad", "film", "plot", "the", "a", "fine", "dull", "cast", "story"]
         let corpus = dir.appendingPathComponent("text")
-        try FileManager.default.createDirectory(at: corpus, withIntermediateDirectories: true)
-        for (name, n) in [("train.txt", 203), ("dev.txt", 41)] {
-            let lines = (0..<n).map { _ -> String in
-                let ws = (0..<(2 + rng.int(below: 6))).map { _ in words[rng.int(below: words.count)] }
-                return "__label__\(ws.contains("good") || ws.contains("fine") ? "pos" : "neg") " + ws.joined(separator: " ")
-            }
-            try lines.joined(separator: "\n").write(to: corpus.appendingPathComponent(name), atomically: true, encoding: .utf8)
-        }
+        try writeSentimentCorpus(corpus, train: 203, dev: 41)
         return corpus
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import GrusAudio
+import GrusCore
 @testable import GrusRecipes
 
 /// A test case with a fresh temporary folder, `dir`, removed afterwards. The shared feature cache
@@ -79,5 +80,20 @@ func writeToneCorpus(_ folder: URL, rate: Int) throws {
                 try AudioFile.write(Audio(samples: x, sampleRate: rate), to: folder.appendingPathComponent("\(label)_\(s)_\(i).wav").path)
             }
         }
+    }
+}
+
+/// A fastText corpus of random sentences over ten words, labelled pos when "good" or "fine"
+/// occurs: `train` lines in train.txt and `dev` in dev.txt (the same lines for the same counts).
+func writeSentimentCorpus(_ folder: URL, train: Int, dev: Int) throws {
+    var rng = RNG(seed: 4)
+    let words = ["good", "bad", "film", "plot", "the", "a", "fine", "dull", "cast", "story"]
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    for (name, n) in [("train.txt", train), ("dev.txt", dev)] {
+        let lines = (0..<n).map { _ -> String in
+            let ws = (0..<(2 + rng.int(below: 6))).map { _ in words[rng.int(below: words.count)] }
+            return "__label__\(ws.contains("good") || ws.contains("fine") ? "pos" : "neg") " + ws.joined(separator: " ")
+        }
+        try lines.joined(separator: "\n").write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
     }
 }
