@@ -88,7 +88,7 @@ final class Trainer<T: SequenceTask> {
                 if let ranks = parallel {
                     // This rank's share of the global batch, divided by the whole batch's
                     // denominators; the sum over ranks is the batch's loss and gradient.
-                    l = try ranks.step(share: b, of: examples, rngSeed: UInt64(recipe.experiment.seed), step: state.step) { share, stepRNG in
+                    l = try ranks.step(share: b, rngSeed: UInt64(recipe.experiment.seed), step: state.step) { share, stepRNG in
                         var batch = try makeBatch(examples, share, store: data.store, transform: augmentation(from: &stepRNG, prefixes: trainIdx))
                         if tr.wordDropout > 0 { dropWords(&batch, probability: Float(tr.wordDropout), unknown: data.textEncoder?.vocabulary.unkID ?? 1, rng: &stepRNG) }
                         let (l, backward) = task.loss(model, batch, share.map { task.target(examples[$0].item)! },
