@@ -65,7 +65,7 @@ struct Eval: ParsableCommand {
             }
             if let r = report { try AtomicFile.write(try metrics.json(), to: URL(fileURLWithPath: r)) }
             if let page = reportHtml {
-                try HTMLReport.forEvaluation(model: model.model, data: data, task: loaded.taskName, report: metrics, items: items, bad: bad)
+                try HTMLReport.forEvaluation(model: model.path, data: data, task: loaded.taskName, report: metrics, items: items, bad: bad)
                     .write(to: URL(fileURLWithPath: page))
             }
         }
@@ -74,7 +74,7 @@ struct Eval: ParsableCommand {
     /// The experiment's recipe with the corpus pointed at --data (and the flags' overrides); a
     /// model folder without recipe.yaml gets a recipe made from the flags alone.
     func corpusRecipe(for loaded: any LoadedModel, extra: [String] = []) throws -> Recipe {
-        let folder = URL(fileURLWithPath: model.model)
+        let folder = URL(fileURLWithPath: model.path)
         let candidates = [folder, folder.deletingLastPathComponent()].map { $0.appendingPathComponent("recipe.yaml").path }
         var overrides = ["corpus.path=\(data)"] + (format.map { ["corpus.format=\($0.rawValue)"] } ?? []) + extra + set.overrides
         // Only the data must exist: the recipe may name folders of the machine it was trained on.

@@ -11,8 +11,14 @@ struct OverrideOptions: ParsableArguments {
 
 /// A trained model to load.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Experiment folder (or its model/ folder).") var model: String
+    @Option(help: "Experiment folder (or its model/ folder). Give it again to average several models' outputs (class probabilities, or CTC's per-step posteriors): an ensemble of seeds of one recipe.")
+    var model: [String]
     @Flag(help: "Stream the GRU's recurrent weights as Float16 (faster at batch 1; probabilities move by about 1e-3).") var fp16 = false
+
+    func validate() throws { guard !model.isEmpty else { throw ValidationError("give --model EXPERIMENT") } }
+
+    /// The first model's folder (its recipe describes the corpus).
+    var path: String { model[0] }
 
     func load() throws -> any LoadedModel { try Models.load(model, halfPrecision: fp16) }
 }

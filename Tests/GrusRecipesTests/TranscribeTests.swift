@@ -81,6 +81,10 @@ final class TranscribeTests: FolderTestCase {
             .filter { $0.split == .test }
         let (again, _) = try model.evaluate(items, topK: 1, predictions: nil) { _ in }
         XCTAssertEqual(try XCTUnwrap(again as? TranscribeReport).tokenErrorRate, report.tokenErrorRate)
+        // An ensemble of the model with itself averages equal posteriors: the same strings.
+        let (doubled, _) = try Models.load([out, out]).evaluate(items, topK: 1, predictions: nil) { _ in }
+        XCTAssertEqual(try XCTUnwrap(doubled as? TranscribeReport).tokenErrorRate, report.tokenErrorRate)
+        XCTAssertEqual(try XCTUnwrap(doubled as? TranscribeReport).sequenceAccuracy, report.sequenceAccuracy)
         var lines: [String] = []
         model.predict(AnySequence([(input: items[0].input, origin: "x")]), topK: 1) { _, r in
             if case let .success((text, _)) = r { lines.append(text) }

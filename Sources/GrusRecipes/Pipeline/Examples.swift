@@ -64,6 +64,25 @@ func predictAll<T: SequenceTask>(_ task: T, _ model: T.Model, _ examples: [Examp
     return out.map { $0! }
 }
 
+/// The outputs of several models of one task and architecture, averaged before the decision:
+/// each batch's scores (`SequenceTask.scores`) are summed over the models, divided by their
+/// number and turned into outputs.
+func predictAveraged<T: SequenceTask>(_ task: T, _ models: [T.Model], _ examples: [Example], batchSize: Int = 128) throws -> [T.Output] {
+    var out = [T.Output?](repeating: nil, count: examples.count)
+    let order = examples.indices.sorted { examples[$0].length > examples[$1].length }
+    for start in stride(from: 0, to: order.count, by: batchSize) {
+        let idx = Array(order[start..<min(start + batchSize, order.count)])
+        let batch = try makeBatch(examples, idx, store: nil)
+        var sum = task.scores(models[0], batch)
+        for m in models.dropFirst() {
+            for (k, s) in task.scores(m, batch).enumerated() { for j in s.indices { sum[k][j] += s[j] } }
+        }
+        let n = Float(models.count)
+        for (k, i) in idx.enumerated() { out[i] = task.output(averaged: sum[k].map { $0 / n }, model: models[0]) }
+    }
+    return out.map { $0! }
+}
+
 /// One rank's share of the outputs: example indices and what the model gave for them.
 struct OutputPart<O: Codable>: Codable { var indices: [Int]; var outputs: [O] }
 

@@ -15,6 +15,9 @@ public protocol LoadedModel: AnyObject {
     func evaluate(_ items: [Item], topK: Int, predictions: URL?, log: (String) -> Void) throws -> (report: any TaskReport, bad: [BadInput])
     /// Speaker CMVN: treat every input of the call as one speaker's (statistics pooled over them).
     var oneSpeaker: Bool { get set }
+    /// Averages `other`'s outputs with this model's from now on (an ensemble); refused unless
+    /// task, labels, architecture and front end agree.
+    func join(_ other: any LoadedModel, path: String) throws
     /// Labels unlabelled inputs in order: a plain-text line and a JSON record per input, or its error.
     func predict(_ inputs: AnySequence<(input: String, origin: String)>, topK: Int,
                  each: (String, Result<(text: String, record: [String: Any]), Error>) -> Void)
@@ -26,6 +29,14 @@ public enum Models {
     public static func load(_ path: String, halfPrecision: Bool = false) throws -> any LoadedModel {
         let folder = try ModelFolder.locate(path)
         return try open(folder.task, folder, halfPrecision: halfPrecision)
+    }
+
+    /// Several models of one task, labels, architecture and front end (seeds of one recipe) whose
+    /// outputs are averaged: class probabilities, or CTC's per-step posteriors before decoding.
+    public static func load(_ paths: [String], halfPrecision: Bool = false) throws -> any LoadedModel {
+        let first = try load(paths[0], halfPrecision: halfPrecision)
+        for p in paths.dropFirst() { try first.join(try load(p, halfPrecision: halfPrecision), path: p) }
+        return first
     }
 
     /// The task a model folder was trained for ("classify", "transcribe", ...).
@@ -48,12 +59,34 @@ final class Predictor<T: SequenceTask>: LoadedModel {
     /// `SpeakerCMVN.group`. An input with no statistics here is normalised over itself.
     var speakerStats: [String: CMVNStats] = [:]
     var oneSpeaker = false
+    /// Ensemble: every model whose outputs are averaged, this one first.
+    var members: [T.Model]
+
+    func join(_ other: any LoadedModel, path: String) throws {
+        guard let o = other as? Predictor<T> else {
+            throw CorpusError("\(path): a \(other.taskName) model cannot be averaged with a \(T.name) model")
+        }
+        guard T.averagesOutputs else { throw CorpusError("\(path): \(T.name) outputs cannot be averaged (classify and transcribe can)") }
+        let enc = JSONEncoder()
+        enc.outputFormatting = .sortedKeys
+        guard o.bundle.labels == bundle.labels, o.bundle.architecture == bundle.architecture,
+              try enc.encode(o.bundle.frontEnd) == enc.encode(bundle.frontEnd) else {
+            throw CorpusError("\(path): an ensemble needs the same labels, architecture and front end (seeds of one recipe); this model differs")
+        }
+        members.append(o.model)
+    }
+
+    /// Outputs of the examples: this model's, or the ensemble's averaged.
+    func outputs(_ examples: [Example]) throws -> [T.Output] {
+        members.count == 1 ? try predictAll(task, model, examples) : try predictAveraged(task, members, examples)
+    }
 
     /// The speaker CMVN group of an input at inference.
     func group(_ item: Item) -> String { oneSpeaker ? "one speaker" : SpeakerCMVN.group(item) }
 
     init(_ folder: ModelFolder, halfPrecision: Bool) throws {
         (bundle, model) = try ModelBundle<T>.load(folder)
+        members = [model]
         task = T(labels: bundle.labels)
         model.encoder.halfPrecisionInference = halfPrecision
         if case let .audio(options, _, _) = bundle.frontEnd { audio = try AudioFrontEnd(options) } else { audio = nil }
@@ -128,7 +161,7 @@ final class Predictor<T: SequenceTask>: LoadedModel {
                         if task.target(item) == nil { for l in task.unknownLabels(item) { unknown[l, default: 0] += 1 } } else { good.append(ex) }
                     }
                 }
-                let out = try predictAll(task, model, good)
+                let out = try self.outputs(good)
                 var lines = ""
                 for (ex, o) in zip(good, out) {
                     targets.append(task.target(ex.item)!)
@@ -153,7 +186,7 @@ final class Predictor<T: SequenceTask>: LoadedModel {
             let made = examples(pending)
             let good = made.compactMap { try? $0.get() }
             // Features are in memory here (no store), so batching cannot fail.
-            var outputs = (try? predictAll(task, model, good))?.makeIterator()
+            var outputs = (try? self.outputs(good))?.makeIterator()
             for (item, r) in zip(pending, made) {
                 each(item.origin, r.map { _ in
                     let o = outputs!.next()!

@@ -76,6 +76,10 @@ public struct ClassifyTask: SequenceTask {
         return (0..<batch.size).map { j in Array(probs.data[(j * c)..<((j + 1) * c)]) }
     }
 
+    public static var averagesOutputs: Bool { true }
+    public func scores(_ model: SequenceClassifier, _ batch: SequenceBatch) -> [[Float]] { outputs(model, batch) }
+    public func output(averaged p: [Float], model: SequenceClassifier) -> [Float] { p }
+
     public func report(_ targets: [Int], _ outputs: [[Float]], unknown: [String: Int], topK: Int) -> Metrics {
         var nll = 0.0
         for (t, p) in zip(targets, outputs) { nll -= Foundation.log(max(Double(p[t]), 1e-12)) }

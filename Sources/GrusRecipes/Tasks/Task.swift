@@ -61,6 +61,12 @@ public protocol SequenceTask {
     func loss(_ model: Model, _ batch: SequenceBatch, _ targets: [Target], denominators: [Double]?, rng: inout RNG) -> (loss: Float, backward: () -> Void)
     /// Evaluation-mode outputs, one per sequence of the batch, in batch order.
     func outputs(_ model: Model, _ batch: SequenceBatch) -> [Output]
+    /// Whether an ensemble can average this task's scores (`scores`, `output(averaged:model:)`).
+    static var averagesOutputs: Bool { get }
+    /// Per sequence of the batch, the scores an ensemble averages (probabilities).
+    func scores(_ model: Model, _ batch: SequenceBatch) -> [[Float]]
+    /// The output of a sequence's averaged scores.
+    func output(averaged: [Float], model: Model) -> Output
     /// Scores outputs against targets. `unknown` counts examples whose labels the model lacks.
     func report(_ targets: [Target], _ outputs: [Output], unknown: [String: Int], topK: Int) -> Report
 
@@ -160,6 +166,15 @@ public enum Tasks {
     }
 
     public static func named(_ name: String) -> (any SequenceTask.Type)? { all.first { $0.name == name } }
+}
+
+/// Ensembles: tasks whose outputs come from scores that can be averaged over models.
+extension SequenceTask {
+    public static var averagesOutputs: Bool { false }
+    /// Per sequence, scores a model ensemble averages (probabilities).
+    public func scores(_ model: Model, _ batch: SequenceBatch) -> [[Float]] { preconditionFailure("\(Self.name) has no averageable scores") }
+    /// The output of averaged scores.
+    public func output(averaged: [Float], model: Model) -> Output { preconditionFailure("\(Self.name) has no averageable scores") }
 }
 
 extension SequenceTask {

@@ -93,6 +93,30 @@ public struct TranscribeTask: SequenceTask {
         return model.decode(logits, lengths: lengths)
     }
 
+    public static var averagesOutputs: Bool { true }
+
+    /// Per-step posteriors [steps × C] of each sequence.
+    public func scores(_ model: Transcriber, _ batch: SequenceBatch) -> [[Float]] {
+        var rng = RNG(seed: 0)
+        let (logits, lengths) = model.forward(batch, training: false, keepForBackward: false, rng: &rng)
+        let probs = softmax(logits), c = probs.shape[1], b = lengths.count
+        var out: [[Float]] = []
+        for (j, n) in lengths.enumerated() {
+            var rows: [Float] = []
+            rows.reserveCapacity(n * c)
+            for t in 0..<n { let r = (t * b + j) * c; rows += probs.data[r..<(r + c)] }
+            out.append(rows)
+        }
+        return out
+    }
+
+    /// Decodes averaged posteriors (their logarithms are scores whose softmax they are).
+    public func output(averaged p: [Float], model: Transcriber) -> [Int] {
+        let c = labels.count
+        let logits = Tensor(shape: [p.count / c, c], data: p.map { Foundation.log(max($0, 1e-30)) })
+        return model.decode(logits, lengths: [p.count / c])[0]
+    }
+
     /// Too short an input for its transcript: the fewest steps the transcript needs, against the
     /// steps the model gets from `frames` frames.
     public func inputProblem(_ item: Item, frames: Int, recipe: Recipe) -> String? {
