@@ -7,9 +7,7 @@ import GrusData
 /// a model with itself is the model alone; models that differ in architecture are refused.
 final class EnsembleTests: FolderTestCase {
     func testAveragesTheModelsAndRefusesOthers() throws {
-        let tones = dir.appendingPathComponent("tones")
-        try FileManager.default.createDirectory(at: tones, withIntermediateDirectories: true)
-        try writeToneCorpus(tones, rate: 8000)
+        let tones = try toneCorpus()
         let recipe = dir.appendingPathComponent("r.yaml")
         try """
         corpus: {format: fsdd, path: \(tones.path), dev_fraction: 0}
@@ -24,9 +22,7 @@ final class EnsembleTests: FolderTestCase {
             return out
         }
         let a = try train("a", []), b = try train("b", ["experiment.seed=2"]), wide = try train("wide", ["model.encoder.hidden=7"])
-        let items = try FileManager.default.contentsOfDirectory(atPath: tones.path).filter { $0.hasSuffix(".wav") }.sorted().map {
-            Item(input: tones.appendingPathComponent($0).path, label: String($0.prefix(2)), split: .test, origin: $0)
-        }
+        let items = try toneItems(tones)
         func probabilities(_ m: any LoadedModel) -> [[Double]] {
             var out: [[Double]] = []
             m.predict(AnySequence(items.map { ($0.input, $0.origin) }), topK: 2) { _, r in

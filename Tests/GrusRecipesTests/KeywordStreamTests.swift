@@ -11,8 +11,6 @@ final class KeywordStreamTests: FolderTestCase {
     func testSpotsKeywordsInALongRecording() throws {
         let rate = ToneKeywords.rate
         var sounds = ToneKeywords(seed: 2)
-        func tone(_ hz: Double) -> [Float] { sounds.tone(hz) }
-        func noise(_ n: Int) -> [Float] { sounds.noise(n) }
         let c = try sounds.writeCorpus(in: dir)
         let p = dir.appendingPathComponent("k.yaml").path
         FileManager.default.createFile(atPath: p, contents: Data("""
@@ -25,7 +23,7 @@ final class KeywordStreamTests: FolderTestCase {
         let out = dir.appendingPathComponent("exp").path
         _ = try Experiment(try RecipeLoader.load(p), out: out).run()
         // noise 1 s, hi at 1.0-1.5 s, noise 1.5 s, lo at 3.0-3.5 s, noise 1 s
-        let long = noise(rate) + tone(1500) + noise(rate * 3 / 2) + tone(300) + noise(rate)
+        let long = sounds.noise(rate) + sounds.tone(1500) + sounds.noise(rate * 3 / 2) + sounds.tone(300) + sounds.noise(rate)
         let spot = try KeywordStream(model: out, threshold: 0.7, windowMs: 500, hopMs: 50, smooth: 2, refractoryMs: 700)
         var i = 0
         while i < long.count { _ = spot.push(Array(long[i..<min(i + 400, long.count)])); i += 400 }
@@ -57,8 +55,6 @@ final class KeywordStreamTests: FolderTestCase {
     func testTrainsForCarriedState() throws {
         let rate = ToneKeywords.rate
         var sounds = ToneKeywords(seed: 3)
-        func tone(_ hz: Double) -> [Float] { sounds.tone(hz) }
-        func noise(_ n: Int) -> [Float] { sounds.noise(n) }
         let c = try sounds.writeCorpus(in: dir)
         let p = dir.appendingPathComponent("k.yaml").path
         try """
@@ -75,7 +71,7 @@ final class KeywordStreamTests: FolderTestCase {
         XCTAssertEqual(model.model.config.poolWindow, 48)
         // State mode pools the model's window of carried-state outputs; its first decision (the
         // state starts at the window's first frame) is the window mode's.
-        let long = noise(rate) + tone(1500) + noise(rate)
+        let long = sounds.noise(rate) + sounds.tone(1500) + sounds.noise(rate)
         let carried = try KeywordStream(model: out, threshold: 0.7, windowMs: 480, hopMs: 50, smooth: 2, refractoryMs: 700, mode: .state)
         let windowed = try KeywordStream(model: out, threshold: 0.7, windowMs: 480, hopMs: 50, smooth: 2, refractoryMs: 700)
         _ = carried.push(long)

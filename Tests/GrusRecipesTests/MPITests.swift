@@ -54,9 +54,7 @@ final class MPITests: FolderTestCase {
     func testTwoRanksTrainLikeOneProcess() throws {
         guard let grus = grusExecutable() else { return }
         let text = try textCorpus()
-        let tones = dir.appendingPathComponent("tones")
-        try FileManager.default.createDirectory(at: tones, withIntermediateDirectories: true)
-        try writeToneCorpus(tones, rate: 8000)
+        let tones = try toneCorpus()
         let recipes = [
             ("text", """
             corpus: {format: fasttext, path: \(text.path), train: train.txt, dev: dev.txt}

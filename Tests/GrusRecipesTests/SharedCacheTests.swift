@@ -30,9 +30,7 @@ final class SharedCacheTests: FolderTestCase {
     func log(_ out: URL) -> String { (try? String(contentsOf: out.appendingPathComponent("log.txt"), encoding: .utf8)) ?? "" }
 
     func testExperimentsShareFeaturesAndChangesMakeNewEntries() throws {
-        let corpus = dir.appendingPathComponent("tones")
-        try FileManager.default.createDirectory(at: corpus, withIntermediateDirectories: true)
-        try writeToneCorpus(corpus, rate: 8000)
+        let corpus = try toneCorpus()
 
         // Two experiments that differ in the model only: the second reads the first one's features.
         let a = dir.appendingPathComponent("a"), b = dir.appendingPathComponent("b")
@@ -84,9 +82,7 @@ final class SharedCacheTests: FolderTestCase {
     /// features, reads them, and both get the same result from one entry.
     func testConcurrentRunsComputeOnceAndAgree() throws {
         guard let grus = grusExecutable() else { return }
-        let corpus = dir.appendingPathComponent("tones")
-        try FileManager.default.createDirectory(at: corpus, withIntermediateDirectories: true)
-        try writeToneCorpus(corpus, rate: 8000)
+        let corpus = try toneCorpus()
         let recipe = try writeRecipe("r.yaml", corpus: corpus)
         let env = ProcessInfo.processInfo.environment.merging([CacheDirectory.environment: cache.path]) { $1 }
         func start(_ out: String, fault: String?) throws -> Process {
@@ -120,9 +116,7 @@ final class SharedCacheTests: FolderTestCase {
     /// run computes the entry; `grus cache list` names the scratch folder and `prune` removes it.
     func testKilledRunLeavesNothingReadAndPruneClears() throws {
         guard let grus = grusExecutable() else { return }
-        let corpus = dir.appendingPathComponent("tones")
-        try FileManager.default.createDirectory(at: corpus, withIntermediateDirectories: true)
-        try writeToneCorpus(corpus, rate: 8000)
+        let corpus = try toneCorpus()
         let recipe = try writeRecipe("r.yaml", corpus: corpus)
         let env = [CacheDirectory.environment: cache.path]
         let killed = try runProgram(grus, ["run", recipe, "--out", dir.appendingPathComponent("killed").path], environment: env.merging(["GRUS_FAULT": "features:1"]) { $1 })

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import GrusAudio
 import GrusCore
+import GrusData
 @testable import GrusRecipes
 
 /// A test case with a fresh temporary folder, `dir`, removed afterwards. The shared feature cache
@@ -17,6 +18,21 @@ class FolderTestCase: XCTestCase {
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    /// `dir/tones`, an FSDD-layout corpus of half-second tones at 8 kHz (`writeToneCorpus`).
+    func toneCorpus() throws -> URL {
+        let tones = dir.appendingPathComponent("tones")
+        try FileManager.default.createDirectory(at: tones, withIntermediateDirectories: true)
+        try writeToneCorpus(tones, rate: 8000)
+        return tones
+    }
+
+    /// The tone corpus's recordings as test items labelled lo or hi.
+    func toneItems(_ tones: URL) throws -> [Item] {
+        try FileManager.default.contentsOfDirectory(atPath: tones.path).filter { $0.hasSuffix(".wav") }.sorted().map {
+            Item(input: tones.appendingPathComponent($0).path, label: String($0.prefix(2)), split: .test, origin: $0)
+        }
+    }
 }
 
 /// The classification stages of a recipe, for tests that look at what a stage returns.

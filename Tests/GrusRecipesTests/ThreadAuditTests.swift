@@ -8,9 +8,7 @@ import GrusData
 /// evaluation, prediction) runs on at most `training.threads` threads, and uses them.
 final class ThreadAuditTests: FolderTestCase {
     func testNothingRunsWiderThanTrainingThreads() throws {
-        let tones = dir.appendingPathComponent("tones")
-        try FileManager.default.createDirectory(at: tones, withIntermediateDirectories: true)
-        try writeToneCorpus(tones, rate: 8000)
+        let tones = try toneCorpus()
         let recipe = dir.appendingPathComponent("r.yaml")
         try """
         corpus: {format: fsdd, path: \(tones.path), dev_fraction: 0.25}
@@ -26,9 +24,7 @@ final class ThreadAuditTests: FolderTestCase {
             try Experiment(try RecipeLoader.load(recipe.path, overrides: ["training.threads=\(n)"]), out: out).run()
             XCTAssertEqual(Threads.count, n)
             let model = try Models.load(out)
-            let items = try FileManager.default.contentsOfDirectory(atPath: tones.path).filter { $0.hasSuffix(".wav") }.sorted().map {
-                Item(input: tones.appendingPathComponent($0).path, label: String($0.prefix(2)), split: .test, origin: $0)
-            }
+            let items = try toneItems(tones)
             _ = try model.evaluate(items, topK: 1, predictions: nil) { _ in }
             model.predict(AnySequence(items.map { ($0.input, $0.origin) }), topK: 1) { _, _ in }
             let widest = ParallelWidth.take()
