@@ -4,17 +4,32 @@ import GrusCore
 import GrusData
 
 /// Makes a connected-digits corpus with espeak-ng: strings of 1–7 digits spoken by the 96
-/// voices of the synthetic speech-commands corpus (8 English accents × 12 variants), with a
-/// random pitch, rate and pause between words, random silence around, at a random level, over
-/// white or pink noise at a random SNR. Split by voice: dev and test voices are never heard in
-/// training. Writes `digits.tsv` (path, label as "3 1 4", split, speaker) and the 16 kHz clips.
+/// voices of the synthetic speech-commands corpus (8 English accents × 12 variants; 664 with
+/// `wideVariants`), with a random pitch, rate and pause between words, random silence around,
+/// at a random level, over white or pink noise at a random SNR. Split by voice: dev and test voices are never heard in
+/// training. Writes `digits.tsv` (path, label as "3 1 4", split, speaker, espeak-ng voice) and the 16 kHz clips.
 public enum SyntheticDigits {
     public static let words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
     static let stampName = "synthetic-digits.json"
     public static let manifestName = "digits.tsv"
 
+    /// espeak-ng's voice variants (`voices/!v`) but its robots, whispers, croak and the ones that
+    /// change the language or only the rate: 83 formant and pitch shapes.
+    public static let wideVariants = [
+        "Alex", "Alicia", "Andrea", "Andy", "Annie", "AnxiousAndy", "Denis", "Diogo", "Gene", "Gene2", "Henrique", "Hugo",
+        "Jacky", "Lee", "Marco", "Mario", "Michael", "Mike", "Nguyen", "RicishayMax", "RicishayMax2", "RicishayMax3",
+        "adam", "anika", "announcer", "antonio", "aunty", "belinda", "benjamin", "boris", "caleb", "david", "ed", "edward",
+        "edward2", "f1", "f2", "f3", "f4", "f5", "grandma", "grandpa", "gustave", "iven", "iven2", "iven3", "iven4", "john",
+        "kaukovalta", "klatt", "klatt2", "klatt3", "klatt4", "klatt5", "klatt6", "linda", "m1", "m2", "m3", "m4", "m5",
+        "m6", "m7", "m8", "marcelo", "max", "michel", "miguel", "norbert", "pablo", "paul", "pedro", "quincy", "rob",
+        "robert", "sandro", "shelby", "steph", "steph2", "steph3", "travis", "victor", "zac"]
+
     public struct Settings: Codable, Equatable {
         public var seed: UInt64 = 1
+        /// The variants each accent is spoken with; nil: the 12 of the speech-commands corpus.
+        public var variants: [String]? = nil
+        /// Only the first this many voices of the shuffled list (nil: all); small corpora for tests.
+        public var voices: Int? = nil
         public var stringsPerVoice = 40
         public var minDigits = 1, maxDigits = 7
         public var devVoices = 0.15, testVoices = 0.15
@@ -35,8 +50,10 @@ public enum SyntheticDigits {
         try? FileManager.default.removeItem(at: root)
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         var rng = RNG(seed: settings.seed)
-        var voices = SyntheticSpeechCommands.accents.flatMap { a in SyntheticSpeechCommands.variants.map { (a, $0) } }
+        let variants = settings.variants ?? SyntheticSpeechCommands.variants
+        var voices = SyntheticSpeechCommands.accents.flatMap { a in variants.map { (a, $0) } }
         rng.shuffle(&voices)
+        if let n = settings.voices { voices = Array(voices.prefix(max(1, n))) }
         let nTest = Int((Double(voices.count) * settings.testVoices).rounded()), nDev = Int((Double(voices.count) * settings.devVoices).rounded())
         // Plan every string first (deterministic), then render on all threads.
         struct Clip { var digits: [Int]; var voice: String; var speaker: String; var pitch: Int; var rate: Int; var gap: Int; var split: Split; var name: String; var seed: UInt64 }
@@ -61,8 +78,8 @@ public enum SyntheticDigits {
             try AudioFile.write(Audio(samples: surround(speech, rng: &r, settings: settings), sampleRate: 16000),
                                 to: root.appendingPathComponent(clips[i].name).path)
         }
-        let rows = ["path\tlabel\tsplit\tspeaker"] + clips.map { c in
-            "\(c.name)\t\(c.digits.map(String.init).joined(separator: " "))\t\(c.split.rawValue)\t\(c.speaker)"
+        let rows = ["path\tlabel\tsplit\tspeaker\tvoice"] + clips.map { c in
+            "\(c.name)\t\(c.digits.map(String.init).joined(separator: " "))\t\(c.split.rawValue)\t\(c.speaker)\t\(c.voice)"
         }
         try AtomicFile.write(rows.joined(separator: "\n") + "\n", to: root.appendingPathComponent(manifestName))
         let enc = JSONEncoder()

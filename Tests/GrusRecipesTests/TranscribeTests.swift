@@ -143,6 +143,48 @@ final class TranscribeTests: FolderTestCase {
         XCTAssertTrue(items.filter { $0.split == .train }.allSatisfy { $0.speaker == "ann" && $0.input.contains("/train_") })
     }
 
+
+    /// `corpus.voices: wide` speaks the synthetic digits with espeak-ng's other variants too,
+    /// still split by voice; the standard corpus's stamp (which has no variant list) is unchanged.
+    func testWideSyntheticDigitVoices() throws {
+        var settings = SyntheticDigits.Settings()
+        settings.variants = SyntheticDigits.wideVariants
+        settings.voices = 40
+        settings.stringsPerVoice = 2
+        (settings.devVoices, settings.testVoices) = (0.25, 0.25)
+        let out = dir.appendingPathComponent("wide").path
+        try SyntheticDigits.ensure(out, settings: settings) { _ in }
+        let table = try String(contentsOfFile: out + "/digits.tsv", encoding: .utf8).split(separator: "\n").dropFirst().map { $0.split(separator: "\t").map(String.init) }
+        XCTAssertEqual(table.count, 80)
+        var splitOf: [String: String] = [:]
+        for row in table {
+            let (split, voice) = (row[2], row[4])
+            XCTAssertEqual(splitOf[voice, default: split], split, "voice \(voice) in two splits")
+            splitOf[voice] = split
+            let parts = voice.split(separator: "+").map(String.init)
+            XCTAssertTrue(SyntheticSpeechCommands.accents.contains(parts[0]) && SyntheticDigits.wideVariants.contains(parts[1]), voice)
+            XCTAssertGreaterThan(try AudioFile.read(out + "/" + row[0]).samples.count, 16000 / 5)
+        }
+        XCTAssertEqual(splitOf.count, 40)
+        XCTAssertEqual(splitOf.values.filter { $0 == "test" }.count, 10)
+        let extra = Set(splitOf.keys.map { String($0.split(separator: "+")[1]) }).subtracting(SyntheticSpeechCommands.variants)
+        XCTAssertGreaterThan(extra.count, 10, "variants beyond the standard 12: \(extra.sorted())")
+        // The standard settings encode as they did before the variant list existed.
+        let standard = String(decoding: try JSONEncoder().encode(SyntheticDigits.Settings()), as: UTF8.self)
+        XCTAssertFalse(standard.contains("variants") || standard.contains("voices"), standard)
+        // The recipe's keys become the generator's settings.
+        let p = dir.appendingPathComponent("wide.yaml").path
+        FileManager.default.createFile(atPath: p, contents: Data("""
+        task: transcribe
+        corpus: {format: synthetic_digits, path: \(out), voices: wide, strings_per_voice: 3}
+        frontend: {type: audio}
+        """.utf8))
+        let recipe = try RecipeLoader.load(p).recipe
+        let fromRecipe = SyntheticDigits.Settings(recipe.corpus, seed: 7)
+        XCTAssertEqual(fromRecipe.variants, SyntheticDigits.wideVariants)
+        XCTAssertEqual(fromRecipe.stringsPerVoice, 3)
+        XCTAssertEqual(fromRecipe.seed, 7)
+    }
     /// Streaming gives the offline scores bit for bit, whatever the chunk size, and the offline
     /// transcript; a bidirectional model is refused.
     func testStreamingMatchesOffline() throws {

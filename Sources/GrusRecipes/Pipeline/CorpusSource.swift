@@ -50,9 +50,7 @@ public struct CorpusSource {
                 bad += skipped
             }
         case .syntheticDigits:
-            var settings = SyntheticDigits.Settings()
-            settings.seed = UInt64(seed)
-            try SyntheticDigits.ensure(c.path, settings: settings, log: log)
+            try SyntheticDigits.ensure(c.path, settings: SyntheticDigits.Settings(c, seed: seed), log: log)
             (items, bad) = try CorpusReader.manifest((c.path as NSString).appendingPathComponent(SyntheticDigits.manifestName),
                                                      inputColumn: "path", labelColumn: "label", splitColumn: "split", audio: true)
         case .fsddDigits:
@@ -209,5 +207,15 @@ enum AudioRates {
             throw CorpusError("\(pool[0].input): no readable audio header among \(min(sample, pool.count)) training files")
         }
         return (best.key, best.value.file)
+    }
+}
+
+extension SyntheticDigits.Settings {
+    /// The generator's settings for a `synthetic_digits` corpus of a recipe.
+    public init(_ c: Recipe.Corpus, seed: Int) {
+        self.init()
+        self.seed = UInt64(seed)
+        stringsPerVoice = c.stringsPerVoice
+        if c.voices == .wide { variants = SyntheticDigits.wideVariants }
     }
 }

@@ -16,6 +16,7 @@ public struct Recipe: Codable, Equatable {
         public var textColumn: String, pathColumn: String, labelColumn: String, splitColumn: String
         public var order: TextPairOrder, trecLabel: TRECLabel, split: FSDDSplit, testSpeaker: String
         public var twelveClass: Bool, words: [String]
+        public var voices: SyntheticVoiceSet, stringsPerVoice: Int
         public var onBadInput: BadInputPolicy, onInvalidUtf8: InvalidUTF8Policy, maxSeconds: Double, longAudio: LongAudioPolicy
         public var conlluColumn: CoNLLUColumn, tokenIndex: Int, tagIndex: Int
     }

@@ -42,6 +42,10 @@ public enum FrontEndType: String, Codable, Sendable, CaseIterable { case audio, 
 /// FSDD's split: the official one (index 0-4 is test) or one speaker held out.
 public enum FSDDSplit: String, Codable, Sendable, CaseIterable { case official, speaker }
 
+/// The espeak-ng voices of the synthetic connected digits: 8 English accents × 12 variants, or
+/// × the 83 human-sounding variants espeak-ng ships (`SyntheticDigits.wideVariants`).
+public enum SyntheticVoiceSet: String, Codable, Sendable, CaseIterable { case standard, wide }
+
 /// What happens to an input that cannot be read or used.
 public enum BadInputPolicy: String, Codable, Sendable, CaseIterable { case fail, skip }
 

@@ -41,6 +41,8 @@ public enum RecipeSchema {
             "path": Field(.path, required: true, "corpus folder, or the manifest file (.csv, .tsv, .jsonl)"),
             "source": Field(.path, default: "", "fsdd_digits: the FSDD recordings the strings are joined from"),
             "synthetic_digits": Field(.path, default: "", "fsdd_digits: also train on the synthetic connected digits made in this folder (all 96 espeak-ng voices; '' = none)"),
+            "voices": choice(SyntheticVoiceSet.standard, "synthetic_digits: standard = 8 English accents × 12 espeak-ng variants (96 voices); wide = × 83 variants (664 voices), many more formant shapes"),
+            "strings_per_voice": int(40, min: 1, max: 1000, "synthetic_digits: digit strings spoken by each voice"),
             "train": Field(.string, default: "train.tsv", "text corpora: training file (seq_in: folder) inside path"),
             "dev": Field(.string, default: "dev.tsv", "text corpora: development file or folder ('' = carve from train)"),
             "test": Field(.string, default: "", "text corpora: test file or folder ('' = none)"),
