@@ -22,7 +22,9 @@ for b in blocks:
 
 labels, probs = scope["predict"](folder, paths)
 grus = os.environ.get("GRUS", os.path.join(here, "..", ".build", "release", "grus"))
-run = subprocess.run([grus, "predict", "--model", folder, "--json", "--top-k", str(len(labels))] + paths,
+options = json.load(open(os.path.join(folder, "model", "model.json")))["frontEnd"].get("audio", {}).get("options", {})
+one_speaker = ["--one-speaker"] if options.get("cmvn") == "speaker" else []   # the files are one speaker's
+run = subprocess.run([grus, "predict", "--model", folder, "--json", "--top-k", str(len(labels))] + one_speaker + paths,
                      capture_output=True, text=True, check=True)
 worst = 0.0
 for i, line in enumerate(run.stdout.splitlines()):
