@@ -166,6 +166,9 @@ final class TranscribeTests: FolderTestCase {
             XCTAssertGreaterThan(try AudioFile.read(out + "/" + row[0]).samples.count, 16000 / 5)
         }
         XCTAssertEqual(splitOf.count, 40)
+        let read = try CorpusReader.manifest(out + "/digits.tsv", inputColumn: "path", labelColumn: "label", splitColumn: "split", audio: true)
+        XCTAssertEqual(read.items.count, 80)
+        XCTAssertTrue(read.bad.isEmpty, "\(read.bad)")
         XCTAssertEqual(splitOf.values.filter { $0 == "test" }.count, 10)
         let extra = Set(splitOf.keys.map { String($0.split(separator: "+")[1]) }).subtracting(SyntheticSpeechCommands.variants)
         XCTAssertGreaterThan(extra.count, 10, "variants beyond the standard 12: \(extra.sorted())")
