@@ -41,7 +41,9 @@ public struct CorpusSource {
             if c.format == .syntheticSpeechCommands {
                 var settings = SyntheticSpeechCommands.Settings()
                 settings.seed = UInt64(seed)
-                try SyntheticSpeechCommands.ensure(c.path, settings: settings, log: log)
+                try CorpusLocks.process.using(c.path, current: { stampMatches(c.path, SyntheticSpeechCommands.stampName, settings) }, log: log) {
+                    try SyntheticSpeechCommands.ensure(c.path, settings: settings, log: log)
+                }
             }
             (items, bad) = try CorpusReader.speechCommands(c.path)
             if c.twelveClass {
@@ -50,13 +52,18 @@ public struct CorpusSource {
                 bad += skipped
             }
         case .syntheticDigits:
-            try SyntheticDigits.ensure(c.path, settings: SyntheticDigits.Settings(c, seed: seed), log: log)
+            let settings = SyntheticDigits.Settings(c, seed: seed)
+            try CorpusLocks.process.using(c.path, current: { stampMatches(c.path, SyntheticDigits.stampName, settings) }, log: log) {
+                try SyntheticDigits.ensure(c.path, settings: settings, log: log)
+            }
             (items, bad) = try CorpusReader.manifest((c.path as NSString).appendingPathComponent(SyntheticDigits.manifestName),
                                                      inputColumn: "path", labelColumn: "label", splitColumn: "split", audio: true)
         case .fsddDigits:
             var settings = FSDDDigits.Settings()
             settings.source = c.source
-            try FSDDDigits.ensure(c.path, settings: settings, log: log)
+            try CorpusLocks.process.using(c.path, current: { stampMatches(c.path, FSDDDigits.stampName, settings) }, log: log) {
+                try FSDDDigits.ensure(c.path, settings: settings, log: log)
+            }
             (items, bad) = try CorpusReader.manifest((c.path as NSString).appendingPathComponent(FSDDDigits.manifestName),
                                                      inputColumn: "path", labelColumn: "label", splitColumn: "split", audio: true)
             if c.split == .speaker {
@@ -74,7 +81,9 @@ public struct CorpusSource {
                 // Many more voices to learn from: every synthetic string trains.
                 var settings = SyntheticDigits.Settings()
                 settings.seed = 1
-                try SyntheticDigits.ensure(c.syntheticDigits, settings: settings, log: log)
+                try CorpusLocks.process.using(c.syntheticDigits, current: { stampMatches(c.syntheticDigits, SyntheticDigits.stampName, settings) }, log: log) {
+                    try SyntheticDigits.ensure(c.syntheticDigits, settings: settings, log: log)
+                }
                 let synthetic = try CorpusReader.manifest((c.syntheticDigits as NSString).appendingPathComponent(SyntheticDigits.manifestName),
                                                           inputColumn: "path", labelColumn: "label", splitColumn: "split", audio: true)
                 items += synthetic.items.map { var i = $0; i.split = .train; return i }
