@@ -115,6 +115,7 @@ struct Stream: ParsableCommand {
         try readInput(sampleRate: spot.sampleRate, file: spot.read) { samples in
             for d in spot.push(samples) { show(d) }
         }
+        for d in spot.finish() { show(d) }
         guard let truthPath = truth else { return }
         guard let text = readWholeFile(truthPath).map({ String(decoding: $0, as: UTF8.self) }) else {
             throw ValidationError("--truth \(truthPath): cannot be read")

@@ -3,7 +3,7 @@ import GrusCore
 @testable import GrusAudio
 
 /// Features computed chunk by chunk equal the offline ones bit for bit (Kaldi framing), with
-/// sliding CMVN too; options that cannot stream are refused.
+/// sliding CMVN and deltas too; options that cannot stream are refused.
 final class StreamingFeaturesTests: XCTestCase {
     func signal(_ n: Int) -> [Float] {
         var rng = RNG(seed: 8)
@@ -11,23 +11,33 @@ final class StreamingFeaturesTests: XCTestCase {
     }
 
     func testChunkedFramesEqualOffline() throws {
-        for cmvn in [CMVNMode.none, .sliding] {
+        for (cmvn, deltas) in [(CMVNMode.none, 0), (.sliding, 0), (.none, 1), (.sliding, 2)] {
             var o = FeatureOptions.kaldi
             o.frame.sampleRate = 8000
             o.frame.nFFT = 256
             o.mel.numBins = 23
             o.cmvn = cmvn
             o.cmvnWindow = 40
-            let x = signal(8000 * 3 + 123)
+            o.deltaOrder = deltas
             let extractor = try FeatureExtractor(o)
-            let offline = extractor.compute(x)
-            for chunk in [1, 77, 160, 4001] {
-                let stream = try StreamingFeatures(extractor)
-                var got: [Float] = []
-                var i = 0
-                while i < x.count { got += stream.push(Array(x[i..<min(i + chunk, x.count)])).data; i += chunk }
-                XCTAssertEqual(stream.frames, offline.shape[0], "\(cmvn) chunk \(chunk)")
-                XCTAssertEqual(got, offline.data, "\(cmvn) chunk \(chunk)")
+            // 300 frames; and 3 frames, fewer than the deltas' look-ahead
+            for x in [signal(8000 * 3 + 123), signal(200 + 2 * 80)] {
+                let offline = extractor.compute(x)
+                for chunk in [1, 77, 160, 4001] {
+                    let stream = try StreamingFeatures(extractor)
+                    XCTAssertEqual(stream.lookahead, deltas * 2)
+                    var got: [Float] = []
+                    var i = 0
+                    while i < x.count {
+                        got += stream.push(Array(x[i..<min(i + chunk, x.count)])).data
+                        i += chunk
+                        // a frame is given out once its look-ahead has arrived, not later
+                        XCTAssertEqual(stream.frames, max(0, extractor.frameCount(samples: min(i, x.count)) - stream.lookahead), "deltas \(deltas) chunk \(chunk) at \(i)")
+                    }
+                    got += stream.finish().data
+                    XCTAssertEqual(stream.frames, offline.shape[0], "\(cmvn) deltas \(deltas) chunk \(chunk)")
+                    XCTAssertEqual(got, offline.data, "\(cmvn) deltas \(deltas) chunk \(chunk)")
+                }
             }
         }
     }
@@ -52,7 +62,7 @@ final class StreamingFeaturesTests: XCTestCase {
     }
 
     func testRefusesWhatCannotStream() throws {
-        for change in [{ (o: inout FeatureOptions) in o.cmvn = .utterance }, { $0.deltaOrder = 1 }, { $0.frame.snipEdges = false }] {
+        for change in [{ (o: inout FeatureOptions) in o.cmvn = .utterance }, { $0.cmvn = .speaker }, { $0.frame.snipEdges = false }] {
             var o = FeatureOptions.kaldi
             change(&o)
             XCTAssertThrowsError(try StreamingFeatures(try FeatureExtractor(o)))

@@ -192,26 +192,29 @@ final class TranscribeTests: FolderTestCase {
     /// transcript; a bidirectional model is refused.
     func testStreamingMatchesOffline() throws {
         let settings = "{stack_frames: 3, encoder: {hidden: 32, layers: 2, bidirectional: false}}"
-        let out = try train("uni", model: settings, training: "{epochs: 4, batch_size: 16, lr: 0.01}")
-        let (bundle, model) = try ModelBundle<TranscribeTask>.load(try ModelFolder.locate(out))
-        guard case let .audio(options, stats, _) = bundle.frontEnd else { return XCTFail("audio model") }
-        let wav = dir.appendingPathComponent("tones/test_3.wav").path
-        let samples = try AudioFile.read(wav).samples
-        var feats = try FeatureExtractor(options).compute(samples)
-        feats = try XCTUnwrap(stats).apply(feats)
-        var rng = RNG(seed: 0)
-        let offline = model.forward(SequenceBatch(features: feats.reshaped([feats.shape[0], 1, feats.shape[1]]), lengths: [feats.shape[0]]),
-                                    training: false, keepForBackward: false, rng: &rng)
-        let text = TranscribeTask(labels: bundle.labels).predictionText(model.decode(offline.logits, lengths: offline.lengths)[0], topK: 1)
-        for chunk in [37, 160, 1000, samples.count] {
-            let stream = try TranscriptStream(model: out)
-            stream.keepScores = true
-            var i = 0
-            while i < samples.count { stream.push(Array(samples[i..<min(i + chunk, samples.count)])); i += chunk }
-            stream.finish()
-            XCTAssertEqual(stream.steps, offline.lengths[0], "chunk \(chunk)")
-            XCTAssertEqual(stream.scores, offline.logits.data, "chunk \(chunk): streaming scores differ from offline")
-            XCTAssertEqual(stream.text, text)
+        // Log-mel; and MFCCs with deltas, which wait for their look-ahead and are flushed at the end.
+        for (name, frontEnd) in [("uni", [String]()), ("uni-mfcc", ["frontend.audio.kind=mfcc", "frontend.audio.ceps=13", "frontend.audio.deltas=2"])] {
+            let out = try train(name, model: settings, training: "{epochs: 4, batch_size: 16, lr: 0.01}", overrides: frontEnd)
+            let (bundle, model) = try ModelBundle<TranscribeTask>.load(try ModelFolder.locate(out))
+            guard case let .audio(options, stats, _) = bundle.frontEnd else { return XCTFail("audio model") }
+            let wav = dir.appendingPathComponent("tones/test_3.wav").path
+            let samples = try AudioFile.read(wav).samples
+            var feats = try FeatureExtractor(options).compute(samples)
+            feats = try XCTUnwrap(stats).apply(feats)
+            var rng = RNG(seed: 0)
+            let offline = model.forward(SequenceBatch(features: feats.reshaped([feats.shape[0], 1, feats.shape[1]]), lengths: [feats.shape[0]]),
+                                        training: false, keepForBackward: false, rng: &rng)
+            let text = TranscribeTask(labels: bundle.labels).predictionText(model.decode(offline.logits, lengths: offline.lengths)[0], topK: 1)
+            for chunk in [37, 160, 1000, samples.count] {
+                let stream = try TranscriptStream(model: out)
+                stream.keepScores = true
+                var i = 0
+                while i < samples.count { stream.push(Array(samples[i..<min(i + chunk, samples.count)])); i += chunk }
+                stream.finish()
+                XCTAssertEqual(stream.steps, offline.lengths[0], "\(name) chunk \(chunk)")
+                XCTAssertEqual(stream.scores, offline.logits.data, "\(name) chunk \(chunk): streaming scores differ from offline")
+                XCTAssertEqual(stream.text, text)
+            }
         }
         // A bidirectional model cannot stream.
         let bi = try train("bi", model: settings, training: "{epochs: 1}", overrides: ["model.encoder.bidirectional=true"])

@@ -59,9 +59,15 @@ public final class TranscriptStream {
         return run(final: false)
     }
 
-    /// Ends the stream: a last partial stack of frames is padded with zeros, as offline.
+    /// Ends the stream: the frames still waiting for their deltas' look-ahead, then a last
+    /// partial stack of frames padded with zeros, as offline.
     @discardableResult
-    public func finish() -> Bool { run(final: true) }
+    public func finish() -> Bool {
+        var frames = features.finish()
+        if let s = cmvn { frames = s.apply(frames) }
+        pending += frames.data
+        return run(final: true)
+    }
 
     func run(final: Bool) -> Bool {
         let k = model.config.stackFrames
@@ -184,8 +190,13 @@ public final class KeywordStream {
     public var seconds: Double { Double(features.frames) * frameSeconds }
 
     /// Feeds samples; returns the detections they completed.
-    public func push(_ samples: [Float]) -> [Detection] {
-        var frames = features.push(samples)
+    public func push(_ samples: [Float]) -> [Detection] { consume(features.push(samples)) }
+
+    /// Ends the stream: the frames still waiting for their deltas' look-ahead.
+    public func finish() -> [Detection] { consume(features.finish()) }
+
+    func consume(_ computed: Tensor) -> [Detection] {
+        var frames = computed
         if let s = cmvn { frames = s.apply(frames) }
         var found: [Detection] = []
         // State mode: one encoder step per new frame, state carried; the window holds outputs.
