@@ -53,19 +53,22 @@ public final class TranscriptStream {
     /// Feeds samples (at `sampleRate`, in [-1, 1]); returns whether the transcript changed.
     @discardableResult
     public func push(_ samples: [Float]) -> Bool {
-        var frames = features.push(samples)
+        take(features.push(samples))
+        return run(final: false)
+    }
+
+    /// Frames from the front end, normalised, wait for the next steps.
+    func take(_ computed: Tensor) {
+        var frames = computed
         if let s = cmvn { frames = s.apply(frames) }
         pending += frames.data
-        return run(final: false)
     }
 
     /// Ends the stream: the frames still waiting for their deltas' look-ahead, then a last
     /// partial stack of frames padded with zeros, as offline.
     @discardableResult
     public func finish() -> Bool {
-        var frames = features.finish()
-        if let s = cmvn { frames = s.apply(frames) }
-        pending += frames.data
+        take(features.finish())
         return run(final: true)
     }
 
