@@ -9,6 +9,8 @@ import GrusData
 /// test recording is ever heard in training. Writes `digits.tsv` (path, label, split, speaker).
 public enum FSDDDigits {
     static let stampName = "fsdd-digits.json"
+    /// Whether `folder` holds the corpus these settings make (its stamp says so).
+    public static func isCurrent(_ folder: String, _ settings: Settings) -> Bool { stampMatches(folder, stampName, settings) }
     public static let manifestName = "digits.tsv"
 
     public struct Settings: Codable, Equatable {
@@ -25,7 +27,7 @@ public enum FSDDDigits {
     public static func ensure(_ folder: String, settings: Settings, log: (String) -> Void) throws {
         let root = URL(fileURLWithPath: folder)
         let stamp = root.appendingPathComponent(stampName)
-        if let data = readWholeFile(stamp.path), let existing = try? JSONDecoder().decode(Settings.self, from: data), existing == settings { return }
+        if isCurrent(folder, settings) { return }
         guard !settings.source.isEmpty, FileManager.default.fileExists(atPath: settings.source) else {
             throw CorpusError("corpus.source: '\(settings.source)' does not exist; point it at the FSDD recordings the strings are joined from")
         }

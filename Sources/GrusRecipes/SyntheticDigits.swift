@@ -11,6 +11,8 @@ import GrusData
 public enum SyntheticDigits {
     public static let words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
     static let stampName = "synthetic-digits.json"
+    /// Whether `folder` holds the corpus these settings make (its stamp says so).
+    public static func isCurrent(_ folder: String, _ settings: Settings) -> Bool { stampMatches(folder, stampName, settings) }
     public static let manifestName = "digits.tsv"
 
     /// espeak-ng's voice variants (`voices/!v`) but its robots, whispers, croak and the ones that
@@ -41,7 +43,7 @@ public enum SyntheticDigits {
     public static func ensure(_ folder: String, settings: Settings = Settings(), log: (String) -> Void) throws {
         let root = URL(fileURLWithPath: folder)
         let stamp = root.appendingPathComponent(stampName)
-        if let data = readWholeFile(stamp.path), let existing = try? JSONDecoder().decode(Settings.self, from: data), existing == settings { return }
+        if isCurrent(folder, settings) { return }
         guard let espeak = SyntheticSpeechCommands.findExecutable("espeak-ng") else {
             throw CorpusError("espeak-ng is not installed; it speaks the synthetic digits (Debian: apt-get install espeak-ng; `make demo` installs it)")
         }

@@ -18,6 +18,8 @@ public enum SyntheticSpeechCommands {
                                  "en-gb-x-gbcwmd", "en-029", "en-us-nyc"]
     public static let variants = ["m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f4", "f5"]
     static let stampName = "synthetic-corpus.json"
+    /// Whether `folder` holds the corpus these settings make (its stamp says so).
+    public static func isCurrent(_ folder: String, _ settings: Settings) -> Bool { stampMatches(folder, stampName, settings) }
 
     public struct Settings: Codable, Equatable {
         public var seed: UInt64 = 1
@@ -35,8 +37,7 @@ public enum SyntheticSpeechCommands {
     /// Generates the corpus in `folder` unless a corpus with the same settings is already there.
     public static func ensure(_ folder: String, settings: Settings = Settings(), log: (String) -> Void) throws {
         let stamp = URL(fileURLWithPath: folder).appendingPathComponent(stampName)
-        if let data = readWholeFile(stamp.path),
-           let existing = try? JSONDecoder().decode(Settings.self, from: data), existing == settings { return }
+        if isCurrent(folder, settings) { return }
         guard let espeak = findExecutable("espeak-ng") else {
             throw CorpusError("espeak-ng is not installed; it speaks the synthetic corpus (Debian: apt-get install espeak-ng; `make demo` installs it)")
         }

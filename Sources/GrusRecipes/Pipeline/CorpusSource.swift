@@ -41,7 +41,7 @@ public struct CorpusSource {
             if c.format == .syntheticSpeechCommands {
                 var settings = SyntheticSpeechCommands.Settings()
                 settings.seed = UInt64(seed)
-                try CorpusLocks.process.using(c.path, current: { stampMatches(c.path, SyntheticSpeechCommands.stampName, settings) }, log: log) {
+                try CorpusLocks.process.using(c.path, current: { SyntheticSpeechCommands.isCurrent(c.path, settings) }, log: log) {
                     try SyntheticSpeechCommands.ensure(c.path, settings: settings, log: log)
                 }
             }
@@ -53,7 +53,7 @@ public struct CorpusSource {
             }
         case .syntheticDigits:
             let settings = SyntheticDigits.Settings(c, seed: seed)
-            try CorpusLocks.process.using(c.path, current: { stampMatches(c.path, SyntheticDigits.stampName, settings) }, log: log) {
+            try CorpusLocks.process.using(c.path, current: { SyntheticDigits.isCurrent(c.path, settings) }, log: log) {
                 try SyntheticDigits.ensure(c.path, settings: settings, log: log)
             }
             (items, bad) = try CorpusReader.manifest((c.path as NSString).appendingPathComponent(SyntheticDigits.manifestName),
@@ -61,7 +61,7 @@ public struct CorpusSource {
         case .fsddDigits:
             var settings = FSDDDigits.Settings()
             settings.source = c.source
-            try CorpusLocks.process.using(c.path, current: { stampMatches(c.path, FSDDDigits.stampName, settings) }, log: log) {
+            try CorpusLocks.process.using(c.path, current: { FSDDDigits.isCurrent(c.path, settings) }, log: log) {
                 try FSDDDigits.ensure(c.path, settings: settings, log: log)
             }
             (items, bad) = try CorpusReader.manifest((c.path as NSString).appendingPathComponent(FSDDDigits.manifestName),
@@ -81,7 +81,7 @@ public struct CorpusSource {
                 // Many more voices to learn from: every synthetic string trains.
                 var settings = SyntheticDigits.Settings()
                 settings.seed = 1
-                try CorpusLocks.process.using(c.syntheticDigits, current: { stampMatches(c.syntheticDigits, SyntheticDigits.stampName, settings) }, log: log) {
+                try CorpusLocks.process.using(c.syntheticDigits, current: { SyntheticDigits.isCurrent(c.syntheticDigits, settings) }, log: log) {
                     try SyntheticDigits.ensure(c.syntheticDigits, settings: settings, log: log)
                 }
                 let synthetic = try CorpusReader.manifest((c.syntheticDigits as NSString).appendingPathComponent(SyntheticDigits.manifestName),
