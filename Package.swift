@@ -28,6 +28,8 @@ let package = Package(
         .library(name: "GrusNN", targets: ["GrusNN"]),
         .library(name: "GrusAudio", targets: ["GrusAudio"]),
         .library(name: "GrusText", targets: ["GrusText"]),
+        .library(name: "GrusTasks", targets: ["GrusTasks"]),
+        .library(name: "GrusInference", targets: ["GrusInference"]),
         .library(name: "GrusRecipes", targets: ["GrusRecipes"]),
     ],
     dependencies: [
@@ -48,13 +50,15 @@ let package = Package(
         .target(name: "GrusCore", dependencies: ["CBLAS"], swiftSettings: fast),
         .target(name: "GrusNN", dependencies: ["GrusCore"], swiftSettings: fast),
         .target(name: "GrusText", dependencies: ["GrusCore"], swiftSettings: fast),
-        .target(name: "GrusData", dependencies: ["GrusCore", "GrusText"]),
-        .target(name: "GrusRecipes", dependencies: ["GrusCore", "GrusNN", "GrusAudio", "GrusText", "GrusData",
+        .target(name: "GrusData", dependencies: ["GrusCore", "GrusAudio", "GrusText"]),
+        .target(name: "GrusTasks", dependencies: ["GrusCore", "GrusNN", "GrusData"]),
+        .target(name: "GrusInference", dependencies: ["GrusCore", "GrusNN", "GrusAudio", "GrusText", "GrusData", "GrusTasks"]),
+        .target(name: "GrusRecipes", dependencies: ["GrusCore", "GrusNN", "GrusAudio", "GrusText", "GrusData", "GrusTasks", "GrusInference",
                                                     .product(name: "Yams", package: "Yams"), .product(name: "Plot", package: "Plot"),
                                                     .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "GrusAudio", dependencies: ["GrusCore", "CSndFile", "CFFTW"], swiftSettings: fast),
         .executableTarget(name: "grus", dependencies: [
-            "GrusCore", "GrusNN", "GrusAudio", "GrusText", "GrusRecipes",
+            "GrusCore", "GrusNN", "GrusAudio", "GrusText", "GrusData", "GrusTasks", "GrusInference", "GrusRecipes",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -62,7 +66,9 @@ let package = Package(
                           swiftSettings: fast),
 
         .testTarget(name: "GrusCoreTests", dependencies: ["GrusCore"]),
-        .testTarget(name: "GrusRecipesTests", dependencies: ["GrusRecipes", "GrusData", "GrusCore", "GrusAudio", "GrusNN"],
+        // Reads Sources/ and Package.swift: the modules' arrows point one way.
+        .testTarget(name: "ArchitectureTests"),
+        .testTarget(name: "GrusRecipesTests", dependencies: ["GrusRecipes", "GrusInference", "GrusTasks", "GrusData", "GrusCore", "GrusAudio", "GrusNN"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "GrusTextTests", dependencies: ["GrusText", "GrusCore"]),
         .testTarget(name: "GrusAudioTests", dependencies: ["GrusAudio", "GrusCore"], resources: [.copy("Fixtures")]),

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import GrusInference
 import GrusRecipes
+import GrusTasks
 
 /// `grus cache list|prune`: the shared feature cache.
 struct Cache: ParsableCommand {

@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import GrusCore
 import GrusData
+import GrusInference
 import GrusRecipes
+import GrusTasks
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(

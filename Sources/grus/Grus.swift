@@ -19,6 +19,7 @@ struct Grus: ParsableCommand {
             setenv("SWIFT_BACKTRACE", "interactive=no", 1)
             execv("/proc/self/exe", CommandLine.unsafeArgv)   // returns only if it failed: carry on
         }
+        FaultInjection.install()
         main(nil)
     }
 }

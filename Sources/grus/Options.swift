@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import GrusCore
+import GrusInference
 import GrusRecipes
+import GrusTasks
 
 /// `--set key.path=value`, the one way to change a recipe key from the command line.
 struct OverrideOptions: ParsableArguments {

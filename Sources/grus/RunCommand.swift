@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import GrusCore
+import GrusInference
 import GrusRecipes
+import GrusTasks
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import GrusAudio
 import GrusCore
+import GrusInference
 import GrusRecipes
+import GrusTasks
 
 extension KeywordStream.Mode: ExpressibleByArgument {}
 

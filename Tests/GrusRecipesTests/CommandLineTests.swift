@@ -1,8 +1,10 @@
-import XCTest
 import Foundation
 import GrusAudio
 import GrusCore
+@testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusTasks
+import XCTest
 
 /// The `grus` binary: options declared once (ranges and help shared by recipes and flags),
 /// exit codes, and `grus eval` reading the experiment's own corpus settings.

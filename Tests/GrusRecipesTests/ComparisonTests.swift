@@ -1,8 +1,10 @@
-import XCTest
 import Foundation
 import GrusCore
-import GrusData
+@testable import GrusData
+@testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusTasks
+import XCTest
 
 /// Runs side by side: a changed recipe does not overwrite a finished run, `--seeds` summarises
 /// seeds, and `grus compare` shows what differs.

@@ -1,6 +1,9 @@
 import Foundation
-import XCTest
+@testable import GrusData
+@testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusTasks
+import XCTest
 
 /// Generated corpora under concurrent runs. Each `CorpusLocks` stands for one process: flock
 /// treats separate opens of a lock file alike within a process and between processes.

@@ -1,8 +1,10 @@
-import XCTest
 import Foundation
 import GrusCore
+@testable import GrusInference
 import GrusNN
 @testable import GrusRecipes
+@testable import GrusTasks
+import XCTest
 
 /// What data-parallel training rests on, checked in one process for every task: shares of a
 /// batch, each divided by the whole batch's loss denominators, have gradients and losses that
@@ -54,26 +56,26 @@ final class DataParallelTests: FolderTestCase {
 
         var classify = ClassifyTask(labels: ["a", "b", "c"])
         let labels = seqs.map { _ in rng.int(below: 3) }
-        classify.configureLoss(weighted.training, targets: labels + [0, 0])    // uneven counts: weights differ
-        let spec = ModelSpec(vocabularySize: 12, encoder: weighted.model.encoder.gruConfig(inputSize: 6), model: weighted.model)
+        classify.configureLoss(weighted.training.lossOptions, targets: labels + [0, 0])    // uneven counts: weights differ
+        let spec = ModelSpec(vocabularySize: 12, encoder: weighted.model.encoder.gruConfig(inputSize: 6), head: weighted.model.headOptions)
         checkShares(classify, classify.makeModel(spec, rng: &rng), text, labels)
 
         let tags = seqs.map { $0.map { _ in rng.int(below: 3) } }
         var tagger = TagTask(labels: ["O", "B-X", "I-X"])
-        tagger.configureLoss(weighted.training, targets: tags)
+        tagger.configureLoss(weighted.training.lossOptions, targets: tags)
         checkShares(tagger, tagger.makeModel(spec, rng: &rng), text, tags)
 
         let crfRecipe = try model("model: {embedding_dim: 6, encoder: {hidden: 5, layers: 1}, head: {crf: true, transition_mask: none}}\n", task: "tag")
-        let crfSpec = ModelSpec(vocabularySize: 12, encoder: crfRecipe.model.encoder.gruConfig(inputSize: 6), model: crfRecipe.model)
+        let crfSpec = ModelSpec(vocabularySize: 12, encoder: crfRecipe.model.encoder.gruConfig(inputSize: 6), head: crfRecipe.model.headOptions)
         var crfTagger = TagTask(labels: ["O", "B-X", "I-X"])
-        crfTagger.configureLoss(crfRecipe.training, targets: tags)
+        crfTagger.configureLoss(crfRecipe.training.lossOptions, targets: tags)
         checkShares(crfTagger, crfTagger.makeModel(crfSpec, rng: &rng), text, tags)
 
         var joint = JointTask(labels: ["intent=p", "intent=q", "tag=O", "tag=B-X", "tag=I-X"])
         let jointTargets = zip(labels, tags).map { JointTask.Target(intent: $0 % 2, tags: $1) }
         for r in [try model(weightedYAML, task: "joint"), try model("model: {embedding_dim: 6, encoder: {hidden: 5, layers: 1}, head: {crf: true, transition_mask: none}}\n", task: "joint")] {
-            joint.configureLoss(r.training, targets: jointTargets)
-            let s = ModelSpec(vocabularySize: 12, encoder: r.model.encoder.gruConfig(inputSize: 6), model: r.model)
+            joint.configureLoss(r.training.lossOptions, targets: jointTargets)
+            let s = ModelSpec(vocabularySize: 12, encoder: r.model.encoder.gruConfig(inputSize: 6), head: r.model.headOptions)
             checkShares(joint, joint.makeModel(s, rng: &rng), text, jointTargets)
         }
 
@@ -82,9 +84,9 @@ final class DataParallelTests: FolderTestCase {
         let audio: ([Int]) -> SequenceBatch = { idx in SequenceBatch.padding(idx.map { frames[$0] }, dim: 4) }
         let plain = try model("model: {encoder: {hidden: 5, layers: 1}}\n")
         var ctc = TranscribeTask(labels: ["<blank>", "1", "2"])
-        ctc.configureLoss(plain.training, targets: [])
+        ctc.configureLoss(plain.training.lossOptions, targets: [])
         let transcripts = (0..<7).map { _ in (0..<(1 + rng.int(below: 2))).map { _ in 1 + rng.int(below: 2) } }
-        checkShares(ctc, ctc.makeModel(ModelSpec(encoder: plain.model.encoder.gruConfig(inputSize: 4), model: plain.model), rng: &rng), audio, transcripts)
+        checkShares(ctc, ctc.makeModel(ModelSpec(encoder: plain.model.encoder.gruConfig(inputSize: 4), head: plain.model.headOptions), rng: &rng), audio, transcripts)
     }
 
     /// The joint loss is w · intent + (1 − w) · slots: a CRF's transitions get (1 − w) of the
@@ -95,8 +97,8 @@ final class DataParallelTests: FolderTestCase {
         var joint = JointTask(labels: ["intent=p", "intent=q", "tag=O", "tag=B-X", "tag=I-X"])
         let seqs = tokens(4, rng: &rng)
         let targets = seqs.map { JointTask.Target(intent: rng.int(below: 2), tags: $0.map { _ in rng.int(below: 3) }) }
-        joint.configureLoss(r.training, targets: targets)
-        let m = joint.makeModel(ModelSpec(vocabularySize: 12, encoder: r.model.encoder.gruConfig(inputSize: 6), model: r.model), rng: &rng)
+        joint.configureLoss(r.training.lossOptions, targets: targets)
+        let m = joint.makeModel(ModelSpec(vocabularySize: 12, encoder: r.model.encoder.gruConfig(inputSize: 6), head: r.model.headOptions), rng: &rng)
         let batch = SequenceBatch.padding(seqs)
         var g = RNG(seed: 1)
         m.zeroGrad()

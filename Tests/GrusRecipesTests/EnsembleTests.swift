@@ -1,7 +1,9 @@
-import XCTest
 import Foundation
-import GrusData
+@testable import GrusData
+@testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusTasks
+import XCTest
 
 /// `grus eval --model A --model B`: the models' probabilities are averaged before the decision;
 /// a model with itself is the model alone; models that differ in architecture are refused.

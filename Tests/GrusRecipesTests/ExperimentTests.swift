@@ -1,9 +1,11 @@
-import XCTest
 import Foundation
 import GrusAudio
 import GrusCore
-import GrusData
+@testable import GrusData
+@testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusTasks
+import XCTest
 
 /// End to end on small corpora made here: run, folder layout, eval reproducing the run's
 /// metrics, and resume giving the same weights as an uninterrupted run.

@@ -1,10 +1,12 @@
-import XCTest
 import Foundation
 import GrusAudio
 import GrusCore
-import GrusData
-import GrusText
+@testable import GrusData
+@testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusTasks
+import GrusText
+import XCTest
 
 /// Inputs that used to crash, hang or corrupt memory: each must now end in a clear error.
 final class HostileInputTests: FolderTestCase {

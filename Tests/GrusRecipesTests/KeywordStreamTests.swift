@@ -1,9 +1,11 @@
-import XCTest
 import Foundation
 import GrusAudio
 import GrusCore
-import GrusData
+@testable import GrusData
+@testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusTasks
+import XCTest
 
 /// Keyword spotting on a stream: a classifier of half-second tones ("hi", "lo") and noise
 /// ("_noise_", a filler) finds the tones in a long recording at the right times.

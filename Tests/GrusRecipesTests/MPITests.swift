@@ -1,7 +1,9 @@
-import XCTest
 import Foundation
 import GrusCore
+@testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusTasks
+import XCTest
 
 /// Data-parallel training under `mpirun -np 2` (Open MPI, which `make test` installs): the same
 /// weights as one process with the same global batch, to round-off; rank 0 alone writes; a

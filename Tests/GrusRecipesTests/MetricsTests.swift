@@ -1,6 +1,8 @@
-import XCTest
 import Foundation
+@testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusTasks
+import XCTest
 
 final class MetricsTests: XCTestCase {
     func testScoresAgainstAHandWorkedExample() throws {

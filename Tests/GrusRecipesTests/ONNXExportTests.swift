@@ -1,9 +1,11 @@
-import XCTest
 import Foundation
 import GrusAudio
 import GrusCore
+@testable import GrusInference
 import GrusNN
 @testable import GrusRecipes
+@testable import GrusTasks
+import XCTest
 
 /// ONNX export of every task, both GRU forms, bidirectional and stacked, on ragged batches.
 ///

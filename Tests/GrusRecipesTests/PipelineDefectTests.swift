@@ -1,10 +1,12 @@
-import XCTest
 import Foundation
 import GrusAudio
 import GrusCore
-import GrusData
+@testable import GrusData
+@testable import GrusInference
 import GrusNN
 @testable import GrusRecipes
+@testable import GrusTasks
+import XCTest
 
 /// The defects a new user hit in the pipeline, each pinned by a test that failed before its fix.
 final class PipelineDefectTests: FolderTestCase {

@@ -1,6 +1,8 @@
-import XCTest
 import Foundation
+@testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusTasks
+import XCTest
 
 final class RecipeTests: XCTestCase {
     var dir: URL!

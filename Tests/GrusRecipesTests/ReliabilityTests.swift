@@ -1,9 +1,11 @@
-import XCTest
 import Foundation
 import GrusAudio
 import GrusCore
-import GrusData
+@testable import GrusData
+@testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusTasks
+import XCTest
 
 /// Broken inputs through `grus run`'s stages, and hostile model folders through ModelBundle.load.
 final class ReliabilityTests: FolderTestCase {

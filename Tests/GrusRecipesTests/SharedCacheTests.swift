@@ -1,7 +1,9 @@
-import XCTest
 import Foundation
 import GrusCore
+@testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusTasks
+import XCTest
 
 /// The shared feature cache: experiments on the same corpus and front end compute features
 /// once; any change to a file or a front-end option makes a new entry; concurrent runs never

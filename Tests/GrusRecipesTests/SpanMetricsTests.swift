@@ -1,6 +1,8 @@
-import XCTest
 import Foundation
+@testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusTasks
+import XCTest
 
 /// Span metrics against seqeval (default mode, conlleval's rules), on committed fixtures.
 final class SpanMetricsTests: XCTestCase {

@@ -1,9 +1,11 @@
-import XCTest
 import Foundation
 import GrusAudio
 import GrusCore
-import GrusData
+@testable import GrusData
+@testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusTasks
+import XCTest
 
 /// Speaker CMVN (`frontend.audio.cmvn: speaker`): statistics per speaker and split in training,
 /// over the inputs' own speakers at evaluation, and a clear error when the corpus names none.

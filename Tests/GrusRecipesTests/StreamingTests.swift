@@ -1,8 +1,10 @@
-import XCTest
 import Foundation
 import GrusAudio
 import GrusCore
+@testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusTasks
+import XCTest
 
 /// Features stream through the cache entry's features.bin: rows are read back exactly, and a
 /// corpus eight times larger does not need eight times the memory.

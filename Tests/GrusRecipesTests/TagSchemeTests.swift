@@ -1,5 +1,7 @@
-import XCTest
+@testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusTasks
+import XCTest
 
 final class TagSchemeTests: XCTestCase {
     let iob2 = ["B-PER", "I-PER", "B-PER", "O", "B-LOC", "O", "B-ORG", "I-ORG", "I-ORG"]

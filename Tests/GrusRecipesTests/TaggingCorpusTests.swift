@@ -1,6 +1,6 @@
 import XCTest
 import Foundation
-import GrusData
+@testable import GrusData
 
 /// Readers of corpora with a tag per token.
 final class TaggingCorpusTests: FolderTestCase {

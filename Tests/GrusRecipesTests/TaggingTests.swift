@@ -1,9 +1,11 @@
-import XCTest
-import GrusNN
 import Foundation
 import GrusCore
-import GrusData
+@testable import GrusData
+@testable import GrusInference
+import GrusNN
 @testable import GrusRecipes
+@testable import GrusTasks
+import XCTest
 
 /// The tag task end to end on a corpus made here: numbers and colours as spans among filler.
 final class TaggingTests: FolderTestCase {
@@ -214,7 +216,7 @@ extension TaggingTests {
     func testObservedTransitionsStayAllowed() throws {
         let r = try RecipeLoader.load(recipe("m.yaml", "task: tag\ncorpus: {format: conll, path: \(dir.path)}\nfrontend: {type: text}\nmodel: {head: {crf: true, transition_mask: auto}}\n")).recipe
         let task = TagTask(labels: ["O", "B-X", "I-X", "B-Y", "I-Y"])
-        let spec = ModelSpec(vocabularySize: 10, encoder: r.model.encoder.gruConfig(inputSize: 4), model: r.model,
+        let spec = ModelSpec(vocabularySize: 10, encoder: r.model.encoder.gruConfig(inputSize: 4), head: r.model.headOptions,
                              trainingTags: [["B-X", "I-X", "O"], ["O", "I-Y", "O"], ["B-Y"]])
         let config = task.taggerConfig(spec)
         let allowed = try XCTUnwrap(config.allowed), c = 5

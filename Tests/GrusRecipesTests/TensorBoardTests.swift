@@ -1,6 +1,8 @@
-import XCTest
 import Foundation
+@testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusTasks
+import XCTest
 
 /// TensorBoard event files: CRC-32C, and records equal to those TensorBoard's own writer makes
 /// for the same train-log.csv (Fixtures/tensorboard/make_tensorboard_fixture.py, which also reads

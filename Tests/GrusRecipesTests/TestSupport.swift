@@ -1,9 +1,11 @@
 import Foundation
-import XCTest
 import GrusAudio
 import GrusCore
-import GrusData
+@testable import GrusData
+@testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusTasks
+import XCTest
 
 /// A test case with a fresh temporary folder, `dir`, removed afterwards. The shared feature cache
 /// of the runs it makes (and of the grus processes it starts) is `dir/feature-cache`, so each

@@ -1,8 +1,10 @@
-import XCTest
 import Foundation
 import GrusCore
-import GrusData
+@testable import GrusData
+@testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusTasks
+import XCTest
 
 /// Every parallel part (features, the GRU's directions and batch rows, optimiser updates,
 /// evaluation, prediction) runs on at most `training.threads` threads, and uses them.

@@ -1,6 +1,8 @@
-import XCTest
 import GrusCore
+@testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusTasks
+import XCTest
 
 final class TrainingPartsTests: XCTestCase {
     func testLearningRateSchedules() {

@@ -1,10 +1,12 @@
-import XCTest
 import Foundation
 import GrusAudio
 import GrusCore
-import GrusData
+@testable import GrusData
+@testable import GrusInference
 import GrusNN
 @testable import GrusRecipes
+@testable import GrusTasks
+import XCTest
 
 /// The transcribe task end to end on strings of tones made here: token k is a tone of its own
 /// pitch, strings of 1–4 tokens with short gaps. No alignment is given; CTC finds it.

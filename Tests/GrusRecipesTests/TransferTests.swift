@@ -1,9 +1,11 @@
-import XCTest
 import Foundation
 import GrusAudio
 import GrusCore
-import GrusData
+@testable import GrusData
+@testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusTasks
+import XCTest
 
 /// `model.init_from` and `training.freeze`: what is copied, what starts new, what is refused,
 /// and that starting from a model trained on a large corpus beats starting from scratch on a

@@ -1,7 +1,9 @@
 import Foundation
 import GrusAudio
 import GrusCore
+import GrusInference
 import GrusNN
+import GrusTasks
 import SwiftProtobuf
 
 /// `grus export --onnx EXP model.onnx`: the whole model of any task as one ONNX graph (opset 17),

@@ -1,6 +1,8 @@
 import Foundation
 import GrusCore
+import GrusInference
 import GrusNN
+import GrusTasks
 
 /// Builds an ONNX graph (opset 17) node by node: named values, float initializers, constants,
 /// typed inputs and outputs. Names are unique; `grus export --onnx` serialises the result.

@@ -2,6 +2,8 @@ import Foundation
 import GrusAudio
 import GrusCore
 import GrusData
+import GrusInference
+import GrusTasks
 
 /// Reads a corpus as a recipe's `corpus` section describes it: the one corpus dispatch, used by
 /// the prepare stage of `grus run` and by `grus eval`.

@@ -1,6 +1,8 @@
 import Foundation
 import GrusCore
 import GrusData
+import GrusInference
+import GrusTasks
 
 /// `grus run`: prepare → features → train → evaluate for the recipe's task, leaving an
 /// experiment folder: recipe.yaml, model/, checkpoints/, metrics.json, dev-metrics.json,
@@ -33,9 +35,6 @@ public final class Experiment {
         } else {
             lock = nil
             AtomicFile.discardUnder = folder.standardizedFileURL.path
-        }
-        if Fault.spec?.kind == "checkpoint" {
-            AtomicFile.beforeRename = { url in if url.lastPathComponent == "last.safetensors" { Fault.point("checkpoint") } }
         }
         log = RunLog(folder.appendingPathComponent("log.txt"), quiet: !Distributed.isWriter)
         Distributed.onTermination("stopped because another rank of this job ended. The last checkpoint is in \(folder.appendingPathComponent("checkpoints").path); continue with: mpirun -np \(Distributed.size) grus run \(recipeFile) --out \(folder.path) --resume")
@@ -121,7 +120,7 @@ public final class Experiment {
         var data = try features(stages, prepared, key: featureKey, audio: setup?.0, reuse: reuse(.features))
         data.bad += setup?.1 ?? []
         data.examples = data.examples.filter { e in
-            guard let why = prepared.task.inputProblem(e.item, frames: e.length, recipe: recipe) else { return true }
+            guard let why = prepared.task.inputProblem(e.item, frames: e.length, stack: recipe.frontend.type == .audio ? recipe.model.stackFrames : 1) else { return true }
             data.bad.append(BadInput(origin: e.item.origin, reason: why))
             return false
         }

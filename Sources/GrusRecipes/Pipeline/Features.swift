@@ -2,6 +2,8 @@ import Foundation
 import GrusAudio
 import GrusCore
 import GrusData
+import GrusInference
+import GrusTasks
 import GrusText
 
 /// The features stage's result: every usable example with its features (audio: rows of a
@@ -96,7 +98,7 @@ struct AudioSetup {
                         bad.append(BadInput(origin: part[i].origin, reason: "\(err)"))
                     }
                 }
-                Fault.point("features")
+                RunEvents.reach(.featuresChunk)
             }
             let global = cmvn == .global ? stats : nil
             let perSpeaker = cmvn == .speaker ? SpeakerCMVN(stats: speakers, groups: groups) : nil

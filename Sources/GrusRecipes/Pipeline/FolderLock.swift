@@ -1,5 +1,7 @@
 import Foundation
 import GrusCore
+import GrusInference
+import GrusTasks
 
 /// An exclusive lock on an experiment folder (flock on `.grus.lock`), held while a run uses it.
 /// The kernel drops it when the process ends, however it ends.

@@ -1,5 +1,7 @@
 import Foundation
 import GrusCore
+import GrusInference
+import GrusTasks
 
 /// Writes to the console and appends to the experiment's log.txt. On a terminal, `progress`
 /// redraws one status line (not logged); without one, progress goes through `callAsFunction`
@@ -42,42 +44,21 @@ final class RunLog {
     }
 }
 
-/// Fault injection for the kill-and-resume tests: GRUS_FAULT=step:N (after N optimiser steps),
-/// checkpoint:N (during the N-th checkpoint write, after the temporary file, before the rename)
-/// or eval:N (during the N-th dev evaluation) makes the process kill itself with SIGKILL;
-/// trap:N makes N threads trap at once in the features stage (a crash must end the process);
-/// features:N kills after N chunks of audio features are written; sleep:MS makes the features
-/// stage take MS milliseconds longer (for the shared cache's concurrency tests). With
-/// GRUS_FAULT_RANK=K only rank K of an MPI job has the fault.
-enum Fault {
-    static let spec: (kind: String, n: Int)? = {
-        let env = ProcessInfo.processInfo.environment
-        // GRUS_FAULT_RANK=K: only rank K of an MPI job has the fault.
-        if let r = env["GRUS_FAULT_RANK"].flatMap(Int.init), r != (env["OMPI_COMM_WORLD_RANK"].flatMap(Int.init) ?? 0) { return nil }
-        guard let v = env["GRUS_FAULT"], let c = v.firstIndex(of: ":"), let n = Int(v[v.index(after: c)...]) else { return nil }
-        return (String(v[..<c]), n)
-    }()
-    nonisolated(unsafe) static var counts: [String: Int] = [:]
-
-    static func point(_ kind: String) {
-        guard let s = spec, s.kind == kind else { return }
-        counts[kind, default: 0] += 1
-        if counts[kind] == s.n { kill(getpid(), SIGKILL) }
+/// Named points a run passes, for a program that watches them: `grus` kills itself at one of
+/// them when GRUS_FAULT asks (its kill-and-resume tests). Nothing watches them otherwise.
+public enum RunEvents {
+    public enum Point: String, Sendable {
+        /// The features stage begins.
+        case features
+        /// A chunk of audio features was written to the cache.
+        case featuresChunk = "features-chunk"
+        /// An optimiser step was taken.
+        case step
+        /// A dev evaluation begins.
+        case eval
     }
 
-    /// With GRUS_FAULT=sleep:MS, waits MS milliseconds.
-    static func sleepPoint() {
-        guard let s = spec, s.kind == "sleep" else { return }
-        usleep(useconds_t(s.n * 1000))
-    }
+    nonisolated(unsafe) public static var observer: ((Point) -> Void)?
 
-    /// With GRUS_FAULT=trap:N, N threads trap together.
-    static func trapPoint() {
-        guard let s = spec, s.kind == "trap", s.n > 0 else { return }
-        parallelFor(s.n) { _ in
-            usleep(10_000)
-            let a: [Int] = []
-            _ = a[Int(getpid()) % 7 + 5]   // an index out of range: a Swift trap
-        }
-    }
+    static func reach(_ point: Point) { observer?(point) }
 }

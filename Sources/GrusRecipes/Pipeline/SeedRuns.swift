@@ -1,4 +1,6 @@
 import Foundation
+import GrusInference
+import GrusTasks
 
 /// `grus run RECIPE --seeds N`: the recipe once per seed (the recipe's experiment.seed and the
 /// N − 1 after it), each in OUT/seed-K, then OUT/seeds.json with every metric's mean and

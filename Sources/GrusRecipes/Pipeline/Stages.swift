@@ -2,7 +2,9 @@ import Foundation
 import GrusAudio
 import GrusCore
 import GrusData
+import GrusInference
 import GrusNN
+import GrusTasks
 import GrusText
 
 /// The prepare stage's result: every item with its split, the inputs that could not be used,
@@ -79,8 +81,7 @@ struct Stages<T: SequenceTask> {
 
     func features(_ p: PreparedCorpus<T>, audio: AudioSetup?, into cache: FeatureCache) throws -> FeatureSet {
         let t0 = Date()
-        Fault.trapPoint()
-        Fault.sleepPoint()
+        RunEvents.reach(.features)
         var set: FeatureSet
         if let audio {
             let r = try audio.extract(p.items, to: cache.binURL)
@@ -145,7 +146,7 @@ struct Stages<T: SequenceTask> {
             vectors = v
         }
         let spec = ModelSpec(vocabularySize: data.textEncoder?.vocabulary.count, encoder: recipe.model.encoder.gruConfig(inputSize: inputSize),
-                             model: recipe.model, alphabetSize: data.textEncoder?.characters?.count, beamWidth: recipe.evaluation.beamWidth,
+                             head: recipe.model.headOptions, alphabetSize: data.textEncoder?.characters?.count, beamWidth: recipe.evaluation.beamWidth,
                              trainingTags: data.examples.compactMap { $0.item.split == .train ? $0.item.tags : nil })
         let model = task.makeModel(spec, rng: &rng)
         guard let v = vectors, let enc = data.textEncoder, let emb = model.embedding else { return (model, nil) }
@@ -165,7 +166,7 @@ struct Stages<T: SequenceTask> {
         for split in recipe.evaluation.splits {
             let subset = data.examples.filter { $0.item.split == split }
             if subset.isEmpty { continue }
-            var (report, scored) = try GrusRecipes.evaluate(task, trained.model, subset, store: data.store, topK: recipe.evaluation.topK)
+            var (report, scored) = try GrusInference.evaluate(task, trained.model, subset, store: data.store, topK: recipe.evaluation.topK)
             report.split = split.rawValue
             log(report.table(title: split.rawValue))
             if split == .dev { try AtomicFile.write(try report.json(), to: folder.appendingPathComponent("dev-metrics.json")) }

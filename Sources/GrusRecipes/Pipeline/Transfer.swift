@@ -1,7 +1,9 @@
 import Foundation
 import GrusAudio
 import GrusCore
+import GrusInference
 import GrusNN
+import GrusTasks
 import GrusText
 
 /// `model.init_from`: a new model starts from a finished experiment's weights.

@@ -1,7 +1,9 @@
 import Foundation
 import GrusAudio
 import GrusData
+import GrusInference
 import GrusNN
+import GrusTasks
 import GrusText
 
 /// A validated recipe with every default filled in: the typed view of `RecipeSchema`, which

@@ -1,5 +1,6 @@
 import GrusAudio
 import GrusNN
+import GrusTasks
 import GrusText
 
 // Where recipe sections become the modules' own option types. Nothing else reads these keys.
@@ -82,5 +83,34 @@ extension Recipe.Encoder {
                           dropout: Float(dropout), form: form, recurrentInit: recurrentInit)
         c.cell = cell == .lstm ? .lstm : nil     // nil: a GRU, as model.json has always said
         return c
+    }
+}
+
+extension Recipe.Model {
+    /// The task's head settings: model.head, model.char_encoder and model.stack_frames.
+    public var headOptions: HeadOptions {
+        var o = HeadOptions()
+        o.pooling = head.pooling
+        o.poolWindow = head.poolWindow
+        o.dropout = head.dropout
+        o.crf = head.crf
+        o.transitionMask = head.transitionMask
+        o.tagScheme = head.tagScheme
+        o.charDim = charEncoder.dim
+        o.charHidden = charEncoder.hidden
+        o.stackFrames = stackFrames
+        return o
+    }
+}
+
+extension Recipe.Training {
+    /// The task's loss settings.
+    public var lossOptions: LossOptions {
+        var o = LossOptions()
+        o.labelSmoothing = labelSmoothing
+        o.classWeights = classWeights
+        o.ctcZeroInfinity = ctcZeroInfinity
+        o.intentWeight = intentWeight
+        return o
     }
 }

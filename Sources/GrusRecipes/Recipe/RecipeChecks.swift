@@ -1,3 +1,5 @@
+import GrusInference
+import GrusTasks
 import GrusAudio
 
 /// Checks that involve more than one key, on a recipe whose keys are each valid. Each problem

@@ -1,3 +1,5 @@
+import GrusInference
+import GrusTasks
 import GrusData
 
 // The recipe's choices that belong to the pipeline itself. Choices that belong to a module are
@@ -42,9 +44,6 @@ public enum FrontEndType: String, Codable, Sendable, CaseIterable { case audio, 
 /// FSDD's split: the official one (index 0-4 is test) or one speaker held out.
 public enum FSDDSplit: String, Codable, Sendable, CaseIterable { case official, speaker }
 
-/// The espeak-ng voices of the synthetic connected digits: 8 English accents × 12 variants, or
-/// × the 83 human-sounding variants espeak-ng ships (`SyntheticDigits.wideVariants`).
-public enum SyntheticVoiceSet: String, Codable, Sendable, CaseIterable { case standard, wide }
 
 /// What happens to an input that cannot be read or used.
 public enum BadInputPolicy: String, Codable, Sendable, CaseIterable { case fail, skip }
@@ -55,23 +54,11 @@ public enum LongAudioPolicy: String, Codable, Sendable, CaseIterable { case crop
 /// Additive noise for augmentation.
 public enum NoiseKind: String, Codable, Sendable, CaseIterable { case none, white, pink, folder }
 
-public enum ClassWeighting: String, Codable, Sendable, CaseIterable { case none, balanced }
 
 /// Learning-rate schedules (reduce-on-plateau acts after each dev evaluation).
 public enum ScheduleKind: String, Codable, Sendable, CaseIterable { case constant, step, cosine, plateau }
 
-/// With a CRF: the tag scheme whose invalid transitions (O → I-X in BIO, ...) are forbidden;
-/// `auto`: the scheme of the tags the model learns (model.head.tag_scheme, or as detected).
-public enum TransitionMask: String, Codable, Sendable, CaseIterable {
-    case none, auto, iob1, iob2, iobes
-    public var scheme: TagScheme? { TagScheme(rawValue: rawValue) }
-}
 
-/// The span scheme a tagger learns: the corpus's tags as read, or converted to IOB1, IOB2 or IOBES.
-public enum TagSchemeChoice: String, Codable, Sendable, CaseIterable {
-    case asRead = "as_read", iob1, iob2, iobes
-    public var scheme: TagScheme? { TagScheme(rawValue: rawValue) }
-}
 
 /// A NaN or infinite loss: stop naming the step, or skip the batch and halve the learning rate.
 public enum NaNPolicy: String, Codable, Sendable, CaseIterable { case stop, skip }

@@ -1,6 +1,8 @@
 import Foundation
-import Yams
 import GrusCore
+import GrusInference
+import GrusTasks
+import Yams
 
 /// Reads a recipe: YAML, `include:` chains (later files override earlier ones, key by key),
 /// `--set a.b.c=value` overrides, validation against `RecipeSchema`, defaults, and checks that

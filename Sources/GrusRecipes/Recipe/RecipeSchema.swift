@@ -1,3 +1,5 @@
+import GrusInference
+import GrusTasks
 import GrusAudio
 import GrusData
 import GrusNN

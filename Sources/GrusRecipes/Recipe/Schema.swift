@@ -1,4 +1,6 @@
 import Foundation
+import GrusInference
+import GrusTasks
 
 /// A recipe problem: the file, the key path and what is wrong. Recipes with problems exit with code 2.
 public struct RecipeIssue: Error, Equatable, CustomStringConvertible {

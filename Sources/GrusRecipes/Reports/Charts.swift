@@ -1,4 +1,6 @@
 import Foundation
+import GrusInference
+import GrusTasks
 import Plot
 
 /// Inline SVG charts for report.html, built as Plot nodes (which escape every text and

@@ -1,4 +1,6 @@
 import Foundation
+import GrusInference
+import GrusTasks
 
 /// `grus compare EXP...`: one row per run with the recipe keys that differ between the runs, the
 /// final metrics (mean ± standard deviation for a `--seeds` folder), the parameter count, the

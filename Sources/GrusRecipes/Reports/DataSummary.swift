@@ -1,6 +1,8 @@
 import Foundation
 import GrusCore
 import GrusData
+import GrusInference
+import GrusTasks
 
 /// data.json: what a run trained and evaluated on. Examples per split, per label within each
 /// split (the class for classification, the intent for joint, the tag for tagging, the token

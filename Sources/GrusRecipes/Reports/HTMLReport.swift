@@ -1,6 +1,8 @@
 import Foundation
 import GrusCore
 import GrusData
+import GrusInference
+import GrusTasks
 import Plot
 
 /// report.html: one self-contained page (inline SVG and CSS, no script, nothing fetched) with

@@ -1,5 +1,7 @@
 import Foundation
 import GrusCore
+import GrusInference
+import GrusTasks
 
 /// What `grus compare` and `--seeds` read from an experiment folder: the resolved recipe, the
 /// final metrics, the parameter count and the training time. A folder made by `--seeds` gives

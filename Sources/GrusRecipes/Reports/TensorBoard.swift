@@ -1,5 +1,7 @@
 import Foundation
 import GrusCore
+import GrusInference
+import GrusTasks
 import SwiftProtobuf
 
 /// TensorBoard scalars in tb/events.out.tfevents.0.grus, made from train-log.csv after every

@@ -1,5 +1,7 @@
 import GrusCore
+import GrusInference
 import GrusNN
+import GrusTasks
 
 /// Batches of example indices. With bucketing, a seeded shuffle is followed by sorting within
 /// windows of 50 batches by length, so each batch holds similar lengths (little padding), and the

@@ -1,6 +1,8 @@
 import Foundation
 import GrusCore
+import GrusInference
 import GrusNN
+import GrusTasks
 
 /// Training progress saved with every checkpoint.
 struct TrainState: Codable {

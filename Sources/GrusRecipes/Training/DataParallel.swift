@@ -1,6 +1,8 @@
 import Foundation
 import GrusCore
+import GrusInference
 import GrusNN
+import GrusTasks
 
 /// One training step of an MPI job. Every rank builds the same global batch (the same seeded
 /// shuffle), takes its contiguous share, runs forward and backward with the whole batch's loss

@@ -1,4 +1,6 @@
 import Foundation
+import GrusInference
+import GrusTasks
 
 /// Learning rate at a step: linear warm-up, then constant, step decay or cosine to `minLR`.
 /// (Reduce-on-plateau is applied by the trainer after each evaluation, by lowering `base`.)

@@ -1,5 +1,7 @@
 import Foundation
 import GrusCore
+import GrusInference
+import GrusTasks
 
 /// train-log.csv: one row per epoch (epoch, step, loss, the task's dev columns, lr, seconds since
 /// the start, training sequences per second in the epoch's steps), rewritten whole (temporary

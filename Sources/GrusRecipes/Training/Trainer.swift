@@ -2,7 +2,9 @@ import Foundation
 import GrusAudio
 import GrusCore
 import GrusData
+import GrusInference
 import GrusNN
+import GrusTasks
 
 /// The training loop of any task: seeded length-bucketed batches, the optimiser and schedule,
 /// the NaN policy, dev evaluation after each epoch (best checkpoint, reduce-on-plateau, early
@@ -41,7 +43,7 @@ final class Trainer<T: SequenceTask> {
         }
         guard !trainIdx.isEmpty else { throw CorpusError("no training examples are left to train on") }
         var task = self.task
-        task.configureLoss(tr, targets: trainIdx.map { task.target(examples[$0].item)! })
+        task.configureLoss(tr.lossOptions, targets: trainIdx.map { task.target(examples[$0].item)! })
         let optimizer = tr.optimizer.make(model.parameters, learningRate: Float(tr.lr), momentum: Float(tr.momentum),
                                           weightDecay: Float(tr.weightDecay))
         optimizer.lazyRowSparse = tr.lazyEmbeddingUpdates
@@ -124,7 +126,7 @@ final class Trainer<T: SequenceTask> {
                 }
                 optimizer.step()
                 state.step += 1
-                Fault.point("step")
+                RunEvents.reach(.step)
                 lossSum += Double(l) * Double(b.count); seen += b.count
                 progress.update(done: bi + 1, seen: seen, meanLoss: lossSum / Double(max(seen, 1)), lr: lr)
             }
@@ -134,7 +136,7 @@ final class Trainer<T: SequenceTask> {
             epochsRun += 1
             // Evaluate on dev, keep the best. Epochs that end inside the warm-up do not count
             // against early stopping or the plateau schedule.
-            Fault.point("eval")
+            RunEvents.reach(.eval)
             let dev = devIdx.isEmpty ? nil : try evaluate(task, model, devIdx.map { examples[$0] }, store: data.store, topK: recipe.evaluation.topK).report
             let trainLoss = seen > 0 ? lossSum / Double(seen) : .nan
             let improved = state.judge(score: dev.map { $0.score(metric) ?? -.infinity } ?? -trainLoss, loss: dev?.loss ?? trainLoss,

@@ -23,8 +23,8 @@ public struct TranscribeTask: SequenceTask {
     public static let blank = "<blank>"
 
     public let labels: [String]
-    let index: [String: Int]
-    var ctc = CTCLoss(zeroInfinity: true)
+    package let index: [String: Int]
+    package var ctc = CTCLoss(zeroInfinity: true)
 
     public init(labels: [String]) {
         self.labels = labels
@@ -56,10 +56,10 @@ public struct TranscribeTask: SequenceTask {
     }
 
     public func makeModel(_ spec: ModelSpec, rng: inout RNG) -> Transcriber {
-        let stack = spec.vocabularySize == nil ? spec.model.stackFrames : 1
+        let stack = spec.vocabularySize == nil ? spec.head.stackFrames : 1
         var encoder = spec.encoder
         encoder.inputSize *= stack
-        let tagger = TaggerConfig(vocabSize: spec.vocabularySize, encoder: encoder, dropout: Float(spec.model.head.dropout), numTags: labels.count)
+        let tagger = TaggerConfig(vocabSize: spec.vocabularySize, encoder: encoder, dropout: Float(spec.head.dropout), numTags: labels.count)
         return Transcriber(TranscriberConfig(tagger: tagger, stackFrames: stack, beamWidth: spec.beamWidth), rng: &rng)
     }
 
@@ -75,7 +75,7 @@ public struct TranscribeTask: SequenceTask {
     public static func inputSize(of a: TranscriberConfig) -> Int { a.tagger.encoder.inputSize / (a.tagger.vocabSize == nil ? a.stackFrames : 1) }
     public static func vocabularySize(of a: TranscriberConfig) -> Int? { a.tagger.vocabSize }
 
-    public mutating func configureLoss(_ training: Recipe.Training, targets: [[Int]]) {
+    public mutating func configureLoss(_ training: LossOptions, targets: [[Int]]) {
         ctc = CTCLoss(zeroInfinity: training.ctcZeroInfinity)
     }
 
@@ -119,10 +119,9 @@ public struct TranscribeTask: SequenceTask {
 
     /// Too short an input for its transcript: the fewest steps the transcript needs, against the
     /// steps the model gets from `frames` frames.
-    public func inputProblem(_ item: Item, frames: Int, recipe: Recipe) -> String? {
+    public func inputProblem(_ item: Item, frames: Int, stack: Int) -> String? {
         if TranscribeTask.tokens(item.label).isEmpty { return "an empty transcript" }
         guard let t = target(item) else { return nil }
-        let stack = recipe.frontend.type == .audio ? recipe.model.stackFrames : 1
         let need = CTCLoss.minimumSteps(t), have = (frames + stack - 1) / stack
         guard have < need else { return nil }
         return "a transcript of \(t.count) tokens needs at least \(need) steps; the input gives \(have)" + (stack > 1 ? " (\(frames) frames stacked by \(stack))" : "")
@@ -160,7 +159,7 @@ public struct TranscribeReport: TaskReport, Equatable {
     public var unknownLabels: [String: Int]?
     public var split: String?
 
-    enum CodingKeys: String, CodingKey {
+    package enum CodingKeys: String, CodingKey {
         case tokenErrorRate = "token_error_rate", sequenceAccuracy = "sequence_accuracy", substitutions, deletions, insertions
         case referenceTokens = "reference_tokens", n, loss, unknownLabels = "unknown_labels", split
     }

@@ -3,20 +3,30 @@ import GrusAudio
 import GrusCore
 import GrusData
 import GrusNN
+import GrusTasks
 
 /// One item after its front end: token ids (text), or audio features [frames, dim] held either
 /// here (`features`) or as entry `stored` of a FeatureStore.
-struct Example {
-    var item: Item
-    var features: Tensor?
-    var tokens: [Int]?
+package struct Example {
+    package var item: Item
+    package var features: Tensor?
+    package var tokens: [Int]?
     /// Text with a character encoder: each token's character ids.
-    var chars: [[Int]]?
-    var stored: Int?
-    var frames = 0
-    var length: Int { features?.shape[0] ?? tokens?.count ?? frames }
+    package var chars: [[Int]]?
+    package var stored: Int?
+    package var frames = 0
+    package var length: Int { features?.shape[0] ?? tokens?.count ?? frames }
 
-    func audioFeatures(_ store: FeatureStore?) throws -> Tensor {
+    package init(item: Item, features: Tensor? = nil, tokens: [Int]? = nil, chars: [[Int]]? = nil, stored: Int? = nil, frames: Int = 0) {
+        self.item = item
+        self.features = features
+        self.tokens = tokens
+        self.chars = chars
+        self.stored = stored
+        self.frames = frames
+    }
+
+    package func audioFeatures(_ store: FeatureStore?) throws -> Tensor {
         if let f = features { return f }
         guard let k = stored, let store else { preconditionFailure("example \(item.origin) has no features") }
         return try store.read(k)
@@ -25,7 +35,7 @@ struct Example {
 
 /// Pads examples into a time-major batch; stored features are read from `store`, and
 /// `transform` (training augmentation) may replace an example's features.
-func makeBatch(_ examples: [Example], _ indices: [Int], store: FeatureStore? = nil,
+package func makeBatch(_ examples: [Example], _ indices: [Int], store: FeatureStore? = nil,
                transform: ((Int, Tensor) throws -> Tensor)? = nil) throws -> SequenceBatch {
     if examples[indices[0]].tokens != nil {
         var batch = SequenceBatch.padding(indices.map { examples[$0].tokens! })
@@ -51,7 +61,7 @@ func makeBatch(_ examples: [Example], _ indices: [Int], store: FeatureStore? = n
 /// The task's outputs for every example, in the examples' order, batched longest first.
 /// In an MPI job each rank runs every size-th example (by length, so the work is even) and the
 /// outputs are gathered on every rank.
-func predictAll<T: SequenceTask>(_ task: T, _ model: T.Model, _ examples: [Example], store: FeatureStore? = nil,
+package func predictAll<T: SequenceTask>(_ task: T, _ model: T.Model, _ examples: [Example], store: FeatureStore? = nil,
                                  batchSize: Int = 128) throws -> [T.Output] {
     var out = [T.Output?](repeating: nil, count: examples.count)
     var order = examples.indices.sorted { examples[$0].length > examples[$1].length }
@@ -67,7 +77,7 @@ func predictAll<T: SequenceTask>(_ task: T, _ model: T.Model, _ examples: [Examp
 /// The outputs of several models of one task and architecture, averaged before the decision:
 /// each batch's scores (`SequenceTask.scores`) are summed over the models, divided by their
 /// number and turned into outputs.
-func predictAveraged<T: SequenceTask>(_ task: T, _ models: [T.Model], _ examples: [Example], batchSize: Int = 128) throws -> [T.Output] {
+package func predictAveraged<T: SequenceTask>(_ task: T, _ models: [T.Model], _ examples: [Example], batchSize: Int = 128) throws -> [T.Output] {
     var out = [T.Output?](repeating: nil, count: examples.count)
     let order = examples.indices.sorted { examples[$0].length > examples[$1].length }
     for start in stride(from: 0, to: order.count, by: batchSize) {
@@ -84,10 +94,10 @@ func predictAveraged<T: SequenceTask>(_ task: T, _ models: [T.Model], _ examples
 }
 
 /// One rank's share of the outputs: example indices and what the model gave for them.
-struct OutputPart<O: Codable>: Codable { var indices: [Int]; var outputs: [O] }
+package struct OutputPart<O: Codable>: Codable { var indices: [Int]; var outputs: [O] }
 
 /// Fills `out` with every rank's outputs (each rank sends the indices and outputs it computed).
-func gatherOutputs<O: Codable>(_ out: inout [O?], mine: [Int]) throws {
+package func gatherOutputs<O: Codable>(_ out: inout [O?], mine: [Int]) throws {
     let enc = JSONEncoder(), dec = JSONDecoder()
     enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
@@ -100,7 +110,7 @@ func gatherOutputs<O: Codable>(_ out: inout [O?], mine: [Int]) throws {
 
 /// Scores examples: known targets are scored, unknown labels counted. Returns the report and
 /// the outputs of the scored examples (in order), for predictions.
-func evaluate<T: SequenceTask>(_ task: T, _ model: T.Model, _ examples: [Example], store: FeatureStore?,
+package func evaluate<T: SequenceTask>(_ task: T, _ model: T.Model, _ examples: [Example], store: FeatureStore?,
                                topK: Int) throws -> (report: T.Report, scored: [(Example, T.Target, T.Output)]) {
     var known: [(Example, T.Target)] = [], unknown: [String: Int] = [:]
     for e in examples {
@@ -112,7 +122,7 @@ func evaluate<T: SequenceTask>(_ task: T, _ model: T.Model, _ examples: [Example
 }
 
 /// One line of predictions.jsonl: the input, its gold label, and the task's prediction fields.
-func predictionLine<T: SequenceTask>(_ task: T, item: Item, output: T.Output, topK: Int) throws -> String {
+package func predictionLine<T: SequenceTask>(_ task: T, item: Item, output: T.Output, topK: Int) throws -> String {
     var record = task.predictionRecord(output, topK: topK)
     record["input"] = item.origin
     record["label"] = item.label
@@ -122,7 +132,7 @@ func predictionLine<T: SequenceTask>(_ task: T, item: Item, output: T.Output, to
 
 /// Reads the audio of an item at the front end's rate, cropped to `maxSeconds` (0 = no limit);
 /// `segment` k reads the k-th `maxSeconds` stretch instead (long files split into examples).
-func loadAudio(_ path: String, frontEnd: AudioFrontEnd, maxSeconds: Double, segment: Int? = nil) throws -> [Float] {
+package func loadAudio(_ path: String, frontEnd: AudioFrontEnd, maxSeconds: Double, segment: Int? = nil) throws -> [Float] {
     let rate = frontEnd.options.frame.sampleRate
     let start = Double(segment ?? 0) * maxSeconds
     var samples = try frontEnd.load(path, maxSeconds: maxSeconds > 0 ? maxSeconds : nil, startSeconds: start).samples

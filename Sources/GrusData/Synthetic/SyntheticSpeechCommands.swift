@@ -1,7 +1,6 @@
 import Foundation
 import GrusAudio
 import GrusCore
-import GrusData
 
 /// Makes a speech-commands corpus with espeak-ng, in Google Speech Commands layout:
 /// one folder per label (10 command words, `_unknown_` for other words, `_silence_`),
@@ -17,7 +16,7 @@ public enum SyntheticSpeechCommands {
     public static let accents = ["en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan",
                                  "en-gb-x-gbcwmd", "en-029", "en-us-nyc"]
     public static let variants = ["m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f4", "f5"]
-    static let stampName = "synthetic-corpus.json"
+    package static let stampName = "synthetic-corpus.json"
     /// Whether `folder` holds the corpus these settings make (its stamp says so).
     public static func isCurrent(_ folder: String, _ settings: Settings) -> Bool { stampMatches(folder, stampName, settings) }
 
@@ -100,7 +99,7 @@ public enum SyntheticSpeechCommands {
     /// Renders `count` clips on every thread: `speak(i)` gives clip i's espeak-ng options and text
     /// (nil: no speech), `write(i, speech)` receives its speech at 16 kHz, trimmed (empty when
     /// none), and writes the clip. The first failure is thrown, naming `what`.
-    static func render(_ count: Int, espeak: String, what: String, speak: (Int) -> (options: [String], text: String)?,
+    package static func render(_ count: Int, espeak: String, what: String, speak: (Int) -> (options: [String], text: String)?,
                        write: (Int, [Float]) throws -> Void) throws {
         let resampler = ResamplerCache.shared.resampler(from: 22050, to: 16000)
         var failures = [String?](repeating: nil, count: count)
@@ -129,7 +128,7 @@ public enum SyntheticSpeechCommands {
     }
 
     /// Drops leading and trailing near-silence (below 1% of the peak), keeping 20 ms either side.
-    static func trim(_ x: [Float]) -> [Float] {
+    package static func trim(_ x: [Float]) -> [Float] {
         let peak = x.map(abs).max() ?? 0
         guard peak > 0 else { return [] }
         let th = 0.01 * peak
@@ -139,7 +138,7 @@ public enum SyntheticSpeechCommands {
 
     /// One second: the word at a random offset (cropped if longer), scaled to a random level,
     /// plus white or pink noise at a random SNR (noise alone for silence).
-    static func place(_ speech: [Float], rng: inout RNG, minSNR: Double, maxSNR: Double) -> [Float] {
+    package static func place(_ speech: [Float], rng: inout RNG, minSNR: Double, maxSNR: Double) -> [Float] {
         let n = 16000
         var clip = [Float](repeating: 0, count: n)
         let s = speech.count > n ? Array(speech.prefix(n)) : speech
@@ -153,12 +152,12 @@ public enum SyntheticSpeechCommands {
         return Augmenter.mix(clip, noise, snrDb: minSNR + (maxSNR - minSNR) * rng.uniformDouble())
     }
 
-    static func normalise(_ x: [Float], peak: Float) -> [Float] {
+    package static func normalise(_ x: [Float], peak: Float) -> [Float] {
         let m = x.map(abs).max() ?? 0
         return m > 0 ? x.map { $0 * peak / m } : x
     }
 
-    static func findExecutable(_ name: String) -> String? {
+    package static func findExecutable(_ name: String) -> String? {
         for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
             let p = "\(dir)/\(name)"
             if FileManager.default.isExecutableFile(atPath: p) { return p }
@@ -166,7 +165,7 @@ public enum SyntheticSpeechCommands {
         return nil
     }
 
-    static func run(_ exe: String, _ args: [String]) throws {
+    package static func run(_ exe: String, _ args: [String]) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: exe)
         p.arguments = args

@@ -2,6 +2,7 @@ import Foundation
 import GrusAudio
 import GrusCore
 import GrusNN
+import GrusTasks
 import GrusText
 
 /// The front end a model was trained with, saved in model.json so that `grus eval`, `grus
@@ -41,7 +42,7 @@ public struct ModelBundle<Task: SequenceTask>: Codable {
     }
 
     /// Loads a model folder found by `ModelFolder.locate`, checking that the weights fit model.json.
-    static func load(_ folder: ModelFolder) throws -> (bundle: ModelBundle, model: Task.Model) {
+    package static func load(_ folder: ModelFolder) throws -> (bundle: ModelBundle, model: Task.Model) {
         let bundle: ModelBundle
         do { bundle = try JSONDecoder().decode(ModelBundle.self, from: folder.json) } catch {
             throw GrusError.format(path: folder.jsonURL.path, message: "not a valid Grus model description (\(error))")
@@ -61,14 +62,14 @@ public struct ModelBundle<Task: SequenceTask>: Codable {
 }
 
 /// A model folder on disk (an experiment folder or its `model/`) and which task wrote it.
-struct ModelFolder {
-    let dir: URL
-    let jsonURL: URL
-    let json: Data
-    let task: any SequenceTask.Type
+package struct ModelFolder {
+    package let dir: URL
+    package let jsonURL: URL
+    package let json: Data
+    package let task: any SequenceTask.Type
 
     /// Reads model.json's format and task (models from before tasks existed are classifiers).
-    static func locate(_ path: String) throws -> ModelFolder {
+    package static func locate(_ path: String) throws -> ModelFolder {
         var dir = URL(fileURLWithPath: path)
         if FileManager.default.fileExists(atPath: dir.appendingPathComponent("model/model.json").path) {
             dir = dir.appendingPathComponent("model")
@@ -96,8 +97,8 @@ struct ModelFolder {
 /// PyTorch-form encoder as it is. A Cho 2014 encoder computes something else with the same
 /// shapes; its hidden biases are saved as `encoder.bias_hh_cho2014_lK` instead, so a strict
 /// load into `nn.GRU` fails naming them, and the metadata says `grus_gru_form: cho2014`.
-enum ModelWeights {
-    static func marked(_ d: [String: Tensor], form: GRUForm) -> [String: Tensor] {
+package enum ModelWeights {
+    package static func marked(_ d: [String: Tensor], form: GRUForm) -> [String: Tensor] {
         guard form == .cho2014 else { return d }
         return Dictionary(uniqueKeysWithValues: d.map { k, v in
             (k.hasPrefix("encoder.") ? k.replacingOccurrences(of: ".bias_hh_l", with: ".bias_hh_cho2014_l") : k, v)
@@ -105,7 +106,7 @@ enum ModelWeights {
     }
 
     /// The tensors of a model.safetensors under the names the modules use.
-    static func read(_ url: URL) throws -> [String: Tensor] {
+    package static func read(_ url: URL) throws -> [String: Tensor] {
         Dictionary(uniqueKeysWithValues: try Safetensors.load(url).tensors.map { k, v in
             (k.replacingOccurrences(of: ".bias_hh_cho2014_l", with: ".bias_hh_l"), v)
         })

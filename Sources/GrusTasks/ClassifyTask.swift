@@ -19,8 +19,8 @@ public struct ClassifyTask: SequenceTask {
     public static let needsTags = false
 
     public let labels: [String]
-    let index: [String: Int]
-    var lossFunction = CrossEntropy()
+    package let index: [String: Int]
+    package var lossFunction = CrossEntropy()
 
     public init(labels: [String]) {
         self.labels = labels
@@ -40,9 +40,9 @@ public struct ClassifyTask: SequenceTask {
     public func target(_ item: Item) -> Int? { index[item.label] }
 
     public func makeModel(_ spec: ModelSpec, rng: inout RNG) -> SequenceClassifier {
-        var config = ClassifierConfig(vocabSize: spec.vocabularySize, encoder: spec.encoder, pooling: spec.model.head.pooling,
-                                      dropout: Float(spec.model.head.dropout), numClasses: labels.count)
-        if spec.model.head.poolWindow > 0 { config.poolWindow = spec.model.head.poolWindow }
+        var config = ClassifierConfig(vocabSize: spec.vocabularySize, encoder: spec.encoder, pooling: spec.head.pooling,
+                                      dropout: Float(spec.head.dropout), numClasses: labels.count)
+        if spec.head.poolWindow > 0 { config.poolWindow = spec.head.poolWindow }
         return SequenceClassifier(config, rng: &rng)
     }
 
@@ -52,7 +52,7 @@ public struct ClassifyTask: SequenceTask {
     public static func inputSize(of a: ClassifierConfig) -> Int { a.encoder.inputSize }
     public static func vocabularySize(of a: ClassifierConfig) -> Int? { a.vocabSize }
 
-    public mutating func configureLoss(_ training: Recipe.Training, targets: [Int]) {
+    public mutating func configureLoss(_ training: LossOptions, targets: [Int]) {
         var weights: [Float]? = nil
         if training.classWeights == .balanced {
             var counts = [Int](repeating: 0, count: labels.count)
@@ -103,7 +103,7 @@ public struct ClassifyTask: SequenceTask {
     }
 
     /// Class indices by falling probability (ties: lower index first), the first k.
-    func ranked(_ p: [Float], _ k: Int) -> [Int] {
+    package func ranked(_ p: [Float], _ k: Int) -> [Int] {
         Array(p.indices.sorted { p[$0] != p[$1] ? p[$0] > p[$1] : $0 < $1 }.prefix(max(1, k)))
     }
 }

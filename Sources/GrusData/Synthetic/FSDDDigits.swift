@@ -1,14 +1,13 @@
 import Foundation
 import GrusAudio
 import GrusCore
-import GrusData
 
 /// Connected digits from real voices: strings of 1–7 of one FSDD speaker's isolated recordings,
 /// joined with 50–250 ms gaps of low noise (and 100–300 ms either side), at FSDD's 8 kHz. A
 /// string only joins recordings of one speaker and one official split (index 0–4 test), so no
 /// test recording is ever heard in training. Writes `digits.tsv` (path, label, split, speaker).
 public enum FSDDDigits {
-    static let stampName = "fsdd-digits.json"
+    package static let stampName = "fsdd-digits.json"
     /// Whether `folder` holds the corpus these settings make (its stamp says so).
     public static func isCurrent(_ folder: String, _ settings: Settings) -> Bool { stampMatches(folder, stampName, settings) }
     public static let manifestName = "digits.tsv"

@@ -8,24 +8,29 @@ import GrusData
 /// apart, so no test audio shapes a training feature. At evaluation the statistics come from the
 /// inputs themselves (no labels are read): a speaker the model never heard is normalised with
 /// its own statistics. An input whose speaker is unknown is its own group (utterance CMVN).
-struct SpeakerCMVN: Codable {
+package struct SpeakerCMVN: Codable {
     /// Statistics by group.
-    var stats: [String: CMVNStats]
+    package var stats: [String: CMVNStats]
     /// Each stored entry's group.
-    var groups: [String]
+    package var groups: [String]
+
+    package init(stats: [String: CMVNStats], groups: [String]) {
+        self.stats = stats
+        self.groups = groups
+    }
 
     /// The group an item is normalised with: its speaker within its split, or the input itself.
-    static func group(_ item: Item) -> String {
+    package static func group(_ item: Item) -> String {
         item.split.rawValue + "/" + (item.speaker.map { "speaker:" + $0 } ?? "input:" + item.origin + "#\(item.segment ?? 0)")
     }
 
     /// Empty statistics with the same floors as global CMVN's.
-    static func emptyStats(_ dimension: Int) -> CMVNStats {
+    package static func emptyStats(_ dimension: Int) -> CMVNStats {
         var s = CMVNStats(dimension: dimension)
         s.relativeFloor = 0.1
         return s
     }
 
     /// Entry `k`'s features, normalised.
-    func apply(_ x: Tensor, entry k: Int) -> Tensor { stats[groups[k]]!.apply(x) }
+    package func apply(_ x: Tensor, entry k: Int) -> Tensor { stats[groups[k]]!.apply(x) }
 }

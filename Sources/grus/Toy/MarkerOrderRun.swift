@@ -1,17 +1,18 @@
 import GrusCore
+import GrusNN
 
 /// Trains a small bidirectional GRU on `ToyTask.markerOrder` and reports held-out accuracy.
-/// Used by the test suite and by `grus toy`.
-public enum MarkerOrderRun {
-    public struct Result {
-        public var testAccuracy: Double
-        public var firstLoss: Float
-        public var finalLoss: Float
-        public var steps: Int
-        public var weights: [String: Tensor]
+/// `grus toy` runs it.
+enum MarkerOrderRun {
+    struct Result {
+        var testAccuracy: Double
+        var firstLoss: Float
+        var finalLoss: Float
+        var steps: Int
+        var weights: [String: Tensor]
     }
 
-    public static func train(seed: UInt64, epochs: Int, trainSize: Int = 2048, testSize: Int = 512,
+    static func train(seed: UInt64, epochs: Int, trainSize: Int = 2048, testSize: Int = 512,
                              hidden: Int = 32, batchSize: Int = 32,
                              log: ((Int, Float, Double) -> Void)? = nil) -> Result {
         var rng = RNG(seed: seed)

@@ -11,13 +11,13 @@ public enum SpanMetrics {
         public init(type: String, first: Int, last: Int) { self.type = type; self.first = first; self.last = last }
     }
 
-    static func split(_ tag: String) -> (prefix: String, type: String) {
+    package static func split(_ tag: String) -> (prefix: String, type: String) {
         guard let dash = tag.firstIndex(of: "-") else { return (tag, "") }
         return (String(tag[..<dash]), String(tag[tag.index(after: dash)...]))
     }
 
     /// conlleval's endOfChunk: does a chunk end between the previous tag and this one?
-    static func endsChunk(_ prev: (prefix: String, type: String), _ cur: (prefix: String, type: String)) -> Bool {
+    package static func endsChunk(_ prev: (prefix: String, type: String), _ cur: (prefix: String, type: String)) -> Bool {
         let p = prev.prefix, t = cur.prefix
         if p == "E" || p == "S" { return true }
         if (p == "B" || p == "I") && (t == "B" || t == "S" || t == "O") { return true }
@@ -26,7 +26,7 @@ public enum SpanMetrics {
     }
 
     /// conlleval's startOfChunk: does a chunk start at this tag?
-    static func startsChunk(_ prev: (prefix: String, type: String), _ cur: (prefix: String, type: String)) -> Bool {
+    package static func startsChunk(_ prev: (prefix: String, type: String), _ cur: (prefix: String, type: String)) -> Bool {
         let p = prev.prefix, t = cur.prefix
         if t == "B" || t == "S" { return true }
         if (p == "E" || p == "S" || p == "O") && (t == "E" || t == "I") { return true }

@@ -3,6 +3,7 @@ import GrusAudio
 import GrusCore
 import GrusData
 import GrusNN
+import GrusTasks
 import GrusText
 
 /// A trained model loaded with its front end, for `grus eval` and `grus predict`, whatever its task.
@@ -42,27 +43,27 @@ public enum Models {
     /// The task a model folder was trained for ("classify", "transcribe", ...).
     public static func task(at path: String) throws -> String { try ModelFolder.locate(path).task.name }
 
-    static func open<T: SequenceTask>(_: T.Type, _ folder: ModelFolder, halfPrecision: Bool) throws -> any LoadedModel {
+    package static func open<T: SequenceTask>(_: T.Type, _ folder: ModelFolder, halfPrecision: Bool) throws -> any LoadedModel {
         try Predictor<T>(folder, halfPrecision: halfPrecision)
     }
 }
 
 /// Inputs are processed in chunks, features on `Threads.count` threads, so memory does not grow
 /// with the number of inputs.
-final class Predictor<T: SequenceTask>: LoadedModel {
-    let bundle: ModelBundle<T>
-    let task: T
-    let model: T.Model
-    let audio: AudioFrontEnd?
-    let chunk = 256
+package final class Predictor<T: SequenceTask>: LoadedModel {
+    package let bundle: ModelBundle<T>
+    package let task: T
+    package let model: T.Model
+    package let audio: AudioFrontEnd?
+    package let chunk = 256
     /// Speaker CMVN: each speaker's statistics over the inputs being evaluated, by
     /// `SpeakerCMVN.group`. An input with no statistics here is normalised over itself.
-    var speakerStats: [String: CMVNStats] = [:]
-    var oneSpeaker = false
+    package var speakerStats: [String: CMVNStats] = [:]
+    package var oneSpeaker = false
     /// Ensemble: every model whose outputs are averaged, this one first.
-    var members: [T.Model]
+    package var members: [T.Model]
 
-    func join(_ other: any LoadedModel, path: String) throws {
+    package func join(_ other: any LoadedModel, path: String) throws {
         guard let o = other as? Predictor<T> else {
             throw CorpusError("\(path): a \(other.taskName) model cannot be averaged with a \(T.name) model")
         }
@@ -77,14 +78,14 @@ final class Predictor<T: SequenceTask>: LoadedModel {
     }
 
     /// Outputs of the examples: this model's, or the ensemble's averaged.
-    func outputs(_ examples: [Example]) throws -> [T.Output] {
+    package func outputs(_ examples: [Example]) throws -> [T.Output] {
         members.count == 1 ? try predictAll(task, model, examples) : try predictAveraged(task, members, examples)
     }
 
     /// The speaker CMVN group of an input at inference.
-    func group(_ item: Item) -> String { oneSpeaker ? "one speaker" : SpeakerCMVN.group(item) }
+    package func group(_ item: Item) -> String { oneSpeaker ? "one speaker" : SpeakerCMVN.group(item) }
 
-    init(_ folder: ModelFolder, halfPrecision: Bool) throws {
+    package init(_ folder: ModelFolder, halfPrecision: Bool) throws {
         (bundle, model) = try ModelBundle<T>.load(folder)
         members = [model]
         task = T(labels: bundle.labels)
@@ -92,12 +93,12 @@ final class Predictor<T: SequenceTask>: LoadedModel {
         if case let .audio(options, _, _) = bundle.frontEnd { audio = try AudioFrontEnd(options) } else { audio = nil }
     }
 
-    var taskName: String { T.name }
-    var labels: [String] { bundle.labels }
-    var frontEnd: ModelFrontEnd { bundle.frontEnd }
+    package var taskName: String { T.name }
+    package var labels: [String] { bundle.labels }
+    package var frontEnd: ModelFrontEnd { bundle.frontEnd }
 
     /// Features or token ids for one input (an audio path, or a text).
-    func example(_ item: Item) throws -> Example {
+    package func example(_ item: Item) throws -> Example {
         switch bundle.frontEnd {
         case let .audio(options, cmvn, maxSeconds):
             var f = audio!.extractor.compute(try loadAudio(item.input, frontEnd: audio!, maxSeconds: maxSeconds))
@@ -118,7 +119,7 @@ final class Predictor<T: SequenceTask>: LoadedModel {
     }
 
     /// The examples of a chunk (features in memory), or the error each input met.
-    func examples(_ items: [Item]) -> [Result<Example, Error>] {
+    package func examples(_ items: [Item]) -> [Result<Example, Error>] {
         var made = [Result<Example, Error>?](repeating: nil, count: items.count)
         made.withUnsafeMutableBufferPointer { mp in
             let out = mp.baseAddress!
@@ -128,7 +129,7 @@ final class Predictor<T: SequenceTask>: LoadedModel {
     }
 
     /// Speaker CMVN: a first pass over the inputs' audio gathers each speaker's statistics.
-    func gatherSpeakerStats(_ items: [Item], log: (String) -> Void) {
+    package func gatherSpeakerStats(_ items: [Item], log: (String) -> Void) {
         guard case let .audio(options, _, maxSeconds) = bundle.frontEnd, options.cmvn == .speaker, let audio else { return }
         speakerStats = [:]
         for start in stride(from: 0, to: items.count, by: chunk) {
@@ -147,7 +148,7 @@ final class Predictor<T: SequenceTask>: LoadedModel {
         log("speaker CMVN: statistics of \(named) speaker(s)" + (items.contains { $0.speaker == nil } ? "; inputs with no speaker are normalised over themselves (--one-speaker pools them)" : ""))
     }
 
-    func evaluate(_ items: [Item], topK: Int, predictions: URL?, log: (String) -> Void) throws -> (report: any TaskReport, bad: [BadInput]) {
+    package func evaluate(_ items: [Item], topK: Int, predictions: URL?, log: (String) -> Void) throws -> (report: any TaskReport, bad: [BadInput]) {
         gatherSpeakerStats(items, log: log)
         var targets: [T.Target] = [], outputs: [T.Output] = [], bad: [BadInput] = [], unknown: [String: Int] = [:]
         let writer = try predictions.map { try AtomicFile.Writer($0) }
@@ -179,7 +180,7 @@ final class Predictor<T: SequenceTask>: LoadedModel {
         return (task.report(targets, outputs, unknown: unknown, topK: topK), bad)
     }
 
-    func predict(_ inputs: AnySequence<(input: String, origin: String)>, topK: Int,
+    package func predict(_ inputs: AnySequence<(input: String, origin: String)>, topK: Int,
                  each: (String, Result<(text: String, record: [String: Any]), Error>) -> Void) {
         var pending: [Item] = []
         func flush() {

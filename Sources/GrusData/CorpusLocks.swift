@@ -57,7 +57,7 @@ public final class CorpusLocks: @unchecked Sendable {
 }
 
 /// Whether a generated corpus's stamp (the settings it was made with, as JSON) equals `settings`.
-func stampMatches<S: Decodable & Equatable>(_ folder: String, _ name: String, _ settings: S) -> Bool {
+package func stampMatches<S: Decodable & Equatable>(_ folder: String, _ name: String, _ settings: S) -> Bool {
     guard let data = readWholeFile(URL(fileURLWithPath: folder).appendingPathComponent(name).path),
           let existing = try? JSONDecoder().decode(S.self, from: data) else { return false }
     return existing == settings

@@ -24,7 +24,7 @@ public struct Metrics: Codable, Equatable {
     /// The split evaluated (metrics.json says which).
     public var split: String?
 
-    enum CodingKeys: String, CodingKey {
+    package enum CodingKeys: String, CodingKey {
         case accuracy, macroF1 = "macro_f1", microF1 = "micro_f1", topK = "top_k", perClass = "per_class", confusion, n, loss
         case unknownLabels = "unknown_labels", split
     }
@@ -88,7 +88,7 @@ public struct Metrics: Codable, Equatable {
         return out
     }
 
-    func pct(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
+    package func pct(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
 }
 
 extension Metrics {

@@ -2,40 +2,14 @@ import Foundation
 import GrusAudio
 import GrusCore
 import GrusNN
+import GrusTasks
 
 // model.json is checked as strictly as a recipe, before any buffer is sized from it: ranges,
 // agreement between its parts, and finite weights. Each problem names the key.
 
-extension GRUConfig {
-    /// Sizes a GRU may have in a model file (a recipe allows at most 4096 units and 16 layers).
-    func problems(_ key: String) -> [String] {
-        var out: [String] = []
-        if !(1...1_000_000).contains(inputSize) { out.append("\(key).inputSize: must be 1 to 1000000, got \(inputSize)") }
-        if !(1...4096).contains(hiddenSize) { out.append("\(key).hiddenSize: must be 1 to 4096, got \(hiddenSize)") }
-        if !(1...16).contains(numLayers) { out.append("\(key).numLayers: must be 1 to 16, got \(numLayers)") }
-        if !(dropout >= 0 && dropout < 1) { out.append("\(key).dropout: must be in [0, 1), got \(dropout)") }
-        return out
-    }
-}
-
-extension ClassifierConfig {
-    func problems(labels: Int) -> [String] {
-        var out = encoder.problems("architecture.encoder")
-        if numClasses != labels { out.append("architecture.numClasses: \(numClasses), but there are \(labels) labels") }
-        if let v = vocabSize, !(2...10_000_000).contains(v) { out.append("architecture.vocabSize: must be 2 to 10000000, got \(v)") }
-        if let v = vocabSize, !(0..<v).contains(paddingIndex) { out.append("architecture.paddingIndex: must be below vocabSize (\(v)), got \(paddingIndex)") }
-        if !(dropout >= 0 && dropout < 1) { out.append("architecture.dropout: must be in [0, 1), got \(dropout)") }
-        return out
-    }
-}
-
-extension SequenceClassifier {
-    public static func problems(_ config: ClassifierConfig, labels: [String]) -> [String] { config.problems(labels: labels.count) }
-}
-
 extension ModelFrontEnd {
     /// Problems with the front end, given the model's input size (features per step, or the vocabulary size).
-    func problems(inputSize: Int, vocabularySize: Int?) -> [String] {
+    package func problems(inputSize: Int, vocabularySize: Int?) -> [String] {
         switch self {
         case let .audio(options, cmvn, maxSeconds):
             var out = options.problems().map { "frontEnd.audio.options.\($0.field): \($0.message)" }
@@ -64,7 +38,7 @@ extension ModelFrontEnd {
 
 extension ModelBundle {
     /// Everything wrong with a model description, before the model is built.
-    func problems() -> [String] {
+    package func problems() -> [String] {
         var out: [String] = []
         if labels.isEmpty { out.append("labels: empty") }
         var seen = Set<String>()
@@ -76,7 +50,7 @@ extension ModelBundle {
 }
 
 /// Refuses weights that are not finite (a diverged or damaged model).
-func checkFinite(_ tensors: [String: Tensor], source: String) throws {
+package func checkFinite(_ tensors: [String: Tensor], source: String) throws {
     for (name, t) in tensors.sorted(by: { $0.key < $1.key }) where !t.data.allSatisfy(\.isFinite) {
         throw GrusError.format(path: source, message: "tensor '\(name)' holds NaN or infinite values; the model is damaged or diverged")
     }

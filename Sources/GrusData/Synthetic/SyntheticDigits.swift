@@ -1,7 +1,6 @@
 import Foundation
 import GrusAudio
 import GrusCore
-import GrusData
 
 /// Makes a connected-digits corpus with espeak-ng: strings of 1–7 digits spoken by the 96
 /// voices of the synthetic speech-commands corpus (8 English accents × 12 variants; 664 with
@@ -10,7 +9,7 @@ import GrusData
 /// training. Writes `digits.tsv` (path, label as "3 1 4", split, speaker, espeak-ng voice) and the 16 kHz clips.
 public enum SyntheticDigits {
     public static let words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-    static let stampName = "synthetic-digits.json"
+    package static let stampName = "synthetic-digits.json"
     /// Whether `folder` holds the corpus these settings make (its stamp says so).
     public static func isCurrent(_ folder: String, _ settings: Settings) -> Bool { stampMatches(folder, stampName, settings) }
     public static let manifestName = "digits.tsv"
@@ -92,7 +91,7 @@ public enum SyntheticDigits {
     }
 
     /// The speech with 0.1–0.4 s of silence either side, at a random level, over noise.
-    static func surround(_ speech: [Float], rng: inout RNG, settings: Settings) -> [Float] {
+    package static func surround(_ speech: [Float], rng: inout RNG, settings: Settings) -> [Float] {
         let lead = 1600 + rng.int(below: 4800), tail = 1600 + rng.int(below: 4800)
         var clip = [Float](repeating: 0, count: lead + speech.count + tail)
         let level = SyntheticSpeechCommands.normalise(speech, peak: Float(0.3 + 0.6 * rng.uniformDouble()))
@@ -101,3 +100,7 @@ public enum SyntheticDigits {
         return Augmenter.mix(clip, noise, snrDb: settings.minSNR + (settings.maxSNR - settings.minSNR) * rng.uniformDouble())
     }
 }
+
+/// The espeak-ng voices of the synthetic connected digits: 8 English accents × 12 variants, or
+/// × the 83 human-sounding variants espeak-ng ships (`SyntheticDigits.wideVariants`).
+public enum SyntheticVoiceSet: String, Codable, Sendable, CaseIterable { case standard, wide }

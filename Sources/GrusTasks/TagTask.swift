@@ -21,8 +21,8 @@ public struct TagTask: SequenceTask {
     public static let needsTags = true
 
     public let labels: [String]
-    let index: [String: Int]
-    var lossFunction = CrossEntropy()
+    package let index: [String: Int]
+    package var lossFunction = CrossEntropy()
 
     public init(labels: [String]) {
         self.labels = labels
@@ -57,12 +57,12 @@ public struct TagTask: SequenceTask {
     }
 
     /// The tagger's configuration: per-step head, and the CRF with its scheme mask when asked for.
-    func taggerConfig(_ spec: ModelSpec) -> TaggerConfig {
-        let head = spec.model.head
+    package func taggerConfig(_ spec: ModelSpec) -> TaggerConfig {
+        let head = spec.head
         var config = TaggerConfig(vocabSize: spec.vocabularySize, encoder: spec.encoder, dropout: Float(head.dropout),
                                   numTags: labels.count, crf: head.crf)
-        if let alphabet = spec.alphabetSize, spec.model.charEncoder.dim > 0 {
-            let chars = CharEncoderConfig(alphabet: alphabet, dim: spec.model.charEncoder.dim, hidden: spec.model.charEncoder.hidden)
+        if let alphabet = spec.alphabetSize, head.charDim > 0 {
+            let chars = CharEncoderConfig(alphabet: alphabet, dim: head.charDim, hidden: head.charHidden)
             config.chars = chars
             config.encoder.inputSize += chars.outputSize
         }
@@ -103,7 +103,7 @@ public struct TagTask: SequenceTask {
     public static func inputSize(of a: TaggerConfig) -> Int { a.encoder.inputSize }
     public static func vocabularySize(of a: TaggerConfig) -> Int? { a.vocabSize }
 
-    public mutating func configureLoss(_ training: Recipe.Training, targets: [[Int]]) {
+    public mutating func configureLoss(_ training: LossOptions, targets: [[Int]]) {
         var weights: [Float]? = nil
         if training.classWeights == .balanced {
             var counts = [Int](repeating: 0, count: labels.count)
@@ -133,7 +133,7 @@ public struct TagTask: SequenceTask {
     /// The per-step loss and dLoss/dLogits [T·B, tags]: the CRF's when the tagger has one,
     /// otherwise softmax cross-entropy over the valid steps. (The joint task's slots use it too.)
     /// `weight` scales the gradients (dLogits and a CRF's transitions) but not the loss.
-    func stepLoss(_ tagger: SequenceTagger, _ logits: Tensor, lengths: [Int], targets: [[Int]], denominator: Double? = nil,
+    package func stepLoss(_ tagger: SequenceTagger, _ logits: Tensor, lengths: [Int], targets: [[Int]], denominator: Double? = nil,
                   weight: Float = 1) -> (loss: Float, grad: Tensor) {
         if let crf = tagger.crf {
             let r = crf.loss(logits, lengths: lengths, targets: targets, denominator: denominator, weight: Double(weight))
@@ -146,7 +146,7 @@ public struct TagTask: SequenceTask {
     }
 
     /// Tags from per-step logits [T·B, tags]: Viterbi with a CRF, otherwise the best tag per step.
-    func decode(_ tagger: SequenceTagger, _ logits: Tensor, lengths: [Int]) -> [[Int]] {
+    package func decode(_ tagger: SequenceTagger, _ logits: Tensor, lengths: [Int]) -> [[Int]] {
         if let crf = tagger.crf { return crf.decode(logits, lengths: lengths) }
         let c = labels.count, b = lengths.count
         return lengths.enumerated().map { j, n in
@@ -192,7 +192,7 @@ public struct TagReport: TaskReport, Equatable {
     public var unknownLabels: [String: Int]?
     public var split: String?
 
-    enum CodingKeys: String, CodingKey {
+    package enum CodingKeys: String, CodingKey {
         case tokenAccuracy = "token_accuracy", spanPrecision = "span_precision", spanRecall = "span_recall", spanF1 = "span_f1"
         case perType = "per_type", n, loss, unknownLabels = "unknown_labels", split
     }
@@ -235,7 +235,7 @@ public struct TagReport: TaskReport, Equatable {
     }
 
     /// Per-type precision, recall, F1 and support, one type a line.
-    var typeTable: String {
+    package var typeTable: String {
         guard !perType.isEmpty else { return "" }
         let w = max(4, perType.keys.map(\.count).max() ?? 4)
         func pad(_ s: String) -> String { String(repeating: " ", count: max(0, w - s.count)) + s }
@@ -248,7 +248,7 @@ public struct TagReport: TaskReport, Equatable {
 }
 
 /// The line naming labels the model does not know, with the number of examples each occurs in.
-func unknownLine(_ unknown: [String: Int]?) -> String {
+package func unknownLine(_ unknown: [String: Int]?) -> String {
     guard let u = unknown, !u.isEmpty else { return "" }
     let listed = u.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(10)
         .map { "\($0.key) (\($0.value))" }.joined(separator: ", ")

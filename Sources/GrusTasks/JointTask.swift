@@ -21,9 +21,9 @@ public struct JointTask: SequenceTask {
 
     public let labels: [String]
     /// The intent and slot halves; each keeps its own loss settings.
-    var intents: ClassifyTask
-    var slots: TagTask
-    var intentWeight: Float = 0.5
+    package var intents: ClassifyTask
+    package var slots: TagTask
+    package var intentWeight: Float = 0.5
 
     public init(labels: [String]) {
         self.labels = labels
@@ -42,7 +42,7 @@ public struct JointTask: SequenceTask {
     }
 
     public func makeModel(_ spec: ModelSpec, rng: inout RNG) -> JointModel {
-        JointModel(JointConfig(tagger: slots.taggerConfig(spec), pooling: spec.model.head.pooling, numIntents: intents.labels.count), rng: &rng)
+        JointModel(JointConfig(tagger: slots.taggerConfig(spec), pooling: spec.head.pooling, numIntents: intents.labels.count), rng: &rng)
     }
 
     public static func problems(architecture a: JointConfig, labels: [String]) -> [String] {
@@ -54,7 +54,7 @@ public struct JointTask: SequenceTask {
     public static func inputSize(of a: JointConfig) -> Int { a.tagger.encoder.inputSize }
     public static func vocabularySize(of a: JointConfig) -> Int? { a.tagger.vocabSize }
 
-    public mutating func configureLoss(_ training: Recipe.Training, targets: [Target]) {
+    public mutating func configureLoss(_ training: LossOptions, targets: [Target]) {
         intentWeight = Float(training.intentWeight)
         intents.configureLoss(training, targets: targets.map(\.intent))
         slots.configureLoss(training, targets: targets.map(\.tags))
@@ -125,7 +125,7 @@ public struct JointReport: TaskReport, Equatable {
     public var unknownLabels: [String: Int]? { get { slots.unknownLabels } set { slots.unknownLabels = newValue } }
     public var split: String? { get { slots.split } set { slots.split = newValue } }
 
-    enum CodingKeys: String, CodingKey { case intentAccuracy = "intent_accuracy", sentenceAccuracy = "sentence_accuracy" }
+    package enum CodingKeys: String, CodingKey { case intentAccuracy = "intent_accuracy", sentenceAccuracy = "sentence_accuracy" }
 
     public init(intentAccuracy: Double, sentenceAccuracy: Double, slots: TagReport) {
         self.intentAccuracy = intentAccuracy

@@ -2,6 +2,7 @@ import Foundation
 import GrusAudio
 import GrusCore
 import GrusNN
+import GrusTasks
 
 /// A transcription model run on audio as it arrives (`grus stream`): features frame by frame
 /// (Kaldi framing, so the frames are the offline ones), the model's global CMVN, frames stacked
@@ -10,17 +11,17 @@ import GrusNN
 /// and offline scores are identical for the same audio (a test checks it bit for bit).
 public final class TranscriptStream {
     public let sampleRate: Int
-    let model: Transcriber
-    let labels: [String]
-    let features: StreamingFeatures
-    let frontEnd: AudioFrontEnd
-    let cmvn: CMVNStats?
-    let dimension: Int
+    package let model: Transcriber
+    package let labels: [String]
+    package let features: StreamingFeatures
+    package let frontEnd: AudioFrontEnd
+    package let cmvn: CMVNStats?
+    package let dimension: Int
     /// The GRU's state after the last step; frames waiting for a full stack.
-    var state: Tensor?
-    var pending: [Float] = []
+    package var state: Tensor?
+    package var pending: [Float] = []
     /// Greedy decoding so far: the last step's best class, and the tokens.
-    var previous = 0
+    package var previous = 0
     public private(set) var tokens: [Int] = []
     /// Encoder steps run, and (with `keepScores`) their scores [steps · classes].
     public private(set) var steps = 0
@@ -58,7 +59,7 @@ public final class TranscriptStream {
     }
 
     /// Frames from the front end, normalised, wait for the next steps.
-    func take(_ computed: Tensor) {
+    package func take(_ computed: Tensor) {
         var frames = computed
         if let s = cmvn { frames = s.apply(frames) }
         pending += frames.data
@@ -72,7 +73,7 @@ public final class TranscriptStream {
         return run(final: true)
     }
 
-    func run(final: Bool) -> Bool {
+    package func run(final: Bool) -> Bool {
         let k = model.config.stackFrames
         let have = pending.count / dimension
         let stepsNow = final ? (have + k - 1) / k : have / k
@@ -114,26 +115,26 @@ public final class KeywordStream {
 
     public let sampleRate: Int
     public let labels: [String]
-    let classify: ([Float], Int) -> [Float]
-    let features: StreamingFeatures
-    let frontEnd: AudioFrontEnd
-    let cmvn: CMVNStats?
-    let dimension: Int
-    let frameSeconds: Double
+    package let classify: ([Float], Int) -> [Float]
+    package let features: StreamingFeatures
+    package let frontEnd: AudioFrontEnd
+    package let cmvn: CMVNStats?
+    package let dimension: Int
+    package let frameSeconds: Double
     public let window: Int, hop: Int, smooth: Int, refractory: Int
     public var threshold: Double
     public let mode: Mode
     /// Window mode: CMVN-applied frames, the last `window` of them. State mode: the encoder's
     /// outputs for the last `window` frames, and its state.
-    var recent: [Float] = []
-    var encoderState: Tensor?
-    var stateStep: (([Float], Int) -> [Float])?
-    var poolHead: (([Float], Int) -> [Float])?
-    var sinceDecision = 0
+    package var recent: [Float] = []
+    package var encoderState: Tensor?
+    package var stateStep: (([Float], Int) -> [Float])?
+    package var poolHead: (([Float], Int) -> [Float])?
+    package var sinceDecision = 0
     /// Every decision so far: its time (seconds, at the window's end) and smoothed posteriors.
     public private(set) var decisions: [(time: Double, posteriors: [Float])] = []
-    var raw: [[Float]] = []
-    var lastDetection = -Int.max / 2
+    package var raw: [[Float]] = []
+    package var lastDetection = -Int.max / 2
     public private(set) var detections: [Detection] = []
 
     /// `windowMs`: the model's clip length (1000 for Speech Commands); `hopMs`: how often to decide.
@@ -185,7 +186,7 @@ public final class KeywordStream {
             }
         }
     }
-    var outputWidth = 0
+    package var outputWidth = 0
 
     /// An audio file's samples at the model's rate.
     public func read(_ path: String) throws -> [Float] { try frontEnd.load(path).samples }
@@ -198,7 +199,7 @@ public final class KeywordStream {
     /// Ends the stream: the frames still waiting for their deltas' look-ahead.
     public func finish() -> [Detection] { consume(features.finish()) }
 
-    func consume(_ computed: Tensor) -> [Detection] {
+    package func consume(_ computed: Tensor) -> [Detection] {
         var frames = computed
         if let s = cmvn { frames = s.apply(frames) }
         var found: [Detection] = []
@@ -224,14 +225,14 @@ public final class KeywordStream {
         return found
     }
 
-    func detect(_ p: [Float], frame: Int, time: Double) -> Detection? {
+    package func detect(_ p: [Float], frame: Int, time: Double) -> Detection? {
         guard frame - lastDetection >= refractory, let d = keyword(p, time: time, threshold: threshold) else { return nil }
         lastDetection = frame
         return d
     }
 
     /// The best keyword (not a "_" filler) of smoothed posteriors, if it reaches the threshold.
-    func keyword(_ p: [Float], time: Double, threshold t: Double) -> Detection? {
+    package func keyword(_ p: [Float], time: Double, threshold t: Double) -> Detection? {
         var best = -1
         for j in labels.indices where !labels[j].hasPrefix("_") && (best < 0 || p[j] > p[best]) { best = j }
         guard best >= 0, Double(p[best]) >= t else { return nil }
@@ -269,18 +270,18 @@ public final class KeywordStream {
 
 /// An audio model opened for streaming: its weights and model.json, the front end, and features
 /// that can stream (refused, with the reason, when they cannot).
-struct StreamingModel<T: SequenceTask> {
-    let bundle: ModelBundle<T>
-    let model: T.Model
-    let options: FeatureOptions
-    let cmvn: CMVNStats?
-    let frontEnd: AudioFrontEnd
-    let features: StreamingFeatures
+package struct StreamingModel<T: SequenceTask> {
+    package let bundle: ModelBundle<T>
+    package let model: T.Model
+    package let options: FeatureOptions
+    package let cmvn: CMVNStats?
+    package let frontEnd: AudioFrontEnd
+    package let features: StreamingFeatures
     /// model.json's path, for messages.
-    let json: String
+    package let json: String
 
     /// `needs`: what to say when the folder holds another task's model.
-    init(_ path: String, needs: String) throws {
+    package init(_ path: String, needs: String) throws {
         let folder = try ModelFolder.locate(path)
         json = folder.jsonURL.path
         guard folder.task == T.self else { throw GrusError.format(path: json, message: "a '\(folder.task.name)' model; \(needs)") }

@@ -41,7 +41,8 @@ public protocol SequenceTask {
     func unknownLabels(_ item: Item) -> [String]
     /// Why an input of `frames` steps cannot train or be scored (a transcript longer than its
     /// audio allows), or nil. Such inputs are bad inputs, under corpus.bad_input.
-    func inputProblem(_ item: Item, frames: Int, recipe: Recipe) -> String?
+    /// audio is `frames` feature frames, `stack` of which make one encoder step (1 for text).
+    func inputProblem(_ item: Item, frames: Int, stack: Int) -> String?
 
     /// A new model for these labels.
     func makeModel(_ spec: ModelSpec, rng: inout RNG) -> Model
@@ -50,8 +51,8 @@ public protocol SequenceTask {
     /// Features per step the model takes (the embedding size for text), and the vocabulary size for text.
     static func inputSize(of architecture: Model.Config) -> Int
     static func vocabularySize(of architecture: Model.Config) -> Int?
-    /// Loss settings from the recipe and the training targets (class weights, smoothing).
-    mutating func configureLoss(_ training: Recipe.Training, targets: [Target])
+    /// Loss settings and the training targets (class weights, smoothing).
+    mutating func configureLoss(_ options: LossOptions, targets: [Target])
     /// The denominators of the loss's means over these targets, one per term of the loss
     /// (sequences, weighted targets or tokens).
     func lossDenominators(_ model: Model, _ targets: [Target]) -> [Double]
@@ -85,18 +86,28 @@ public protocol TaskModel: Module {
     var embedding: Embedding? { get }
 }
 
-/// What a task needs from the recipe and the front end to build its model.
+/// What a task needs from its settings and the front end to build its model.
 public struct ModelSpec {
     /// Token vocabulary (text), or nil for dense features.
     public var vocabularySize: Int?
     public var encoder: GRUConfig
-    public var model: Recipe.Model
+    public var head: HeadOptions
     /// Text with a character encoder: the character inventory's size.
     public var alphabetSize: Int? = nil
     /// Transcription: the decoder's beam width (0 or 1: greedy).
     public var beamWidth: Int = 0
     /// Tagging: the training split's tag sequences (the CRF's transition mask reads them).
     public var trainingTags: [[String]] = []
+
+    public init(vocabularySize: Int? = nil, encoder: GRUConfig, head: HeadOptions, alphabetSize: Int? = nil, beamWidth: Int = 0,
+                trainingTags: [[String]] = []) {
+        self.vocabularySize = vocabularySize
+        self.encoder = encoder
+        self.head = head
+        self.alphabetSize = alphabetSize
+        self.beamWidth = beamWidth
+        self.trainingTags = trainingTags
+    }
 }
 
 /// A task's evaluation result: printed as tables, written as JSON (metrics.json, `grus eval --report`).
@@ -134,7 +145,7 @@ public enum Figure {
 extension SequenceTask {
     public var defaultDevMetric: String { Self.devMetrics[0] }
     public func unknownLabels(_ item: Item) -> [String] { target(item) == nil ? [item.label] : [] }
-    public func inputProblem(_ item: Item, frames: Int, recipe: Recipe) -> String? { nil }
+    public func inputProblem(_ item: Item, frames: Int, stack: Int) -> String? { nil }
 }
 
 extension TaskReport {
@@ -149,7 +160,7 @@ extension TaskReport {
 }
 
 /// Label → index, for a task's label inventory (first occurrence wins).
-func labelIndex(_ labels: [String]) -> [String: Int] {
+package func labelIndex(_ labels: [String]) -> [String: Int] {
     Dictionary(labels.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
 }
 
@@ -179,7 +190,7 @@ extension SequenceTask {
 
 extension SequenceTask {
     /// The loss over this batch alone.
-    func loss(_ model: Model, _ batch: SequenceBatch, _ targets: [Target], rng: inout RNG) -> (loss: Float, backward: () -> Void) {
+    package func loss(_ model: Model, _ batch: SequenceBatch, _ targets: [Target], rng: inout RNG) -> (loss: Float, backward: () -> Void) {
         loss(model, batch, targets, denominators: nil, rng: &rng)
     }
 }
