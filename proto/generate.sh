@@ -7,6 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")"
 plugin=${PROTOC_GEN_SWIFT:?set PROTOC_GEN_SWIFT to the protoc-gen-swift binary}
 protoc --plugin=protoc-gen-swift="$plugin" --swift_out=. --swift_opt=Visibility=Internal tensorboard_event.proto onnx_subset.proto
-mv tensorboard_event.pb.swift ../Sources/GrusRecipes/Generated/TensorBoardEvent.pb.swift
-mkdir -p ../Sources/GrusRecipes/Generated
-mv onnx_subset.pb.swift ../Sources/GrusRecipes/Generated/ONNX.pb.swift
+mkdir -p ../Sources/GrusReports/Generated ../Sources/GrusExport/Generated
+mv tensorboard_event.pb.swift ../Sources/GrusReports/Generated/TensorBoardEvent.pb.swift
+mv onnx_subset.pb.swift ../Sources/GrusExport/Generated/ONNX.pb.swift

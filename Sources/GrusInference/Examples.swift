@@ -75,9 +75,9 @@ package func predictAll<T: SequenceTask>(_ task: T, _ model: T.Model, _ examples
 }
 
 /// The outputs of several models of one task and architecture, averaged before the decision:
-/// each batch's scores (`SequenceTask.scores`) are summed over the models, divided by their
+/// each batch's scores (`AveragingTask.scores`) are summed over the models, divided by their
 /// number and turned into outputs.
-package func predictAveraged<T: SequenceTask>(_ task: T, _ models: [T.Model], _ examples: [Example], batchSize: Int = 128) throws -> [T.Output] {
+package func predictAveraged<T: AveragingTask>(_ task: T, _ models: [T.Model], _ examples: [Example], batchSize: Int = 128) throws -> [T.Output] {
     var out = [T.Output?](repeating: nil, count: examples.count)
     let order = examples.indices.sorted { examples[$0].length > examples[$1].length }
     for start in stride(from: 0, to: order.count, by: batchSize) {

@@ -6,10 +6,15 @@ import GrusNN
 import GrusTasks
 import GrusText
 
-/// A trained model loaded with its front end, for `grus eval` and `grus predict`, whatever its task.
+/// A trained model loaded with its front end, whatever its task: what `grus predict`, `grus eval`
+/// and programs use. `Models.load` opens one; `label(_:)` and `label(samples:sampleRate:)` label
+/// one input.
 public protocol LoadedModel: AnyObject {
+    /// The task it was trained for: "classify", "tag", "joint" or "transcribe".
     var taskName: String { get }
+    /// Its label inventory (tags, intents as "intent=X", CTC tokens after "<blank>").
     var labels: [String] { get }
+    /// The front end its inputs go through: audio features with their normalisation, or the tokenizer.
     var frontEnd: ModelFrontEnd { get }
     /// Evaluates labelled items; labels the model does not know are counted, not scored.
     /// `predictions` receives one JSON line per scored input (written atomically).
@@ -22,8 +27,12 @@ public protocol LoadedModel: AnyObject {
     /// Labels unlabelled inputs in order: a plain-text line and a JSON record per input, or its error.
     func predict(_ inputs: AnySequence<(input: String, origin: String)>, topK: Int,
                  each: (String, Result<(text: String, record: [String: Any]), Error>) -> Void)
+    /// Labels audio held in memory: mono samples in [-1, 1] at `sampleRate` (resampled to the
+    /// model's rate, cropped as in training). Text models refuse it.
+    func label(samples: [Float], sampleRate: Int, topK: Int) throws -> Prediction
 }
 
+/// Opens trained models.
 public enum Models {
     /// Loads an experiment folder (or its model/) for whichever task wrote it. `halfPrecision`:
     /// the GRU streams its recurrent weights as Float16 (faster at batch 1; outputs move by about 1e-3).
@@ -67,7 +76,10 @@ package final class Predictor<T: SequenceTask>: LoadedModel {
         guard let o = other as? Predictor<T> else {
             throw CorpusError("\(path): a \(other.taskName) model cannot be averaged with a \(T.name) model")
         }
-        guard T.averagesOutputs else { throw CorpusError("\(path): \(T.name) outputs cannot be averaged (classify and transcribe can)") }
+        guard T.self is any AveragingTask.Type else {
+            let can = Tasks.all.filter { $0 is any AveragingTask.Type }.map { $0.name }.joined(separator: " and ")
+            throw CorpusError("\(path): \(T.name) outputs cannot be averaged (\(can) can)")
+        }
         let enc = JSONEncoder()
         enc.outputFormatting = .sortedKeys
         guard o.bundle.labels == bundle.labels, o.bundle.architecture == bundle.architecture,
@@ -79,7 +91,16 @@ package final class Predictor<T: SequenceTask>: LoadedModel {
 
     /// Outputs of the examples: this model's, or the ensemble's averaged.
     package func outputs(_ examples: [Example]) throws -> [T.Output] {
-        members.count == 1 ? try predictAll(task, model, examples) : try predictAveraged(task, members, examples)
+        members.count == 1 ? try predictAll(task, model, examples) : try averaged(examples)
+    }
+
+    /// The ensemble's outputs (`join` admits only tasks that average).
+    func averaged(_ examples: [Example]) throws -> [T.Output] {
+        func run<A: AveragingTask>(_: A.Type) throws -> [T.Output] {
+            try predictAveraged(task as! A, members as! [A.Model], examples).map { $0 as! T.Output }
+        }
+        guard let a = T.self as? any AveragingTask.Type else { preconditionFailure("\(T.name) outputs cannot be averaged") }
+        return try run(a)
     }
 
     /// The speaker CMVN group of an input at inference.
@@ -100,15 +121,8 @@ package final class Predictor<T: SequenceTask>: LoadedModel {
     /// Features or token ids for one input (an audio path, or a text).
     package func example(_ item: Item) throws -> Example {
         switch bundle.frontEnd {
-        case let .audio(options, cmvn, maxSeconds):
-            var f = audio!.extractor.compute(try loadAudio(item.input, frontEnd: audio!, maxSeconds: maxSeconds))
-            if let s = cmvn { f = s.apply(f) }
-            if options.cmvn == .speaker {
-                var own = SpeakerCMVN.emptyStats(f.shape[1])
-                own.add(f)
-                f = (speakerStats[group(item)] ?? own).apply(f)
-            }
-            return Example(item: item, features: f)
+        case let .audio(_, _, maxSeconds):
+            return audioExample(item, samples: try loadAudio(item.input, frontEnd: audio!, maxSeconds: maxSeconds))
         case let .text(encoder):
             let ids = encoder.encode(item.input)
             if ids.isEmpty { throw CorpusError("\(item.origin): no tokens after normalisation") }
@@ -116,6 +130,19 @@ package final class Predictor<T: SequenceTask>: LoadedModel {
             if encoder.characters != nil { example.chars = encoder.characterIDs(item.input) }
             return example
         }
+    }
+
+    /// The example of audio already read (at the model's rate, cropped): features and CMVN.
+    package func audioExample(_ item: Item, samples: [Float]) -> Example {
+        guard case let .audio(options, cmvn, _) = bundle.frontEnd, let audio else { preconditionFailure("not an audio model") }
+        var f = audio.extractor.compute(samples)
+        if let s = cmvn { f = s.apply(f) }
+        if options.cmvn == .speaker {
+            var own = SpeakerCMVN.emptyStats(f.shape[1])
+            own.add(f)
+            f = (speakerStats[group(item)] ?? own).apply(f)
+        }
+        return Example(item: item, features: f)
     }
 
     /// The examples of a chunk (features in memory), or the error each input met.

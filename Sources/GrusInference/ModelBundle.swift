@@ -85,7 +85,7 @@ package struct ModelFolder {
         guard ["grus-model-1", "grus-model-2"].contains(header.format) else {
             throw GrusError.format(path: jsonURL.path, message: "format '\(header.format)' is not one this Grus reads (grus-model-1, grus-model-2)")
         }
-        let name = header.task ?? ClassifyTask.name
+        let name = header.task ?? Tasks.unnamed
         guard let task = Tasks.named(name) else {
             throw GrusError.format(path: jsonURL.path, message: "task '\(name)' is not one of \(Tasks.names.joined(separator: ", "))")
         }

@@ -43,9 +43,9 @@ extension ModelBundle {
         if labels.isEmpty { out.append("labels: empty") }
         var seen = Set<String>()
         for l in labels where !seen.insert(l).inserted { out.append("labels: '\(l)' appears twice") }
-        out += Task.problems(architecture: architecture, labels: labels)
+        out += architecture.problems(labels: labels)
         guard out.isEmpty else { return out }
-        return out + frontEnd.problems(inputSize: Task.inputSize(of: architecture), vocabularySize: Task.vocabularySize(of: architecture))
+        return out + frontEnd.problems(inputSize: architecture.inputSize, vocabularySize: architecture.vocabularySize)
     }
 }
 

@@ -5,18 +5,17 @@ import GrusNN
 
 /// One label per sequence (speech commands, sentiment, intents): GRU encoder → pooling over the
 /// valid steps → dropout → linear, softmax cross-entropy, accuracy / F1 / top-k / confusion.
-public struct ClassifyTask: SequenceTask {
+public struct ClassifyTask: TrainableTask, AveragingTask {
     public typealias Target = Int
     /// Class probabilities.
     public typealias Output = [Float]
     public typealias Model = SequenceClassifier
     public typealias Report = Metrics
 
-    public static let name = "classify"
-    public static let summary = "one label per sequence"
-    public static let devMetrics = ["accuracy", "macro_f1", "loss"]
-    public static let logColumns = ["dev_loss", "dev_accuracy", "dev_macro_f1"]
-    public static let needsTags = false
+    public static let info = TaskInfo(name: "classify", summary: "one label per sequence",
+                                      devMetrics: ["accuracy", "macro_f1", "loss"],
+                                      logColumns: ["dev_loss", "dev_accuracy", "dev_macro_f1"], needsTags: false,
+                                      reads: [.pooling, .poolWindow])
 
     public let labels: [String]
     package let index: [String: Int]
@@ -46,11 +45,6 @@ public struct ClassifyTask: SequenceTask {
         return SequenceClassifier(config, rng: &rng)
     }
 
-    public static func problems(architecture: ClassifierConfig, labels: [String]) -> [String] {
-        SequenceClassifier.problems(architecture, labels: labels)
-    }
-    public static func inputSize(of a: ClassifierConfig) -> Int { a.encoder.inputSize }
-    public static func vocabularySize(of a: ClassifierConfig) -> Int? { a.vocabSize }
 
     public mutating func configureLoss(_ training: LossOptions, targets: [Int]) {
         var weights: [Float]? = nil
@@ -76,7 +70,6 @@ public struct ClassifyTask: SequenceTask {
         return (0..<batch.size).map { j in Array(probs.data[(j * c)..<((j + 1) * c)]) }
     }
 
-    public static var averagesOutputs: Bool { true }
     public func scores(_ model: SequenceClassifier, _ batch: SequenceBatch) -> [[Float]] { outputs(model, batch) }
     public func output(averaged p: [Float], model: SequenceClassifier) -> [Float] { p }
 
@@ -125,4 +118,12 @@ extension Metrics: TaskReport {
     public var summary: String {
         String(format: "loss %.4f, accuracy %.2f%%, macro-F1 %.2f%%", loss ?? .nan, 100 * accuracy, 100 * macroF1)
     }
+}
+
+extension ClassifierConfig: ModelConfig {
+    public func problems(labels: [String]) -> [String] {
+        problems(labels: labels.count)
+    }
+    public var inputSize: Int { encoder.inputSize }
+    public var vocabularySize: Int? { vocabSize }
 }

@@ -7,17 +7,16 @@ import GrusNN
 /// and a slot tag per token. The loss is `intent_weight` × intent cross-entropy +
 /// (1 − `intent_weight`) × the slot loss (per-step cross-entropy, or the CRF's).
 /// model.json's labels are the intents as "intent=X" followed by the tags as "tag=Y".
-public struct JointTask: SequenceTask {
+public struct JointTask: TrainableTask {
     public struct Target { public var intent: Int; public var tags: [Int] }
     public struct Output: Codable { public var intent: [Float]; public var tags: [Int] }
     public typealias Model = JointModel
     public typealias Report = JointReport
 
-    public static let name = "joint"
-    public static let summary = "an intent per sequence and a slot tag per step"
-    public static let devMetrics = ["sentence_accuracy", "span_f1", "intent_accuracy", "token_accuracy", "loss"]
-    public static let logColumns = ["dev_intent_accuracy", "dev_span_f1", "dev_sentence_accuracy"]
-    public static let needsTags = true
+    public static let info = TaskInfo(name: "joint", summary: "an intent per sequence and a slot tag per step",
+                                      devMetrics: ["sentence_accuracy", "span_f1", "intent_accuracy", "token_accuracy", "loss"],
+                                      logColumns: ["dev_intent_accuracy", "dev_span_f1", "dev_sentence_accuracy"], needsTags: true,
+                                      reads: [.pooling, .crf, .transitionMask, .tagScheme, .characters])
 
     public let labels: [String]
     /// The intent and slot halves; each keeps its own loss settings.
@@ -45,14 +44,6 @@ public struct JointTask: SequenceTask {
         JointModel(JointConfig(tagger: slots.taggerConfig(spec), pooling: spec.head.pooling, numIntents: intents.labels.count), rng: &rng)
     }
 
-    public static func problems(architecture a: JointConfig, labels: [String]) -> [String] {
-        let task = JointTask(labels: labels)
-        var out = TagTask.problems(architecture: a.tagger, labels: task.slots.labels)
-        if a.numIntents != task.intents.labels.count { out.append("architecture.numIntents: \(a.numIntents), but there are \(task.intents.labels.count) intents") }
-        return out
-    }
-    public static func inputSize(of a: JointConfig) -> Int { a.tagger.encoder.inputSize }
-    public static func vocabularySize(of a: JointConfig) -> Int? { a.tagger.vocabSize }
 
     public mutating func configureLoss(_ training: LossOptions, targets: [Target]) {
         intentWeight = Float(training.intentWeight)
@@ -175,4 +166,15 @@ public struct JointReport: TaskReport, Equatable {
 
 extension JointReport {
     public var figures: [Figure] { slots.figures }
+}
+
+extension JointConfig: ModelConfig {
+    public func problems(labels: [String]) -> [String] {
+        let task = JointTask(labels: labels)
+        var out = tagger.problems(labels: task.slots.labels)
+        if numIntents != task.intents.labels.count { out.append("architecture.numIntents: \(numIntents), but there are \(task.intents.labels.count) intents") }
+        return out
+    }
+    public var inputSize: Int { tagger.encoder.inputSize }
+    public var vocabularySize: Int? { tagger.vocabSize }
 }

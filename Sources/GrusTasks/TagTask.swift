@@ -6,7 +6,7 @@ import GrusNN
 /// One tag per step (part-of-speech tags, entity and slot spans): GRU encoder → dropout → linear
 /// at every step, softmax cross-entropy over the valid steps, token accuracy and span
 /// precision / recall / F1 counted as conlleval counts them.
-public struct TagTask: SequenceTask {
+public struct TagTask: TrainableTask {
     /// Tag indices, one per token.
     public typealias Target = [Int]
     /// Predicted tag indices, one per token.
@@ -14,11 +14,10 @@ public struct TagTask: SequenceTask {
     public typealias Model = SequenceTagger
     public typealias Report = TagReport
 
-    public static let name = "tag"
-    public static let summary = "one label per step"
-    public static let devMetrics = ["span_f1", "token_accuracy", "loss"]
-    public static let logColumns = ["dev_loss", "dev_token_accuracy", "dev_span_f1"]
-    public static let needsTags = true
+    public static let info = TaskInfo(name: "tag", summary: "one label per step",
+                                      devMetrics: ["span_f1", "token_accuracy", "loss"],
+                                      logColumns: ["dev_loss", "dev_token_accuracy", "dev_span_f1"], needsTags: true,
+                                      reads: [.crf, .transitionMask, .tagScheme, .characters])
 
     public let labels: [String]
     package let index: [String: Int]
@@ -82,26 +81,6 @@ public struct TagTask: SequenceTask {
         return config
     }
 
-    public static func problems(architecture a: TaggerConfig, labels: [String]) -> [String] {
-        var out = a.encoder.problems("architecture.encoder")
-        if a.numTags != labels.count { out.append("architecture.numTags: \(a.numTags), but there are \(labels.count) labels") }
-        let c = a.numTags
-        if let m = a.allowed, m.count != c * c { out.append("architecture.allowed: \(m.count) entries for \(c) tags (needs \(c * c))") }
-        if let m = a.allowedStart, m.count != c { out.append("architecture.allowedStart: \(m.count) entries for \(c) tags") }
-        if let m = a.allowedEnd, m.count != c { out.append("architecture.allowedEnd: \(m.count) entries for \(c) tags") }
-        if let v = a.vocabSize, !(2...10_000_000).contains(v) { out.append("architecture.vocabSize: must be 2 to 10000000, got \(v)") }
-        if let c = a.chars {
-            if a.vocabSize == nil { out.append("architecture.chars: a character encoder needs a text model") }
-            if !(2...10_000_000).contains(c.alphabet) { out.append("architecture.chars.alphabet: must be 2 to 10000000, got \(c.alphabet)") }
-            if !(1...1024).contains(c.dim) || !(1...1024).contains(c.hidden) { out.append("architecture.chars: dim and hidden must be 1 to 1024") }
-            if !(2...10_000).contains(c.maxLength) { out.append("architecture.chars.maxLength: must be 2 to 10000, got \(c.maxLength)") }
-            if a.embeddingDim < 1 { out.append("architecture.encoder.inputSize: \(a.encoder.inputSize) leaves no room for the word embedding beside the characters") }
-        }
-        if !(a.dropout >= 0 && a.dropout < 1) { out.append("architecture.dropout: must be in [0, 1), got \(a.dropout)") }
-        return out
-    }
-    public static func inputSize(of a: TaggerConfig) -> Int { a.encoder.inputSize }
-    public static func vocabularySize(of a: TaggerConfig) -> Int? { a.vocabSize }
 
     public mutating func configureLoss(_ training: LossOptions, targets: [[Int]]) {
         var weights: [Float]? = nil
@@ -247,14 +226,6 @@ public struct TagReport: TaskReport, Equatable {
     }
 }
 
-/// The line naming labels the model does not know, with the number of examples each occurs in.
-package func unknownLine(_ unknown: [String: Int]?) -> String {
-    guard let u = unknown, !u.isEmpty else { return "" }
-    let listed = u.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(10)
-        .map { "\($0.key) (\($0.value))" }.joined(separator: ", ")
-    return "labels unknown to the model, with the examples they occur in (those examples are not scored): \(listed)\(u.count > 10 ? ", ..." : "")\n"
-}
-
 extension TagReport {
     public var figures: [Figure] {
         guard !perType.isEmpty else { return [] }
@@ -263,4 +234,27 @@ extension TagReport {
         }
         return [.bars(title: "Per span type (conlleval)", series: ["precision", "recall", "F1"], rows: rows)]
     }
+}
+
+extension TaggerConfig: ModelConfig {
+    public func problems(labels: [String]) -> [String] {
+        var out = encoder.problems("architecture.encoder")
+        if numTags != labels.count { out.append("architecture.numTags: \(numTags), but there are \(labels.count) labels") }
+        let c = numTags
+        if let m = allowed, m.count != c * c { out.append("architecture.allowed: \(m.count) entries for \(c) tags (needs \(c * c))") }
+        if let m = allowedStart, m.count != c { out.append("architecture.allowedStart: \(m.count) entries for \(c) tags") }
+        if let m = allowedEnd, m.count != c { out.append("architecture.allowedEnd: \(m.count) entries for \(c) tags") }
+        if let v = vocabSize, !(2...10_000_000).contains(v) { out.append("architecture.vocabSize: must be 2 to 10000000, got \(v)") }
+        if let c = chars {
+            if vocabSize == nil { out.append("architecture.chars: a character encoder needs a text model") }
+            if !(2...10_000_000).contains(c.alphabet) { out.append("architecture.chars.alphabet: must be 2 to 10000000, got \(c.alphabet)") }
+            if !(1...1024).contains(c.dim) || !(1...1024).contains(c.hidden) { out.append("architecture.chars: dim and hidden must be 1 to 1024") }
+            if !(2...10_000).contains(c.maxLength) { out.append("architecture.chars.maxLength: must be 2 to 10000, got \(c.maxLength)") }
+            if embeddingDim < 1 { out.append("architecture.encoder.inputSize: \(encoder.inputSize) leaves no room for the word embedding beside the characters") }
+        }
+        if !(dropout >= 0 && dropout < 1) { out.append("architecture.dropout: must be in [0, 1), got \(dropout)") }
+        return out
+    }
+    public var inputSize: Int { encoder.inputSize }
+    public var vocabularySize: Int? { vocabSize }
 }

@@ -27,6 +27,9 @@ public struct HeadOptions: Equatable, Sendable {
     public var stackFrames = 1
 
     public init() {}
+
+    /// The settings a task's model may read (`TaskInfo.reads`).
+    public enum Part: String, Sendable, CaseIterable { case pooling, poolWindow, crf, transitionMask, tagScheme, characters, stackFrames }
 }
 
 /// How a task's loss is computed.

@@ -7,7 +7,7 @@ import GrusNN
 /// linear layer per step to the blank and the tokens, CTC loss, greedy or beam decoding. The
 /// transcript is the item's label, tokens separated by spaces ("3 1 4"). model.json's labels are
 /// "<blank>" followed by the tokens.
-public struct TranscribeTask: SequenceTask {
+public struct TranscribeTask: TrainableTask, AveragingTask {
     /// Token indices (1 ...; 0 is the blank).
     public typealias Target = [Int]
     /// Decoded token indices.
@@ -15,12 +15,13 @@ public struct TranscribeTask: SequenceTask {
     public typealias Model = Transcriber
     public typealias Report = TranscribeReport
 
-    public static let name = "transcribe"
-    public static let summary = "a label string per sequence, unaligned (CTC)"
-    public static let devMetrics = ["token_error_rate", "sequence_accuracy", "loss"]
-    public static let logColumns = ["dev_loss", "dev_token_error_rate", "dev_sequence_accuracy"]
-    public static let needsTags = false
+    public static let info = TaskInfo(name: "transcribe", summary: "a label string per sequence, unaligned (CTC)",
+                                      devMetrics: ["token_error_rate", "sequence_accuracy", "loss"],
+                                      logColumns: ["dev_loss", "dev_token_error_rate", "dev_sequence_accuracy"], needsTags: false,
+                                      reads: [.stackFrames], stratifiedDev: false)
     public static let blank = "<blank>"
+    /// CTC's +∞ is a transcript its (augmented) audio became too short for, not a divergence.
+    public static let infiniteLossAdvice: String? = "a transcript in this batch needs more steps than its augmented audio has; set training.ctc_zero_infinity: true to count it as zero, or narrow frontend.audio.augment.speeds"
 
     public let labels: [String]
     package let index: [String: Int]
@@ -63,18 +64,6 @@ public struct TranscribeTask: SequenceTask {
         return Transcriber(TranscriberConfig(tagger: tagger, stackFrames: stack, beamWidth: spec.beamWidth), rng: &rng)
     }
 
-    public static func problems(architecture a: TranscriberConfig, labels: [String]) -> [String] {
-        var out = TagTask.problems(architecture: a.tagger, labels: labels)
-        if !(1...16).contains(a.stackFrames) { out.append("architecture.stackFrames: must be 1 to 16, got \(a.stackFrames)") }
-        if !(0...256).contains(a.beamWidth) { out.append("architecture.beamWidth: must be 0 to 256, got \(a.beamWidth)") }
-        if labels.first != blank { out.append("labels: the first must be \(blank)") }
-        if a.tagger.crf == true { out.append("architecture.tagger.crf: a transcriber has no CRF") }
-        return out
-    }
-    /// Features per frame (before stacking), or the embedding size for text.
-    public static func inputSize(of a: TranscriberConfig) -> Int { a.tagger.encoder.inputSize / (a.tagger.vocabSize == nil ? a.stackFrames : 1) }
-    public static func vocabularySize(of a: TranscriberConfig) -> Int? { a.tagger.vocabSize }
-
     public mutating func configureLoss(_ training: LossOptions, targets: [[Int]]) {
         ctc = CTCLoss(zeroInfinity: training.ctcZeroInfinity)
     }
@@ -92,8 +81,6 @@ public struct TranscribeTask: SequenceTask {
         let (logits, lengths) = model.forward(batch, training: false, keepForBackward: false, rng: &rng)
         return model.decode(logits, lengths: lengths)
     }
-
-    public static var averagesOutputs: Bool { true }
 
     /// Per-step posteriors [steps × C] of each sequence.
     public func scores(_ model: Transcriber, _ batch: SequenceBatch) -> [[Float]] {
@@ -190,4 +177,18 @@ extension TranscribeReport {
     public var figures: [Figure] {
         [.counts(title: "Errors against \(referenceTokens) reference tokens", items: [("substitutions", substitutions), ("deletions", deletions), ("insertions", insertions)])]
     }
+}
+
+extension TranscriberConfig: ModelConfig {
+    public func problems(labels: [String]) -> [String] {
+        var out = tagger.problems(labels: labels)
+        if !(1...16).contains(stackFrames) { out.append("architecture.stackFrames: must be 1 to 16, got \(stackFrames)") }
+        if !(0...256).contains(beamWidth) { out.append("architecture.beamWidth: must be 0 to 256, got \(beamWidth)") }
+        if labels.first != TranscribeTask.blank { out.append("labels: the first must be \(TranscribeTask.blank)") }
+        if tagger.crf == true { out.append("architecture.tagger.crf: a transcriber has no CRF") }
+        return out
+    }
+    /// Features per frame (before stacking), or the embedding size for text.
+    public var inputSize: Int { tagger.encoder.inputSize / (tagger.vocabSize == nil ? stackFrames : 1) }
+    public var vocabularySize: Int? { tagger.vocabSize }
 }

@@ -1,8 +1,12 @@
 import ArgumentParser
 import Foundation
+import GrusExperiment
+import GrusExport
 import GrusInference
 import GrusRecipes
+import GrusReports
 import GrusTasks
+import GrusTrain
 
 /// `grus cache list|prune`: the shared feature cache.
 struct Cache: ParsableCommand {

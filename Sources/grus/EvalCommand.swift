@@ -2,9 +2,13 @@ import ArgumentParser
 import Foundation
 import GrusCore
 import GrusData
+import GrusExperiment
+import GrusExport
 import GrusInference
 import GrusRecipes
+import GrusReports
 import GrusTasks
+import GrusTrain
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,8 +24,8 @@ struct Eval: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @Option(help: "Corpus folder, or one split's file.") var data: String
-    @Option(help: "Corpus format (default: the experiment's; \(CorpusFormat.allCases.map(\.rawValue).joined(separator: ", "))).")
-    var format: CorpusFormat?
+    @Option(help: "Corpus format (default: the experiment's; \(CorpusFormats.names.joined(separator: ", "))).")
+    var format: String?
     @Option(help: "Which split (a single file is read as this split; 'all' reads it as test).") var split: SplitChoice = .all
     @OptionGroup var set: OverrideOptions
     @Option(help: ArgumentHelp(RecipeSchema.help("evaluation.top_k"))) var topK: Int?
@@ -30,6 +34,12 @@ struct Eval: ParsableCommand {
     @Option(help: "Write report.html for this evaluation here (figures of the task, the data summary; self-contained).") var reportHtml: String?
     @Option(help: "Write one JSON line per input here.") var predictions: String?
     @OptionGroup var threads: ThreadOptions
+
+    func validate() throws {
+        if let f = format, CorpusFormats.named(f) == nil {
+            throw ValidationError("--format: '\(f)' is not one of \(CorpusFormats.names.joined(separator: ", "))")
+        }
+    }
 
     enum SplitChoice: String, ExpressibleByArgument, CaseIterable {
         case all, train, dev, test
@@ -42,18 +52,16 @@ struct Eval: ParsableCommand {
             let loaded = try model.load()
             loaded.oneSpeaker = oneSpeaker
             var recipe = try corpusRecipe(for: loaded)
-            if format == nil && isFile(data) && CorpusFormat.generated.contains(recipe.corpus.format) {
+            if format == nil && isFile(data) && CorpusFormats.named(recipe.corpus.format)?.generated == true {
                 // A model trained on a corpus Grus generates is evaluated on a manifest file.
                 recipe = try corpusRecipe(for: loaded, extra: ["corpus.format=manifest"])
             }
-            let f = recipe.corpus.format
-            let oneSplit = f == .seqIn ? FileManager.default.fileExists(atPath: (data as NSString).appendingPathComponent("seq.in"))
-                                       : isFile(data) && (f.textFormat != nil || f.tagged)
+            let oneSplit = CorpusFormats.named(recipe.corpus.format)?.isOneSplit(data) ?? false
             let only: Split? = oneSplit ? split.only ?? .test : nil
             var (items, bad) = try CorpusSource(recipe).read(onlySplit: only)
             if let s = split.only { items = items.filter { $0.split == s } }
             guard !items.isEmpty else {
-                throw CorpusError("\(data): no labelled inputs found (format \(recipe.corpus.format.rawValue), split \(split.rawValue))")
+                throw CorpusError("\(data): no labelled inputs found (format \(recipe.corpus.format), split \(split.rawValue))")
             }
             let (metrics, failed) = try loaded.evaluate(items, topK: topK ?? recipe.evaluation.topK,
                                                         predictions: predictions.map { URL(fileURLWithPath: $0) }) { line in
@@ -78,7 +86,7 @@ struct Eval: ParsableCommand {
     func corpusRecipe(for loaded: any LoadedModel, extra: [String] = []) throws -> Recipe {
         let folder = URL(fileURLWithPath: model.path)
         let candidates = [folder, folder.deletingLastPathComponent()].map { $0.appendingPathComponent("recipe.yaml").path }
-        var overrides = ["corpus.path=\(data)"] + (format.map { ["corpus.format=\($0.rawValue)"] } ?? []) + extra + set.overrides
+        var overrides = ["corpus.path=\(data)"] + (format.map { ["corpus.format=\($0)"] } ?? []) + extra + set.overrides
         // Only the data must exist: the recipe may name folders of the machine it was trained on.
         let exists: (String) -> Bool = { $0 == data ? FileManager.default.fileExists(atPath: $0) : true }
         if let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) {
@@ -103,7 +111,7 @@ struct Eval: ParsableCommand {
     }
 }
 
-extension CorpusFormat: ExpressibleByArgument {}
+
 
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(

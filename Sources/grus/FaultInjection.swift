@@ -1,6 +1,6 @@
 import Foundation
 import GrusCore
-import GrusRecipes
+import GrusTrain
 
 /// Fault injection for the kill-and-resume tests, read from the environment at start-up:
 /// GRUS_FAULT=step:N (after N optimiser steps), checkpoint:N (during the N-th checkpoint write,

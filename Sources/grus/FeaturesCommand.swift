@@ -2,9 +2,13 @@ import ArgumentParser
 import Foundation
 import GrusAudio
 import GrusCore
+import GrusExperiment
+import GrusExport
 import GrusInference
 import GrusRecipes
+import GrusReports
 import GrusTasks
+import GrusTrain
 
 struct Features: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,9 +1,13 @@
 import ArgumentParser
 import Foundation
 import GrusCore
+import GrusExperiment
+import GrusExport
 import GrusInference
 import GrusRecipes
+import GrusReports
 import GrusTasks
+import GrusTrain
 
 /// `--set key.path=value`, the one way to change a recipe key from the command line.
 struct OverrideOptions: ParsableArguments {

@@ -1,9 +1,13 @@
 import ArgumentParser
 import Foundation
 import GrusCore
+import GrusExperiment
+import GrusExport
 import GrusInference
 import GrusRecipes
+import GrusReports
 import GrusTasks
+import GrusTrain
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,9 +2,13 @@ import ArgumentParser
 import Foundation
 import GrusAudio
 import GrusCore
+import GrusExperiment
+import GrusExport
 import GrusInference
 import GrusRecipes
+import GrusReports
 import GrusTasks
+import GrusTrain
 
 extension KeywordStream.Mode: ExpressibleByArgument {}
 
@@ -50,7 +54,7 @@ struct Stream: ParsableCommand {
     func run() throws {
         try reportingErrors {
             threads.apply()
-            if try Models.task(at: model) == "classify" { try spotKeywords(); return }
+            if try Models.streamKind(at: model) == .keywords { try spotKeywords(); return }
             let stream = try TranscriptStream(model: model)
             func emit(final: Bool) {
                 if json {

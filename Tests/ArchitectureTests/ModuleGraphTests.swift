@@ -14,10 +14,16 @@ final class ModuleGraphTests: XCTestCase {
         "GrusData": ["GrusCore", "GrusAudio", "GrusText"],
         "GrusTasks": ["GrusCore", "GrusNN", "GrusData"],
         "GrusInference": ["GrusCore", "GrusNN", "GrusAudio", "GrusText", "GrusData", "GrusTasks"],
-        "GrusRecipes": ["GrusCore", "GrusNN", "GrusAudio", "GrusText", "GrusData", "GrusTasks", "GrusInference",
-                        "Yams", "Plot", "SwiftProtobuf"],
-        "grus": ["GrusCore", "GrusNN", "GrusAudio", "GrusText", "GrusData", "GrusTasks", "GrusInference", "GrusRecipes",
-                 "ArgumentParser"],
+        "GrusTrain": ["GrusCore", "GrusNN", "GrusAudio", "GrusText", "GrusData", "GrusTasks", "GrusInference"],
+        "GrusRecipes": ["GrusCore", "GrusNN", "GrusAudio", "GrusText", "GrusData", "GrusTasks", "GrusTrain", "Yams"],
+        "GrusReports": ["GrusCore", "GrusData", "GrusTasks", "GrusTrain", "GrusRecipes", "Plot", "SwiftProtobuf"],
+        "GrusExport": ["GrusCore", "GrusNN", "GrusAudio", "GrusTasks", "GrusInference", "SwiftProtobuf"],
+        "GrusExperiment": ["GrusCore", "GrusNN", "GrusAudio", "GrusText", "GrusData", "GrusTasks", "GrusInference", "GrusTrain",
+                           "GrusRecipes", "GrusReports"],
+        "grus": ["GrusCore", "GrusNN", "GrusAudio", "GrusText", "GrusData", "GrusTasks", "GrusInference", "GrusTrain",
+                 "GrusRecipes", "GrusReports", "GrusExport", "GrusExperiment", "ArgumentParser"],
+        // The example of using Grus as a library: the inference library alone.
+        "label-and-spot": ["GrusInference"],
     ]
     /// Modules of the platform, importable anywhere.
     static let platform: Set = ["Foundation", "FoundationEssentials", "Glibc", "Darwin", "Dispatch"]
@@ -28,9 +34,11 @@ final class ModuleGraphTests: XCTestCase {
     /// module → the modules its sources import.
     static func imports() throws -> [String: Set<String>] {
         var out: [String: Set<String>] = [:]
-        let sources = root.appendingPathComponent("Sources")
-        for module in try FileManager.default.contentsOfDirectory(atPath: sources.path) {
-            let dir = sources.appendingPathComponent(module)
+        let sources = root.appendingPathComponent("Sources"), examples = root.appendingPathComponent("Examples")
+        let modules = try FileManager.default.contentsOfDirectory(atPath: sources.path).map { sources.appendingPathComponent($0) }
+            + ((try? FileManager.default.contentsOfDirectory(atPath: examples.path)) ?? []).map { examples.appendingPathComponent($0) }
+        for dir in modules {
+            let module = dir.lastPathComponent
             guard let files = FileManager.default.enumerator(atPath: dir.path) else { continue }
             for case let file as String in files where file.hasSuffix(".swift") {
                 let text = try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)

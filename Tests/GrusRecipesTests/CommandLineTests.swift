@@ -1,9 +1,13 @@
 import Foundation
 import GrusAudio
 import GrusCore
+@testable import GrusExperiment
+@testable import GrusExport
 @testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusReports
 @testable import GrusTasks
+@testable import GrusTrain
 import XCTest
 
 /// The `grus` binary: options declared once (ranges and help shared by recipes and flags),

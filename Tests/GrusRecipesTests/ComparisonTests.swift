@@ -1,9 +1,13 @@
 import Foundation
 import GrusCore
 @testable import GrusData
+@testable import GrusExperiment
+@testable import GrusExport
 @testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusReports
 @testable import GrusTasks
+@testable import GrusTrain
 import XCTest
 
 /// Runs side by side: a changed recipe does not overwrite a finished run, `--seeds` summarises

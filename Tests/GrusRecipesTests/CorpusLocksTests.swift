@@ -1,8 +1,12 @@
 import Foundation
 @testable import GrusData
+@testable import GrusExperiment
+@testable import GrusExport
 @testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusReports
 @testable import GrusTasks
+@testable import GrusTrain
 import XCTest
 
 /// Generated corpora under concurrent runs. Each `CorpusLocks` stands for one process: flock

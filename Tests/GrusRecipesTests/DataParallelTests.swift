@@ -1,9 +1,13 @@
 import Foundation
 import GrusCore
+@testable import GrusExperiment
+@testable import GrusExport
 @testable import GrusInference
 import GrusNN
 @testable import GrusRecipes
+@testable import GrusReports
 @testable import GrusTasks
+@testable import GrusTrain
 import XCTest
 
 /// What data-parallel training rests on, checked in one process for every task: shares of a
@@ -21,7 +25,7 @@ final class DataParallelTests: FolderTestCase {
     func gradients(_ m: some Module) -> [[Float]] { m.parameters.map(\.grad.data) }
 
     /// Whole batch against shares [0, 3) and [3, n) with the batch's denominators.
-    func checkShares<T: SequenceTask>(_ task: T, _ m: T.Model, _ batch: ([Int]) -> SequenceBatch, _ targets: [T.Target],
+    func checkShares<T: TrainableTask>(_ task: T, _ m: T.Model, _ batch: ([Int]) -> SequenceBatch, _ targets: [T.Target],
                                       file: StaticString = #filePath, line: UInt = #line) {
         let n = targets.count
         var rng = RNG(seed: 1)

@@ -1,8 +1,12 @@
 import Foundation
 @testable import GrusData
+@testable import GrusExperiment
+@testable import GrusExport
 @testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusReports
 @testable import GrusTasks
+@testable import GrusTrain
 import XCTest
 
 /// `grus eval --model A --model B`: the models' probabilities are averaged before the decision;

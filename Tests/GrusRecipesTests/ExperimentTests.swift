@@ -2,9 +2,13 @@ import Foundation
 import GrusAudio
 import GrusCore
 @testable import GrusData
+@testable import GrusExperiment
+@testable import GrusExport
 @testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusReports
 @testable import GrusTasks
+@testable import GrusTrain
 import XCTest
 
 /// End to end on small corpora made here: run, folder layout, eval reproducing the run's

@@ -2,10 +2,14 @@ import Foundation
 import GrusAudio
 import GrusCore
 @testable import GrusData
+@testable import GrusExperiment
+@testable import GrusExport
 @testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusReports
 @testable import GrusTasks
 import GrusText
+@testable import GrusTrain
 import XCTest
 
 /// Inputs that used to crash, hang or corrupt memory: each must now end in a clear error.

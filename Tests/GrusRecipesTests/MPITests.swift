@@ -1,8 +1,12 @@
 import Foundation
 import GrusCore
+@testable import GrusExperiment
+@testable import GrusExport
 @testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusReports
 @testable import GrusTasks
+@testable import GrusTrain
 import XCTest
 
 /// Data-parallel training under `mpirun -np 2` (Open MPI, which `make test` installs): the same

@@ -1,10 +1,14 @@
 import Foundation
 import GrusAudio
 import GrusCore
+@testable import GrusExperiment
+@testable import GrusExport
 @testable import GrusInference
 import GrusNN
 @testable import GrusRecipes
+@testable import GrusReports
 @testable import GrusTasks
+@testable import GrusTrain
 import XCTest
 
 /// ONNX export of every task, both GRU forms, bidirectional and stacked, on ragged batches.

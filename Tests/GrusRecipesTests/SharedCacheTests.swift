@@ -1,8 +1,12 @@
 import Foundation
 import GrusCore
+@testable import GrusExperiment
+@testable import GrusExport
 @testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusReports
 @testable import GrusTasks
+@testable import GrusTrain
 import XCTest
 
 /// The shared feature cache: experiments on the same corpus and front end compute features

@@ -2,9 +2,13 @@ import Foundation
 import GrusAudio
 import GrusCore
 @testable import GrusData
+@testable import GrusExperiment
+@testable import GrusExport
 @testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusReports
 @testable import GrusTasks
+@testable import GrusTrain
 import XCTest
 
 /// Speaker CMVN (`frontend.audio.cmvn: speaker`): statistics per speaker and split in training,

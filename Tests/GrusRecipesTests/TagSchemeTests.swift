@@ -1,6 +1,10 @@
+@testable import GrusExperiment
+@testable import GrusExport
 @testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusReports
 @testable import GrusTasks
+@testable import GrusTrain
 import XCTest
 
 final class TagSchemeTests: XCTestCase {

@@ -1,10 +1,14 @@
 import Foundation
 import GrusCore
 @testable import GrusData
+@testable import GrusExperiment
+@testable import GrusExport
 @testable import GrusInference
 import GrusNN
 @testable import GrusRecipes
+@testable import GrusReports
 @testable import GrusTasks
+@testable import GrusTrain
 import XCTest
 
 /// The tag task end to end on a corpus made here: numbers and colours as spans among filler.

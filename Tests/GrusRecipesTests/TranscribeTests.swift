@@ -2,10 +2,14 @@ import Foundation
 import GrusAudio
 import GrusCore
 @testable import GrusData
+@testable import GrusExperiment
+@testable import GrusExport
 @testable import GrusInference
 import GrusNN
 @testable import GrusRecipes
+@testable import GrusReports
 @testable import GrusTasks
+@testable import GrusTrain
 import XCTest
 
 /// The transcribe task end to end on strings of tones made here: token k is a tone of its own

@@ -2,9 +2,13 @@ import Foundation
 import GrusAudio
 import GrusCore
 @testable import GrusData
+@testable import GrusExperiment
+@testable import GrusExport
 @testable import GrusInference
 @testable import GrusRecipes
+@testable import GrusReports
 @testable import GrusTasks
+@testable import GrusTrain
 import XCTest
 
 /// `model.init_from` and `training.freeze`: what is copied, what starts new, what is refused,

@@ -1,0 +1,127 @@
+import Foundation
+import GrusAudio
+import GrusCore
+import GrusData
+import GrusInference
+import GrusTasks
+import GrusRecipes
+import GrusReports
+import GrusTrain
+import GrusText
+
+/// Hashes of a stage's inputs, so a finished stage can be skipped when nothing it reads changed.
+package enum StageKey {
+    package static func hash(_ parts: [Any]) -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        var bytes: [UInt8] = []
+        for p in parts {
+            if let e = p as? Encodable, let d = try? enc.encode(AnyEncodable(e)) { bytes += Array(d) } else { bytes += Array("\(p)".utf8) }
+            bytes.append(0)
+        }
+        return SHA1.hash(bytes).map { String(format: "%02x", $0) }.joined()
+    }
+
+    package static func read(_ url: URL) -> String? {
+        guard let d = readWholeFile(url.path),
+              let o = try? JSONSerialization.jsonObject(with: d) as? [String: Any] else { return nil }
+        return o["key"] as? String
+    }
+
+    package static func write(_ key: String, to url: URL) throws {
+        try AtomicFile.write(try JSONSerialization.data(withJSONObject: ["key": key]), to: url)
+    }
+}
+
+package struct AnyEncodable: Encodable {
+    package let value: Encodable
+    package init(_ v: Encodable) { value = v }
+    package func encode(to encoder: Encoder) throws { try value.encode(to: encoder) }
+}
+
+/// One entry of the features stage, in a folder of the shared cache (`SharedFeatureCache`):
+/// features.json indexes key, per-example origins and frame counts (or token ids), bad inputs,
+/// CMVN statistics, tokenizer. Audio features themselves are in features.bin (a FeatureStore,
+/// raw features; CMVN is applied on read). The index is written last, so a present index with
+/// the right key means a complete entry.
+package struct FeatureCache {
+    package static let format = 3
+    package let folder: URL
+    package let key: String
+
+    package var binURL: URL { folder.appendingPathComponent("features.bin") }
+    package var indexURL: URL { folder.appendingPathComponent("features.json") }
+
+    package struct Index: Codable {
+        package var format: Int
+        package var key: String
+        package var dimension: Int
+        package var origins: [String]
+        package var frames: [Int]
+        package var tokens: [[Int]]?
+        package var chars: [[[Int]]]?
+        package var bad: [BadInput]
+        package var frontEnd: ModelFrontEnd
+        /// Speaker CMVN: each group's statistics and each entry's group.
+        package var speakerCMVN: SpeakerCMVN?
+        /// The corpus the features were computed from (for `grus cache list`).
+        package var corpus: String?
+    }
+
+    /// Called before a new features.bin is written, so a stale index never describes it.
+    package func invalidate() { try? FileManager.default.removeItem(at: indexURL) }
+
+    package func save(_ set: FeatureSet, corpus: String) throws {
+        let index = Index(format: Self.format, key: key, dimension: set.store?.dimension ?? 0, origins: set.examples.map(\.item.origin),
+                          frames: set.examples.map(\.length), tokens: set.store == nil ? set.examples.map { $0.tokens ?? [] } : nil,
+                          chars: set.examples.first?.chars == nil ? nil : set.examples.map { $0.chars ?? [] },
+                          bad: set.bad, frontEnd: set.frontEnd, speakerCMVN: set.store?.speakerCMVN, corpus: corpus)
+        try AtomicFile.write(try JSONEncoder().encode(index), to: indexURL)
+    }
+
+    /// The cached feature set for these items, or nil when there is none for this key.
+    package func load(_ items: [Item]) -> FeatureSet? {
+        guard let d = readWholeFile(indexURL.path),
+              let index = try? JSONDecoder().decode(Index.self, from: d), index.format == Self.format, index.key == key else { return nil }
+        let byOrigin = Dictionary(items.map { ($0.origin, $0) }, uniquingKeysWith: { a, _ in a })
+        var out: [Example] = []
+        var store: FeatureStore?
+        if let tokens = index.tokens {
+            guard case let .text(encoder) = index.frontEnd else { return nil }
+            for (k, (o, t)) in zip(index.origins, tokens).enumerated() {
+                guard var item = byOrigin[o] else { return nil }
+                // A tagged sentence cut to max_length keeps as many tokens and tags as ids.
+                if let toks = item.tokens, toks.count > t.count {
+                    let cut: ([String]) -> [String] = { encoder.truncation == .keepStart ? Array($0.prefix(t.count)) : Array($0.suffix(t.count)) }
+                    item.tokens = cut(toks)
+                    item.tags = item.tags.map(cut)
+                }
+                var example = Example(item: item, tokens: t)
+                example.chars = index.chars?[k]
+                out.append(example)
+            }
+        } else {
+            guard case let .audio(_, cmvn, _) = index.frontEnd,
+                  let s = try? FeatureStore(path: binURL.path, dimension: index.dimension, frames: index.frames, cmvn: cmvn,
+                                            speakerCMVN: index.speakerCMVN) else { return nil }
+            for (k, o) in index.origins.enumerated() {
+                guard let item = byOrigin[o] else { return nil }
+                out.append(Example(item: item, stored: k, frames: index.frames[k]))
+            }
+            store = s
+        }
+        return FeatureSet(examples: out, bad: index.bad, store: store, frontEnd: index.frontEnd)
+    }
+}
+
+/// What identifies an input's content for the cache keys: the text itself, or an audio file's
+/// size and modification time (to the nanosecond), so an edited line or a replaced file is
+/// always computed again.
+package enum InputIdentity {
+    package static func of(_ item: Item, audio: Bool) -> String {
+        guard audio else { return item.input }
+        var st = stat()
+        guard stat(item.input, &st) == 0 else { return "unreadable" }
+        return "\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec):\(st.st_ino)"
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import GrusAudio
+@testable import GrusData
+@testable import GrusExperiment
+@testable import GrusInference
+@testable import GrusRecipes
+import XCTest
+
+/// GrusInference as a program uses it: label a file or samples in memory, and the example
+/// program (Examples/label-and-spot), which uses nothing else.
+final class LibraryTests: FolderTestCase {
+    func trainTones() throws -> (model: String, tones: URL) {
+        let tones = try toneCorpus()
+        let recipe = dir.appendingPathComponent("r.yaml")
+        try """
+        corpus: {format: fsdd, path: \(tones.path), dev_fraction: 0}
+        frontend: {type: audio, audio: {bins: 20, cmvn: global}}
+        model: {encoder: {hidden: 8, layers: 1, bidirectional: false}}
+        training: {epochs: 4, batch_size: 4}
+        evaluation: {splits: [test]}
+        """.write(to: recipe, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("exp").path
+        try Experiment(try RecipeLoader.load(recipe.path), out: out).run()
+        return (out, tones)
+    }
+
+    func testLabelsFilesAndSamplesAlike() throws {
+        let (path, tones) = try trainTones()
+        let model = try Models.load(path)
+        XCTAssertEqual(model.taskName, "classify")
+        XCTAssertEqual(model.sampleRate, 8000)
+        let wav = tones.appendingPathComponent("hi_a_5.wav").path
+        let fromFile = try model.label(wav, topK: 2)
+        XCTAssertNotNil(fromFile.label)
+        XCTAssertEqual(fromFile.alternatives.count, 2)
+        XCTAssertEqual(fromFile.alternatives.first?.label, fromFile.label)
+        let audio = try AudioFile.read(wav)
+        let fromSamples = try model.label(samples: audio.samples, sampleRate: audio.sampleRate, topK: 2)
+        XCTAssertEqual(fromSamples.label, fromFile.label)
+        XCTAssertEqual(fromSamples.probability, fromFile.probability, "the same samples give the same features")
+        // At another rate the samples are resampled to the model's.
+        let doubled = try model.label(samples: audio.samples.flatMap { [$0, $0] }, sampleRate: 16000, topK: 1)
+        XCTAssertNotNil(doubled.label)
+        XCTAssertThrowsError(try model.label(samples: [0, 0, 0], sampleRate: 8000, topK: 1)) { XCTAssertTrue("\($0)".contains("too short"), "\($0)") }
+    }
+
+    func testExampleProgram() throws {
+        let (path, tones) = try trainTones()
+        guard let grus = grusExecutable() else { return }
+        let exe = URL(fileURLWithPath: grus).deletingLastPathComponent().appendingPathComponent("label-and-spot").path
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: exe), "build the example: swift build --build-tests")
+        let wav = tones.appendingPathComponent("lo_b_5.wav").path
+        // A recording: every tone of the corpus in a row.
+        let clips = try FileManager.default.contentsOfDirectory(atPath: tones.path).filter { $0.hasSuffix(".wav") }.sorted()
+        let recording = dir.appendingPathComponent("long.wav").path
+        try AudioFile.write(Audio(samples: try clips.flatMap { try AudioFile.read(tones.appendingPathComponent($0).path).samples }, sampleRate: 8000), to: recording)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = [path, wav, recording]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, text)
+        let expected = try Models.load(path).label(wav, topK: 3).text
+        XCTAssertEqual(text.split(separator: "\n").first.map(String.init), "\(wav): \(expected)")
+    }
+}
