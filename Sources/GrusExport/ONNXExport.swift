@@ -97,7 +97,7 @@ public enum ONNXExport {
             g.output(g.op("Softmax", [logits], [ONNXGraph.int("axis", 1)]), as: "probabilities", .float, [B, .fixed(m.config.numClasses)],
                      doc: "class probabilities, in the order of the labels metadata")
         case let m as JointModel:
-            let (out, last) = try tagger(g, m.slots, w, input: { input(vocab: $0, encoder: $1) })
+            let (out, last) = try tagger(g, m.config.tagger, m.slots.crf, w, input: { input(vocab: $0, encoder: $1) })
             g.output(out.scores, as: "slot_scores", .float, [T, B, .fixed(m.config.tagger.numTags)], doc: "per-step slot tag scores")
             let pooled = pool(g, out.encoded, last, m.config.pooling, m.config.tagger.encoder)
             let logits = g.op("Gemm", [pooled, g.initializer("intent.weight", w["intent.weight"]!), g.initializer("intent.bias", w["intent.bias"]!)],
@@ -105,7 +105,7 @@ public enum ONNXExport {
             g.output(g.op("Softmax", [logits], [ONNXGraph.int("axis", 1)]), as: "intent_probabilities", .float, [B, .fixed(m.config.numIntents)],
                      doc: "intent probabilities")
         case let m as SequenceTagger:
-            let (out, _) = try tagger(g, m, w, input: { input(vocab: $0, encoder: $1) })
+            let (out, _) = try tagger(g, m.config, m.crf, w, input: { input(vocab: $0, encoder: $1) })
             g.output(out.scores, as: "scores", .float, [T, B, .fixed(m.config.numTags)], doc: "per-step tag scores (emissions)")
         case let m as Transcriber:
             let k = m.config.stackFrames
@@ -114,7 +114,7 @@ public enum ONNXExport {
             if k > 1 {
                 (x, lengths) = stack(g, x, k, featureSize: m.config.tagger.encoder.inputSize / k)
             }
-            let (out, _) = try tagger(g, m.tagger, w, input: { _, _ in x }, lengths: lengths)
+            let (out, _) = try tagger(g, m.config.tagger, nil, w, input: { _, _ in x }, lengths: lengths)
             g.output(g.op("LogSoftmax", [out.scores], [ONNXGraph.int("axis", 2)]), as: "log_probs", .float,
                      [.named("steps"), B, .fixed(m.config.tagger.numTags)], doc: "per-step log-probabilities, blank first")
             g.output(lengths, as: "steps", .int32, [B], doc: "encoder steps of each sequence")
@@ -124,19 +124,19 @@ public enum ONNXExport {
     }
 
     /// Tagger body: input → encoder → per-step scores [T, B, C]; with a CRF, its masked transitions as outputs.
-    static func tagger(_ g: ONNXGraph, _ m: SequenceTagger, _ w: [String: Tensor], input: (Int?, GRUConfig) -> String,
+    static func tagger(_ g: ONNXGraph, _ config: TaggerConfig, _ crf: CRF?, _ w: [String: Tensor], input: (Int?, GRUConfig) -> String,
                        lengths: String = "lengths") throws -> ((encoded: String, scores: String), String) {
-        var x = input(m.config.vocabSize, m.config.encoder)
-        if let chars = m.config.chars {
+        var x = input(config.vocabSize, config.encoder)
+        if let chars = config.chars {
             x = g.op("Concat", [x, characterVectors(g, chars, w)], [ONNXGraph.int("axis", 2)])
         }
-        let (out, last) = encoder(g, x, lengths, m.config.encoder, w, prefix: "encoder.")
+        let (out, last) = encoder(g, x, lengths, config.encoder, w, prefix: "encoder.")
         let weight = w["head.weight"]!
         let c = weight.shape[0], d = weight.shape[1]
         var wt = [Float](repeating: 0, count: c * d)
         for i in 0..<c { for j in 0..<d { wt[j * c + i] = weight.data[i * d + j] } }
         let scores = g.op("Add", [g.op("MatMul", [out, g.initializer("head.weight_t", shape: [d, c], wt)]), g.initializer("head.bias", w["head.bias"]!)])
-        if let crf = m.crf {
+        if let crf {
             func masked(_ p: Parameter, _ allowed: [Bool]?) -> [Float] {
                 p.value.data.enumerated().map { i, v in allowed.map { $0[i] } ?? true ? v : -Float.infinity }
             }

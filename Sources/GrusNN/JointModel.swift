@@ -14,41 +14,43 @@ public struct JointConfig: Codable, Equatable, Sendable {
     }
 }
 
-/// Joint intent detection and slot filling over a shared GRU encoder. Parameter names:
-/// `embedding.weight`, `encoder.*`, `head.*` (slots), `intent.*`, `crf.*`.
+/// Joint intent detection and slot filling: the shared encoder, a step head for the slots and a
+/// pooled head for the intent. Parameter names: `embedding.weight`, `chars.*`, `encoder.*`,
+/// `head.*` (slots), `crf.*`, `intent.*`.
 public final class JointModel: Module {
     public let config: JointConfig
-    public let slots: SequenceTagger
-    public let pooling: Pooling
-    public let intentDropout: Dropout
-    public let intent: Linear
-    private var encoderOut = Tensor(zeros: [0, 0, 0])
+    public let body: SequenceEncoder
+    public let slots: StepHead
+    public let intent: PooledHead
 
     public init(_ config: JointConfig, rng: inout RNG) {
         self.config = config
-        slots = SequenceTagger(config.tagger, rng: &rng)
-        pooling = Pooling(config.pooling, directions: config.tagger.encoder.directions)
-        intentDropout = Dropout(config.tagger.dropout)
-        intent = Linear(config.tagger.encoder.outputSize, config.numIntents, name: "intent", rng: &rng)
+        let t = config.tagger
+        body = SequenceEncoder(vocabSize: t.vocabSize, paddingIndex: t.paddingIndex, embeddingDim: t.embeddingDim, chars: t.chars,
+                               encoder: t.encoder, rng: &rng)
+        slots = StepHead(encoder: t.encoder, tags: t.numTags, dropout: t.dropout, crf: t.crf == true,
+                         allowed: t.allowed, allowedStart: t.allowedStart, allowedEnd: t.allowedEnd, rng: &rng)
+        intent = PooledHead(config.pooling, encoder: t.encoder, classes: config.numIntents, dropout: t.dropout, name: "intent", rng: &rng)
     }
 
-    public var encoder: GRUEncoder { slots.encoder }
-    public var embedding: Embedding? { slots.embedding }
-    public var parameters: [Parameter] { slots.parameters + intent.parameters }
+    public var encoder: GRUEncoder { body.rnn }
+    public var embedding: Embedding? { body.embedding }
+    public var parameters: [Parameter] { body.parameters + slots.parameters + intent.parameters }
 
     /// Intent logits [B, intents] and slot logits [T·B, tags].
     public func forward(_ batch: SequenceBatch, training: Bool, keepForBackward: Bool = true, rng: inout RNG) -> (intent: Tensor, slots: Tensor) {
-        let slotLogits = slots.forward(batch, training: training, keepForBackward: keepForBackward, rng: &rng)
-        // The tagger keeps the encoder's output for its own backward; the intent head pools it.
-        let out = slots.lastEncoderOutput
-        let pooled = pooling.forward(out, lengths: batch.lengths)
-        return (intent.forward(intentDropout.forward(pooled, training: training, rng: &rng)), slotLogits)
+        let (out, lengths) = body.forward(batch, training: training, keepForBackward: keepForBackward, rng: &rng)
+        let slotLogits = slots.forward(out, training: training, keepForBackward: keepForBackward, rng: &rng)
+        return (intent.forward(out, lengths: lengths, training: training, rng: &rng), slotLogits)
     }
 
     /// Accumulates every parameter's gradient from dLoss/dIntentLogits and dLoss/dSlotLogits.
     public func backward(intent dIntent: Tensor, slots dSlots: Tensor) {
-        // backward of: intent = linear(dropout(pool(out))) — its share of dOut
-        let dOutIntent = pooling.backward(intentDropout.backward(intent.backward(dIntent)))
-        slots.backward(dSlots, extraOutputGradient: dOutIntent)
+        // Each head's share of dLoss/dOut, summed.
+        let dOutIntent = intent.backward(dIntent)
+        var dOut = slots.backward(dSlots)
+        precondition(dOutIntent.shape == dOut.shape, "JointModel: intent gradient \(dOutIntent.shape) for \(dOut.shape)")
+        for i in dOut.data.indices { dOut.data[i] += dOutIntent.data[i] }
+        body.backward(dOut)
     }
 }

@@ -23,58 +23,35 @@ public struct ClassifierConfig: Codable, Equatable, Sendable {
     }
 }
 
-/// Utterance (sequence) classification. Parameter names: `embedding.weight`,
-/// `encoder.weight_ih_l0` …, `head.weight`, `head.bias`.
+/// Utterance (sequence) classification: the shared encoder and a pooled head. Parameter names:
+/// `embedding.weight`, `encoder.weight_ih_l0` …, `head.weight`, `head.bias`.
 public final class SequenceClassifier: Module {
     public let config: ClassifierConfig
-    public let embedding: Embedding?
-    public let encoder: GRUEncoder
-    public let pooling: Pooling
-    public let dropout: Dropout
-    public let head: Linear
-    private var lastBatch: (steps: Int, size: Int) = (0, 0)
+    public let body: SequenceEncoder
+    public let output: PooledHead
 
     public init(_ config: ClassifierConfig, rng: inout RNG) {
         self.config = config
-        if let v = config.vocabSize {
-            embedding = Embedding(vocabSize: v, dim: config.encoder.inputSize, paddingIndex: config.paddingIndex,
-                                  name: "embedding", rng: &rng)
-        } else {
-            embedding = nil
-        }
-        encoder = GRUEncoder(config.encoder, rng: &rng)
-        encoder.computeInputGradient = embedding != nil
-        for p in encoder.parameters { p.name = "encoder." + p.name }
-        pooling = Pooling(config.pooling, directions: config.encoder.directions, window: config.poolWindow)
-        dropout = Dropout(config.dropout)
-        head = Linear(config.encoder.outputSize, config.numClasses, name: "head", rng: &rng)
+        body = SequenceEncoder(vocabSize: config.vocabSize, paddingIndex: config.paddingIndex, embeddingDim: config.encoder.inputSize,
+                               chars: nil, encoder: config.encoder, rng: &rng)
+        output = PooledHead(config.pooling, window: config.poolWindow, encoder: config.encoder, classes: config.numClasses,
+                            dropout: config.dropout, name: "head", rng: &rng)
     }
 
-    public var parameters: [Parameter] { (embedding?.parameters ?? []) + encoder.parameters + head.parameters }
+    public var embedding: Embedding? { body.embedding }
+    public var encoder: GRUEncoder { body.rnn }
+    /// The output layer (the streaming keyword spotter applies it to pooled windows).
+    public var head: Linear { output.linear }
+    public var parameters: [Parameter] { body.parameters + output.parameters }
 
     /// Logits [B, classes].
     public func forward(_ batch: SequenceBatch, training: Bool, keepForBackward: Bool = true, rng: inout RNG) -> Tensor {
-        let x: Tensor
-        if let e = embedding {
-            guard let ids = batch.tokens else { preconditionFailure("SequenceClassifier: text model needs token ids") }
-            x = e.forward(ids, shape: [batch.steps, batch.size])
-        } else {
-            guard let f = batch.features else { preconditionFailure("SequenceClassifier: audio model needs features") }
-            x = f
-        }
-        lastBatch = (batch.steps, batch.size)
-        let (out, _) = encoder.forward(x, lengths: batch.lengths, training: training, keepForBackward: keepForBackward, rng: &rng)
-        let pooled = pooling.forward(out, lengths: batch.lengths)
-        return head.forward(dropout.forward(pooled, training: training, rng: &rng))
+        let (out, lengths) = body.forward(batch, training: training, keepForBackward: keepForBackward, rng: &rng)
+        return output.forward(out, lengths: lengths, training: training, rng: &rng)
     }
 
     /// Accumulates every parameter's gradient from dLoss/dLogits.
-    public func backward(_ dLogits: Tensor) {
-        let dPooled = dropout.backward(head.backward(dLogits))
-        let dOut = pooling.backward(dPooled)
-        let dx = encoder.backward(dOut).dInput
-        embedding?.backward(dx)
-    }
+    public func backward(_ dLogits: Tensor) { body.backward(output.backward(dLogits)) }
 
     /// Class probabilities [B, classes] in evaluation mode.
     public func predict(_ batch: SequenceBatch) -> Tensor {

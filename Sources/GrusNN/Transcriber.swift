@@ -20,47 +20,37 @@ public struct TranscriberConfig: Codable, Equatable, Sendable {
     public func steps(_ frames: Int) -> Int { (frames + stackFrames - 1) / max(stackFrames, 1) }
 }
 
-/// Audio (or text) to a label string with CTC: frames stacked, a GRU encoder, a linear layer per
-/// step to the blank and the tokens. Parameter names are the tagger's.
+/// Audio (or text) to a label string with CTC: the shared encoder over frames stacked
+/// `stackFrames` at a time, and a step head to the blank and the tokens (no CRF). Parameter
+/// names: `encoder.*`, `head.*` (and `embedding.weight` for text).
 public final class Transcriber: Module {
     public let config: TranscriberConfig
-    public let tagger: SequenceTagger
+    public let body: SequenceEncoder
+    public let output: StepHead
 
     public init(_ config: TranscriberConfig, rng: inout RNG) {
         self.config = config
-        tagger = SequenceTagger(config.tagger, rng: &rng)
+        let t = config.tagger
+        body = SequenceEncoder(vocabSize: t.vocabSize, paddingIndex: t.paddingIndex, embeddingDim: t.embeddingDim, chars: t.chars,
+                               encoder: t.encoder, stack: t.vocabSize == nil ? config.stackFrames : 1, rng: &rng)
+        output = StepHead(encoder: t.encoder, tags: t.numTags, dropout: t.dropout, crf: false, allowed: nil, allowedStart: nil,
+                          allowedEnd: nil, rng: &rng)
     }
 
-    public var parameters: [Parameter] { tagger.parameters }
-    public var encoder: GRUEncoder { tagger.encoder }
-    public var embedding: Embedding? { tagger.embedding }
+    public var parameters: [Parameter] { body.parameters + output.parameters }
+    public var encoder: GRUEncoder { body.rnn }
+    public var embedding: Embedding? { body.embedding }
 
     /// Per-step scores [T'·B, C] and the steps of each sequence (T' = ⌈T / stack⌉).
     public func forward(_ batch: SequenceBatch, training: Bool, keepForBackward: Bool = true, rng: inout RNG) -> (logits: Tensor, lengths: [Int]) {
-        let k = config.stackFrames
-        guard k > 1, let x = batch.features else { return (tagger.forward(batch, training: training, keepForBackward: keepForBackward, rng: &rng), batch.lengths) }
-        let stacked = Transcriber.stack(x, k)
-        let lengths = batch.lengths.map(config.steps)
-        let logits = tagger.forward(SequenceBatch(features: stacked, lengths: lengths), training: training, keepForBackward: keepForBackward, rng: &rng)
-        return (logits, lengths)
+        let (out, lengths) = body.forward(batch, training: training, keepForBackward: keepForBackward, rng: &rng)
+        return (output.forward(out, training: training, keepForBackward: keepForBackward, rng: &rng), lengths)
     }
 
-    public func backward(_ dLogits: Tensor) { tagger.backward(dLogits) }
+    public func backward(_ dLogits: Tensor) { body.backward(output.backward(dLogits)) }
 
-    /// x [T, B, F] → [⌈T/k⌉, B, k·F]: step s holds frames k·s ... k·s + k − 1 (zeros past the end).
-    public static func stack(_ x: Tensor, _ k: Int) -> Tensor {
-        let t = x.shape[0], b = x.shape[1], f = x.shape[2], steps = (t + k - 1) / k
-        var stacked = Tensor(zeros: [steps, b, k * f])
-        for s in 0..<steps {
-            for j in 0..<k where s * k + j < t {
-                for n in 0..<b {
-                    let src = ((s * k + j) * b + n) * f, dst = (s * b + n) * k * f + j * f
-                    for q in 0..<f { stacked.data[dst + q] = x.data[src + q] }
-                }
-            }
-        }
-        return stacked
-    }
+    /// x [T, B, F] → [⌈T/k⌉, B, k·F] (`SequenceEncoder.stack`), for a stream's frames.
+    public static func stack(_ x: Tensor, _ k: Int) -> Tensor { SequenceEncoder.stack(x, k) }
 
     /// Streaming, one sequence: encoder steps x [S, 1, k·F] (stacked already), the encoder's state
     /// after the previous call (nil at the start). Returns the scores [S, C] and the new state
@@ -69,8 +59,8 @@ public final class Transcriber: Module {
     public func step(_ x: Tensor, state: Tensor?) -> (logits: Tensor, state: Tensor) {
         precondition(!config.tagger.encoder.bidirectional, "Transcriber.step: a bidirectional encoder cannot stream")
         var rng = RNG(seed: 0)
-        let (out, hN) = tagger.encoder.forward(x, lengths: [x.shape[0]], h0: state, training: false, keepForBackward: false, rng: &rng)
-        return (tagger.head.forwardRows(out.reshaped([x.shape[0], config.tagger.encoder.outputSize])), hN)
+        let (out, hN) = body.rnn.forward(x, lengths: [x.shape[0]], h0: state, training: false, keepForBackward: false, rng: &rng)
+        return (output.linear.forwardRows(out.reshaped([x.shape[0], config.tagger.encoder.outputSize])), hN)
     }
 
     /// Token strings (without the blank) for per-step scores, greedy or by beam search.

@@ -52,7 +52,7 @@ public struct JointTask: TrainableTask {
     }
 
     public func lossDenominators(_ model: JointModel, _ targets: [Target]) -> [Double] {
-        [intents.lossFunction.denominator(targets: targets.map(\.intent))] + slots.lossDenominators(model.slots, targets.map(\.tags))
+        [intents.lossFunction.denominator(targets: targets.map(\.intent))] + slots.stepDenominators(model.slots, targets.map(\.tags))
     }
 
     /// w · intent loss + (1 − w) · slot loss; the slot weight reaches a CRF's transitions too.

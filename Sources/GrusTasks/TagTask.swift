@@ -94,27 +94,30 @@ public struct TagTask: TrainableTask {
     }
 
     /// Sentences with a CRF (its loss is a mean per sentence), else weighted tokens.
-    public func lossDenominators(_ model: SequenceTagger, _ targets: [[Int]]) -> [Double] {
-        [model.crf != nil ? Double(targets.count) : lossFunction.denominator(targets: targets.flatMap { $0 })]
+    public func lossDenominators(_ model: SequenceTagger, _ targets: [[Int]]) -> [Double] { stepDenominators(model.output, targets) }
+
+    /// The step loss's denominator: sentences with a CRF (its loss is a mean per sentence), else weighted tokens.
+    package func stepDenominators(_ head: StepHead, _ targets: [[Int]]) -> [Double] {
+        [head.crf != nil ? Double(targets.count) : lossFunction.denominator(targets: targets.flatMap { $0 })]
     }
 
     public func loss(_ model: SequenceTagger, _ batch: SequenceBatch, _ targets: [[Int]], denominators: [Double]?, rng: inout RNG) -> (loss: Float, backward: () -> Void) {
         let logits = model.forward(batch, training: true, rng: &rng)
-        let (l, grad) = stepLoss(model, logits, lengths: batch.lengths, targets: targets, denominator: denominators?[0])
+        let (l, grad) = stepLoss(model.output, logits, lengths: batch.lengths, targets: targets, denominator: denominators?[0])
         return (l, { model.backward(grad) })
     }
 
     public func outputs(_ model: SequenceTagger, _ batch: SequenceBatch) -> [[Int]] {
         var rng = RNG(seed: 0)
-        return decode(model, model.forward(batch, training: false, keepForBackward: false, rng: &rng), lengths: batch.lengths)
+        return decode(model.output, model.forward(batch, training: false, keepForBackward: false, rng: &rng), lengths: batch.lengths)
     }
 
     /// The per-step loss and dLoss/dLogits [T·B, tags]: the CRF's when the tagger has one,
     /// otherwise softmax cross-entropy over the valid steps. (The joint task's slots use it too.)
     /// `weight` scales the gradients (dLogits and a CRF's transitions) but not the loss.
-    package func stepLoss(_ tagger: SequenceTagger, _ logits: Tensor, lengths: [Int], targets: [[Int]], denominator: Double? = nil,
+    package func stepLoss(_ head: StepHead, _ logits: Tensor, lengths: [Int], targets: [[Int]], denominator: Double? = nil,
                   weight: Float = 1) -> (loss: Float, grad: Tensor) {
-        if let crf = tagger.crf {
+        if let crf = head.crf {
             let r = crf.loss(logits, lengths: lengths, targets: targets, denominator: denominator, weight: Double(weight))
             return (r.loss, r.dEmissions)
         }
@@ -125,8 +128,8 @@ public struct TagTask: TrainableTask {
     }
 
     /// Tags from per-step logits [T·B, tags]: Viterbi with a CRF, otherwise the best tag per step.
-    package func decode(_ tagger: SequenceTagger, _ logits: Tensor, lengths: [Int]) -> [[Int]] {
-        if let crf = tagger.crf { return crf.decode(logits, lengths: lengths) }
+    package func decode(_ head: StepHead, _ logits: Tensor, lengths: [Int]) -> [[Int]] {
+        if let crf = head.crf { return crf.decode(logits, lengths: lengths) }
         let c = labels.count, b = lengths.count
         return lengths.enumerated().map { j, n in
             (0..<n).map { t in
