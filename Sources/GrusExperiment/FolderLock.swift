@@ -4,7 +4,6 @@ import GrusInference
 import GrusTasks
 import GrusRecipes
 import GrusReports
-import GrusTrain
 
 /// An exclusive lock on an experiment folder (flock on `.grus.lock`), held while a run uses it.
 /// The kernel drops it when the process ends, however it ends.

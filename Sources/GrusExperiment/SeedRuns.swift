@@ -1,6 +1,5 @@
 import Foundation
 import GrusInference
-import GrusTasks
 import GrusRecipes
 import GrusReports
 import GrusTrain

@@ -67,60 +67,27 @@ public enum ONNXExport {
         var description: String { if case let .unsupported(s) = self { return s }; return "" }
     }
 
-    /// The graph of one model: input, encoder, the task's head and outputs.
+    /// The graph of one model: `lengths`, then the model's own inputs, encoder, head and outputs.
     static func build(_ g: ONNXGraph, model: any Module, cmvn: CMVNStats?) throws {
-        let w = model.stateDict()
+        guard let m = model as? any ONNXExportable else { throw ExportError.unsupported("this model type cannot be exported to ONNX yet") }
+        g.input("lengths", .int32, [ONNXGraph.Dim.named("B")], doc: "steps of each sequence")
+        try m.buildONNX(g, weights: model.stateDict(), cmvn: cmvn)
+    }
+
+    /// The model's input: `tokens` through the embedding (text), or `features` (audio) through the
+    /// global CMVN statistics when the model has them. `stack`: frames per encoder step.
+    static func input(_ g: ONNXGraph, _ w: [String: Tensor], vocab: Int?, encoder: GRUConfig, stack: Int = 1, cmvn: CMVNStats?) -> String {
         let T = ONNXGraph.Dim.named("T"), B = ONNXGraph.Dim.named("B")
-        g.input("lengths", .int32, [B], doc: "steps of each sequence")
-        func input(vocab: Int?, encoder: GRUConfig, stack: Int = 1) -> String {
-            if vocab != nil {
-                g.input("tokens", .int64, [T, B], doc: "token ids, time-major")
-                return g.op("Gather", [g.initializer("embedding.weight", w["embedding.weight"]!), "tokens"], [ONNXGraph.int("axis", 0)])
-            }
-            g.input("features", .float, [T, B, .fixed(encoder.inputSize / stack)], doc: "features, time-major")
-            guard let cmvn else { return "features" }
-            // (x − mean) / std with the training statistics, as Grus applies them.
-            let mean = g.initializer("cmvn.mean", shape: [cmvn.dimension], cmvn.mean)
-            let std = g.initializer("cmvn.std", shape: [cmvn.dimension], cmvn.std)
-            return g.op("Div", [g.op("Sub", ["features", mean]), std])
+        if vocab != nil {
+            g.input("tokens", .int64, [T, B], doc: "token ids, time-major")
+            return g.op("Gather", [g.initializer("embedding.weight", w["embedding.weight"]!), "tokens"], [ONNXGraph.int("axis", 0)])
         }
-        switch model {
-        case let m as SequenceClassifier:
-            if let w = m.config.poolWindow {
-                throw ExportError.unsupported("the model pools its last \(w) steps only (model.head.pool_window); the ONNX export pools whole sequences, so it is not exported")
-            }
-            let x = input(vocab: m.config.vocabSize, encoder: m.config.encoder)
-            let (out, last) = encoder(g, x, "lengths", m.config.encoder, w, prefix: "encoder.")
-            let pooled = pool(g, out, last, m.config.pooling, m.config.encoder)
-            let logits = g.op("Gemm", [pooled, g.initializer("head.weight", w["head.weight"]!), g.initializer("head.bias", w["head.bias"]!)],
-                              [ONNXGraph.int("transB", 1)])
-            g.output(g.op("Softmax", [logits], [ONNXGraph.int("axis", 1)]), as: "probabilities", .float, [B, .fixed(m.config.numClasses)],
-                     doc: "class probabilities, in the order of the labels metadata")
-        case let m as JointModel:
-            let (out, last) = try tagger(g, m.config.tagger, m.slots.crf, w, input: { input(vocab: $0, encoder: $1) })
-            g.output(out.scores, as: "slot_scores", .float, [T, B, .fixed(m.config.tagger.numTags)], doc: "per-step slot tag scores")
-            let pooled = pool(g, out.encoded, last, m.config.pooling, m.config.tagger.encoder)
-            let logits = g.op("Gemm", [pooled, g.initializer("intent.weight", w["intent.weight"]!), g.initializer("intent.bias", w["intent.bias"]!)],
-                              [ONNXGraph.int("transB", 1)])
-            g.output(g.op("Softmax", [logits], [ONNXGraph.int("axis", 1)]), as: "intent_probabilities", .float, [B, .fixed(m.config.numIntents)],
-                     doc: "intent probabilities")
-        case let m as SequenceTagger:
-            let (out, _) = try tagger(g, m.config, m.crf, w, input: { input(vocab: $0, encoder: $1) })
-            g.output(out.scores, as: "scores", .float, [T, B, .fixed(m.config.numTags)], doc: "per-step tag scores (emissions)")
-        case let m as Transcriber:
-            let k = m.config.stackFrames
-            var lengths = "lengths"
-            var x = input(vocab: m.config.tagger.vocabSize, encoder: m.config.tagger.encoder, stack: k)
-            if k > 1 {
-                (x, lengths) = stack(g, x, k, featureSize: m.config.tagger.encoder.inputSize / k)
-            }
-            let (out, _) = try tagger(g, m.config.tagger, nil, w, input: { _, _ in x }, lengths: lengths)
-            g.output(g.op("LogSoftmax", [out.scores], [ONNXGraph.int("axis", 2)]), as: "log_probs", .float,
-                     [.named("steps"), B, .fixed(m.config.tagger.numTags)], doc: "per-step log-probabilities, blank first")
-            g.output(lengths, as: "steps", .int32, [B], doc: "encoder steps of each sequence")
-        default:
-            throw ExportError.unsupported("this model type cannot be exported to ONNX yet")
-        }
+        g.input("features", .float, [T, B, .fixed(encoder.inputSize / stack)], doc: "features, time-major")
+        guard let cmvn else { return "features" }
+        // (x − mean) / std with the training statistics, as Grus applies them.
+        let mean = g.initializer("cmvn.mean", shape: [cmvn.dimension], cmvn.mean)
+        let std = g.initializer("cmvn.std", shape: [cmvn.dimension], cmvn.std)
+        return g.op("Div", [g.op("Sub", ["features", mean]), std])
     }
 
     /// Tagger body: input → encoder → per-step scores [T, B, C]; with a CRF, its masked transitions as outputs.

@@ -10,7 +10,7 @@ import GrusText
 /// and programs use. `Models.load` opens one; `label(_:)` and `label(samples:sampleRate:)` label
 /// one input.
 public protocol LoadedModel: AnyObject {
-    /// The task it was trained for: "classify", "tag", "joint" or "transcribe".
+    /// The task it was trained for (one of `Tasks.names`).
     var taskName: String { get }
     /// Its label inventory (tags, intents as "intent=X", CTC tokens after "<blank>").
     var labels: [String] { get }
@@ -49,7 +49,7 @@ public enum Models {
         return first
     }
 
-    /// The task a model folder was trained for ("classify", "transcribe", ...).
+    /// The task a model folder was trained for (one of `Tasks.names`).
     public static func task(at path: String) throws -> String { try ModelFolder.locate(path).task.name }
 
     package static func open<T: SequenceTask>(_: T.Type, _ folder: ModelFolder, halfPrecision: Bool) throws -> any LoadedModel {

@@ -11,6 +11,8 @@ import GrusTasks
 /// `_unknown_` are fillers) is detected when its smoothed posterior reaches the threshold, at
 /// least `refractory` frames after the previous detection.
 public final class KeywordStream {
+    /// A keyword heard: the window it was decided on (seconds from the stream's start), its label
+    /// and smoothed posterior.
     public struct Detection: Codable, Equatable {
         public var start: Double, end: Double, label: String, score: Double
     }
@@ -20,7 +22,9 @@ public final class KeywordStream {
     /// whole stream, and pools its outputs over the last window (one GRU step per frame).
     public enum Mode: String, CaseIterable, Sendable { case window, state }
 
+    /// The rate `push` takes samples at (the model's).
     public let sampleRate: Int
+    /// The model's labels; those starting with "_" are fillers, never detected.
     public let labels: [String]
     package let classify: ([Float], Int) -> [Float]
     package let features: StreamingFeatures
@@ -28,8 +32,12 @@ public final class KeywordStream {
     package let cmvn: CMVNStats?
     package let dimension: Int
     package let frameSeconds: Double
+    /// Frames a decision sees, frames between decisions, decisions averaged, and the fewest
+    /// frames between two detections.
     public let window: Int, hop: Int, smooth: Int, refractory: Int
+    /// The smoothed posterior a keyword needs.
     public var threshold: Double
+    /// Window or state decisions.
     public let mode: Mode
     /// Window mode: CMVN-applied frames, the last `window` of them. State mode: the encoder's
     /// outputs for the last `window` frames, and its state.
@@ -42,6 +50,7 @@ public final class KeywordStream {
     public private(set) var decisions: [(time: Double, posteriors: [Float])] = []
     package var raw: [[Float]] = []
     package var lastDetection = -Int.max / 2
+    /// Every detection so far.
     public private(set) var detections: [Detection] = []
 
     /// `windowMs`: the model's clip length (1000 for Speech Commands); `hopMs`: how often to decide.
@@ -176,5 +185,6 @@ public final class KeywordStream {
 }
 
 extension ClassifyTask: StreamingTask {
+    /// Classification models spot keywords.
     public static let streamKind = StreamKind.keywords
 }

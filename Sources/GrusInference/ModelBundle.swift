@@ -18,19 +18,23 @@ public enum ModelFrontEnd: Codable {
 /// `model.safetensors` (PyTorch-style names) and `model.json` (format, task, labels,
 /// architecture, front end with its normalisation statistics or tokenizer).
 public struct ModelBundle<Task: SequenceTask>: Codable {
+    /// The format this Grus writes.
     public static var format: String { "grus-model-2" }
+    /// model.json's fields: its format, the task, the labels, the model's configuration and the front end.
     public var format = ModelBundle.format
     public var task = Task.name
     public var labels: [String]
     public var architecture: Task.Model.Config
     public var frontEnd: ModelFrontEnd
 
+    /// A description of a model trained for these labels.
     public init(labels: [String], architecture: Task.Model.Config, frontEnd: ModelFrontEnd) {
         self.labels = labels
         self.architecture = architecture
         self.frontEnd = frontEnd
     }
 
+    /// Writes model.safetensors and model.json into `dir`.
     public func save(model: Task.Model, to dir: URL) throws {
         let form = model.encoder.config.form
         try Safetensors.save(ModelWeights.marked(model.stateDict(), form: form),

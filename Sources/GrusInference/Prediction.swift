@@ -11,6 +11,7 @@ public struct Prediction {
     /// `grus predict`'s plain line.
     public let text: String
 
+    /// A prediction from a task's record and plain line.
     public init(record: [String: Any], text: String) {
         self.record = record
         self.text = text

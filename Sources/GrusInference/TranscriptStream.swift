@@ -10,6 +10,7 @@ import GrusTasks
 /// chunk to chunk. The running transcript is the greedy decoding of every step so far. Streaming
 /// and offline scores are identical for the same audio (a test checks it bit for bit).
 public final class TranscriptStream {
+    /// The rate `push` takes samples at (the model's).
     public let sampleRate: Int
     package let model: Transcriber
     package let labels: [String]
@@ -22,10 +23,13 @@ public final class TranscriptStream {
     package var pending: [Float] = []
     /// Greedy decoding so far: the last step's best class, and the tokens.
     package var previous = 0
+    /// The transcript so far, as label indices (`text` spells it).
     public private(set) var tokens: [Int] = []
     /// Encoder steps run, and (with `keepScores`) their scores [steps · classes].
     public private(set) var steps = 0
+    /// Whether to keep every step's scores in `scores` (for comparing with offline decoding).
     public var keepScores = false
+    /// The scores of every step so far, [steps · classes], when `keepScores`.
     public private(set) var scores: [Float] = []
 
     /// Opens a transcription model (an experiment folder or its model/).
@@ -98,5 +102,6 @@ public final class TranscriptStream {
 }
 
 extension TranscribeTask: StreamingTask {
+    /// Transcription models grow a transcript.
     public static let streamKind = StreamKind.transcript
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GrusInference
 import GrusTasks
 
 /// Learning rate at a step: linear warm-up, then constant, step decay or cosine to `minLR`.

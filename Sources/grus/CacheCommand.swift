@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import GrusExperiment
-import GrusExport
 import GrusInference
 import GrusRecipes
 import GrusReports

@@ -3,7 +3,6 @@ import Foundation
 import GrusCore
 import GrusData
 import GrusExperiment
-import GrusExport
 import GrusInference
 import GrusRecipes
 import GrusReports

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import GrusCore
 import GrusExperiment
-import GrusExport
 import GrusInference
 import GrusRecipes
 import GrusReports

@@ -3,7 +3,6 @@ import Foundation
 import GrusAudio
 import GrusCore
 import GrusExperiment
-import GrusExport
 import GrusInference
 import GrusRecipes
 import GrusReports

@@ -1,6 +1,5 @@
 import Foundation
 import GrusCore
-import GrusText
 
 /// How a corpus is laid out (`corpus.format`): its reader and the corpus keys it reads. One type
 /// per format, one file each, registered in `CorpusFormats.all`.
