@@ -98,7 +98,7 @@ package enum TextFeatures {
     /// with its tags.
     /// `characters`: also fit a character inventory and give each token its character ids.
     package static func encode(_ items: [Item], settings: TextEncoder.Settings, characters: Bool = false,
-                       log: (String) -> Void) -> (examples: [Example], bad: [BadInput], encoder: TextEncoder) {
+                               log: (String) -> Void) -> (examples: [Example], bad: [BadInput], encoder: TextEncoder) {
         let train = items.filter { $0.split == .train }
         let tokenized = !items.isEmpty && items.allSatisfy { $0.tokens != nil }
         var encoder = tokenized ? TextEncoder.fit(tokenized: train.map { $0.tokens! }, settings: settings)

@@ -35,7 +35,7 @@ package enum Transfer {
 
     /// Copies what fits from the source into `model`; returns lines for the log.
     package static func initialise<M: TaskModel>(_ model: M, task: String, labels: [String], frontEnd: ModelFrontEnd,
-                                         recipe: Recipe, recipeFile: String) throws -> [String] {
+                                                 recipe: Recipe, recipeFile: String) throws -> [String] {
         let path = recipe.model.initFrom
         func fail(_ message: String) -> RecipeError {
             RecipeError(issues: [RecipeIssue(file: recipeFile, keyPath: "model.init_from", message: message)])
@@ -91,7 +91,7 @@ package enum Transfer {
 
     /// Text: copies the source embedding's rows of the tokens this vocabulary shares with it.
     package static func copyEmbeddingRows(_ emb: Embedding, source: Source, tensors: [String: Tensor], into frontEnd: ModelFrontEnd,
-                                  fail: (String) -> RecipeError) throws -> String {
+                                          fail: (String) -> RecipeError) throws -> String {
         guard case let .text(target) = frontEnd, case let .text(from) = source.frontEnd, let t = tensors["embedding.weight"] else {
             throw fail("the source has no text embedding to copy rows from; set model.init_embedding: false")
         }

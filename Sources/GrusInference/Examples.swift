@@ -36,7 +36,7 @@ package struct Example {
 /// Pads examples into a time-major batch; stored features are read from `store`, and
 /// `transform` (training augmentation) may replace an example's features.
 package func makeBatch(_ examples: [Example], _ indices: [Int], store: FeatureStore? = nil,
-               transform: ((Int, Tensor) throws -> Tensor)? = nil) throws -> SequenceBatch {
+                       transform: ((Int, Tensor) throws -> Tensor)? = nil) throws -> SequenceBatch {
     if examples[indices[0]].tokens != nil {
         var batch = SequenceBatch.padding(indices.map { examples[$0].tokens! })
         if examples[indices[0]].chars != nil { batch.setCharacters(indices.map { examples[$0].chars ?? [] }) }
@@ -62,7 +62,7 @@ package func makeBatch(_ examples: [Example], _ indices: [Int], store: FeatureSt
 /// In an MPI job each rank runs every size-th example (by length, so the work is even) and the
 /// outputs are gathered on every rank.
 package func predictAll<T: SequenceTask>(_ task: T, _ model: T.Model, _ examples: [Example], store: FeatureStore? = nil,
-                                 batchSize: Int = 128) throws -> [T.Output] {
+                                         batchSize: Int = 128) throws -> [T.Output] {
     var out = [T.Output?](repeating: nil, count: examples.count)
     var order = examples.indices.sorted { examples[$0].length > examples[$1].length }
     if Distributed.active { order = stride(from: Distributed.rank, to: order.count, by: Distributed.size).map { order[$0] } }
@@ -111,7 +111,7 @@ package func gatherOutputs<O: Codable>(_ out: inout [O?], mine: [Int]) throws {
 /// Scores examples: known targets are scored, unknown labels counted. Returns the report and
 /// the outputs of the scored examples (in order), for predictions.
 package func evaluate<T: SequenceTask>(_ task: T, _ model: T.Model, _ examples: [Example], store: FeatureStore?,
-                               topK: Int) throws -> (report: T.Report, scored: [(Example, T.Target, T.Output)]) {
+                                       topK: Int) throws -> (report: T.Report, scored: [(Example, T.Target, T.Output)]) {
     var known: [(Example, T.Target)] = [], unknown: [String: Int] = [:]
     for e in examples {
         if let t = task.target(e.item) { known.append((e, t)) } else { for l in task.unknownLabels(e.item) { unknown[l, default: 0] += 1 } }

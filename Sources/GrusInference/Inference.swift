@@ -208,7 +208,7 @@ package final class Predictor<T: SequenceTask>: LoadedModel {
     }
 
     package func predict(_ inputs: AnySequence<(input: String, origin: String)>, topK: Int,
-                 each: (String, Result<(text: String, record: [String: Any]), Error>) -> Void) {
+                         each: (String, Result<(text: String, record: [String: Any]), Error>) -> Void) {
         var pending: [Item] = []
         func flush() {
             let made = examples(pending)

@@ -51,7 +51,7 @@ package enum Charts {
 
     /// Lines over epochs. `percent`: y values are fractions shown as percentages.
     package static func line(_ series: [Series], title label: String, xLabel: String, yLabel: String, percent: Bool = false,
-                     width: Double = 580, height: Double = 300) -> N {
+                             width: Double = 580, height: Double = 300) -> N {
         let all = series.flatMap(\.points)
         guard !all.isEmpty else { return .p(.text("\(label): no values")) }
         let (left, right, top, bottom) = (74.0, 16.0, 48.0, 42.0)

@@ -116,7 +116,7 @@ public struct TagTask: TrainableTask {
     /// otherwise softmax cross-entropy over the valid steps. (The joint task's slots use it too.)
     /// `weight` scales the gradients (dLogits and a CRF's transitions) but not the loss.
     package func stepLoss(_ head: StepHead, _ logits: Tensor, lengths: [Int], targets: [[Int]], denominator: Double? = nil,
-                  weight: Float = 1) -> (loss: Float, grad: Tensor) {
+                          weight: Float = 1) -> (loss: Float, grad: Tensor) {
         if let crf = head.crf {
             let r = crf.loss(logits, lengths: lengths, targets: targets, denominator: denominator, weight: Double(weight))
             return (r.loss, r.dEmissions)

@@ -20,7 +20,7 @@ package final class DataParallel {
     /// Runs `body` on this rank's share of `batch` (it accumulates gradients and returns the
     /// share's loss), then sums gradients and losses over the ranks. Returns the batch's loss.
     package func step(share batch: [Int], rngSeed: UInt64, step: Int,
-              _ body: ([Int], inout RNG) throws -> Float) throws -> Float {
+                      _ body: ([Int], inout RNG) throws -> Float) throws -> Float {
         let mine = Array(batch[Distributed.share(of: batch.count)])
         var rng = RNG(seed: rngSeed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(step) &* 0xBF58_476D_1CE4_E5B9 &+ UInt64(Distributed.rank) &+ 1)
         let loss = mine.isEmpty ? 0 : try body(mine, &rng)

@@ -17,16 +17,8 @@ final class CommandLineTests: FolderTestCase {
     /// Runs grus and returns (exit status, standard output, standard error).
     func grus(_ args: [String]) throws -> (Int32, String, String)? {
         guard let exe = grusExecutable() else { return nil }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        let r = try runCapturing(exe, args)
+        return (r.status, r.stdout, r.stderr)
     }
 
     func clip(rate: Int = 16000) throws -> String {

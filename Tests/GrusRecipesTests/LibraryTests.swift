@@ -54,15 +54,8 @@ final class LibraryTests: FolderTestCase {
         let clips = try FileManager.default.contentsOfDirectory(atPath: tones.path).filter { $0.hasSuffix(".wav") }.sorted()
         let recording = dir.appendingPathComponent("long.wav").path
         try AudioFile.write(Audio(samples: try clips.flatMap { try AudioFile.read(tones.appendingPathComponent($0).path).samples }, sampleRate: 8000), to: recording)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = [path, wav, recording]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, text)
+        let (status, text, errors) = try runCapturing(exe, [path, wav, recording])
+        XCTAssertEqual(status, 0, text + errors)
         let expected = try Models.load(path).label(wav, topK: 3).text
         XCTAssertEqual(text.split(separator: "\n").first.map(String.init), "\(wav): \(expected)")
     }

@@ -77,6 +77,20 @@ func grusExecutable(file: StaticString = #filePath, line: UInt = #line) -> Strin
     return nil
 }
 
+/// Runs a program to completion, returning its exit status, standard output and standard error.
+func runCapturing(_ exe: String, _ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: exe)
+    p.arguments = args
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}
+
 /// Runs a program to completion, returning its exit status and standard error.
 func runProgram(_ exe: String, _ args: [String], environment: [String: String] = [:]) throws -> (process: Process, stderr: String) {
     let p = Process()

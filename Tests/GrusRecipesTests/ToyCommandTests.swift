@@ -6,16 +6,8 @@ import XCTest
 final class ToyCommandTests: FolderTestCase {
     func toy(_ args: [String]) throws -> (status: Int32, output: String)? {
         guard let exe = grusExecutable() else { return nil }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = ["toy"] + args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self))
+        let r = try runCapturing(exe, ["toy"] + args)
+        return (r.status, r.stdout + r.stderr)
     }
 
     func testLearnsMarkerOrder() throws {

@@ -100,7 +100,7 @@ public enum SyntheticSpeechCommands {
     /// (nil: no speech), `write(i, speech)` receives its speech at 16 kHz, trimmed (empty when
     /// none), and writes the clip. The first failure is thrown, naming `what`.
     package static func render(_ count: Int, espeak: String, what: String, speak: (Int) -> (options: [String], text: String)?,
-                       write: (Int, [Float]) throws -> Void) throws {
+                               write: (Int, [Float]) throws -> Void) throws {
         let resampler = ResamplerCache.shared.resampler(from: 22050, to: 16000)
         var failures = [String?](repeating: nil, count: count)
         failures.withUnsafeMutableBufferPointer { fp in
