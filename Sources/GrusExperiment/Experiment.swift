@@ -19,6 +19,8 @@ public final class Experiment {
     package let recipeFile: String
     package let resolvedYAML: String
     package let log: RunLog
+    /// Files that could not be written while the run went on (report.html).
+    package var lostOutputs: [(file: String, reason: String)] = []
     /// Held by the process that writes the folder (rank 0 of an MPI job).
     package let lock: FolderLock?
 
@@ -101,7 +103,15 @@ public final class Experiment {
         guard let task = Tasks.named(recipe.task) else { throw CorpusError("task '\(recipe.task)' is not registered") }
         do {
             try recordRecipe(resume: resume, force: force)
-            return try run(task, resume: resume, from: from, stopAfter: stopAfter)
+            let report = try run(task, resume: resume, from: from, stopAfter: stopAfter)
+            // Outputs that could not be written end the run with an error, after everything else was written.
+            if let e = log.writeError {
+                throw GrusError.io(path: folder.appendingPathComponent("log.txt").path, message: "could not be written (\(e)); the run finished, its log is incomplete")
+            }
+            if let lost = lostOutputs.first {
+                throw GrusError.io(path: folder.appendingPathComponent(lost.file).path, message: "could not be written (\(lost.reason)); the run's other files are written")
+            }
+            return report
         } catch {
             log("error: \(error)")
             throw error
@@ -170,7 +180,7 @@ public final class Experiment {
         let shared = SharedFeatureCache(directory: CacheDirectory.resolve(recipe.experiment.cacheDir))
         let entry = FeatureCache(folder: shared.entry(key), key: key)
         func cached() -> FeatureSet? {
-            guard let set = entry.load(prepared.items) else { return nil }
+            guard let set = entry.load(prepared.items, damaged: { log("features: the cache entry \(entry.folder.path) is damaged (\($0)); computing it again") }) else { return nil }
             shared.touch(key)
             log("features: \(set.examples.count) examples from the cache (inputs unchanged): \(entry.folder.path)")
             return set
@@ -195,13 +205,15 @@ public final class Experiment {
         return set
     }
 
-    /// report.html; a page that cannot be written is logged, not fatal (the metrics are written).
+    /// report.html; a page that cannot be written is logged and the run goes on (the metrics are
+    /// written), then ends with it as its error.
     package func writeReport(_ report: any TaskReport) {
         let name = recipe.experiment.name.isEmpty ? folder.lastPathComponent : recipe.experiment.name
         do {
             try HTMLReport.forRun(folder: folder, name: name, task: recipe.task, report: report).write(to: folder.appendingPathComponent("report.html"))
         } catch {
             log("report.html could not be written: \(error)")
+            lostOutputs.append((file: "report.html", reason: "\(error)"))
         }
     }
 

@@ -45,7 +45,7 @@ package struct AnyEncodable: Encodable {
 /// raw features; CMVN is applied on read). The index is written last, so a present index with
 /// the right key means a complete entry.
 package struct FeatureCache {
-    package static let format = 3
+    package static let format = 4
     package let folder: URL
     package let key: String
 
@@ -66,23 +66,66 @@ package struct FeatureCache {
         package var speakerCMVN: SpeakerCMVN?
         /// The corpus the features were computed from (for `grus cache list`).
         package var corpus: String?
+        /// FNV-1a of features.bin, the frame counts, the token and character ids and the origins,
+        /// checked when the entry is read.
+        package var checksum: String?
+    }
+
+    /// The checksum of an entry's contents (`Index.checksum`).
+    package func checksum(_ index: Index) throws -> String {
+        var h = FNV1a()
+        if index.tokens == nil {
+            guard let f = FileHandle(forReadingAtPath: binURL.path) else { throw GrusError.io(path: binURL.path, message: "cannot be read") }
+            defer { try? f.close() }
+            while let chunk = try f.read(upToCount: 1 << 22), !chunk.isEmpty { h.add(chunk) }
+        }
+        h.add(index.frames)
+        for t in index.tokens ?? [] { h.add(t); h.add([-1]) }
+        for sentence in index.chars ?? [] { for word in sentence { h.add(word); h.add([-2]) }; h.add([-1]) }
+        for o in index.origins { h.add(Data(o.utf8)); h.add([-1]) }
+        return String(h.value, radix: 16)
+    }
+
+    /// Why an entry cannot be used, or nil: a checksum that does not match, or ids outside the
+    /// vocabulary (which would reach the embedding as out-of-range rows).
+    package func problem(_ index: Index) -> String? {
+        guard (try? checksum(index)) == index.checksum else {
+            return "its checksum does not match: features.bin or features.json changed after they were written"
+        }
+        guard index.tokens != nil, case let .text(encoder) = index.frontEnd else { return nil }
+        let words = encoder.vocabulary.count, letters = encoder.characters?.count ?? 0
+        for (k, t) in (index.tokens ?? []).enumerated() {
+            if let bad = t.first(where: { !(0..<words).contains($0) }) {
+                return "token id \(bad) of \(index.origins[k]) is outside its vocabulary of \(words)"
+            }
+        }
+        for (k, sentence) in (index.chars ?? []).enumerated() {
+            if let bad = sentence.joined().first(where: { !(0..<letters).contains($0) }) {
+                return "character id \(bad) of \(index.origins[k]) is outside its \(letters) characters"
+            }
+        }
+        return nil
     }
 
     /// Called before a new features.bin is written, so a stale index never describes it.
     package func invalidate() { try? FileManager.default.removeItem(at: indexURL) }
 
     package func save(_ set: FeatureSet, corpus: String) throws {
-        let index = Index(format: Self.format, key: key, dimension: set.store?.dimension ?? 0, origins: set.examples.map(\.item.origin),
+        var index = Index(format: Self.format, key: key, dimension: set.store?.dimension ?? 0, origins: set.examples.map(\.item.origin),
                           frames: set.examples.map(\.length), tokens: set.store == nil ? set.examples.map { $0.tokens ?? [] } : nil,
                           chars: set.examples.first?.chars == nil ? nil : set.examples.map { $0.chars ?? [] },
                           bad: set.bad, frontEnd: set.frontEnd, speakerCMVN: set.store?.speakerCMVN, corpus: corpus)
+        index.checksum = try checksum(index)
         try AtomicFile.write(try JSONEncoder().encode(index), to: indexURL)
     }
 
-    /// The cached feature set for these items, or nil when there is none for this key.
-    package func load(_ items: [Item]) -> FeatureSet? {
+    /// The cached feature set for these items, or nil when there is none for this key. An entry
+    /// whose contents changed since they were written (its checksum), or whose ids fall outside
+    /// its vocabulary, is not used: `damaged` says why, and the caller computes it again.
+    package func load(_ items: [Item], damaged: (String) -> Void = { _ in }) -> FeatureSet? {
         guard let d = readWholeFile(indexURL.path),
               let index = try? JSONDecoder().decode(Index.self, from: d), index.format == Self.format, index.key == key else { return nil }
+        if let why = problem(index) { damaged(why); return nil }
         let byOrigin = Dictionary(items.map { ($0.origin, $0) }, uniquingKeysWith: { a, _ in a })
         var out: [Example] = []
         var store: FeatureStore?
@@ -123,5 +166,19 @@ package enum InputIdentity {
         var st = stat()
         guard stat(item.input, &st) == 0 else { return "unreadable" }
         return "\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec):\(st.st_ino)"
+    }
+}
+
+/// 64-bit FNV-1a over bytes and integers: a fast checksum of cache entries (not a defence against
+/// someone who rewrites it, only against damage).
+package struct FNV1a {
+    package private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    package mutating func add(_ data: Data) {
+        data.withUnsafeBytes { for b in $0 { value = (value ^ UInt64(b)) &* 0x100_0000_01b3 } }
+    }
+
+    package mutating func add(_ numbers: [Int]) {
+        for n in numbers { var x = UInt64(bitPattern: Int64(n)); for _ in 0..<8 { value = (value ^ (x & 0xff)) &* 0x100_0000_01b3; x >>= 8 } }
     }
 }

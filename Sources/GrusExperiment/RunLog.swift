@@ -37,12 +37,24 @@ package final class RunLog {
         handle = try? FileHandle(forWritingTo: url)
         _ = try? handle?.seekToEnd()
     }
+    /// The first failure to append to log.txt (a full disk, say). The run goes on; `Experiment`
+    /// ends it with this as its error, so a run with a lost log never exits 0.
+    package private(set) var writeError: String?
+
     package func callAsFunction(_ line: String) {
         guard !quiet else { return }
         clearProgress()
         print(line)
         fflush(stdout)
-        handle?.write(Data((line + "\n").utf8))
+        guard let handle else { return }
+        do {
+            try handle.write(contentsOf: Data((line + "\n").utf8))
+        } catch {
+            if writeError == nil {
+                writeError = (error as NSError).localizedDescription
+                fputs("warning: log.txt could not be written (\(writeError!)); the run goes on\n", stderr)
+            }
+        }
     }
 }
 

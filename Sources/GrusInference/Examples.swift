@@ -15,6 +15,8 @@ package struct Example {
     package var chars: [[Int]]?
     package var stored: Int?
     package var frames = 0
+    /// Text cut to the model's max_length: how many tokens the whole text has.
+    package var truncatedFrom: Int?
     package var length: Int { features?.shape[0] ?? tokens?.count ?? frames }
 
     package init(item: Item, features: Tensor? = nil, tokens: [Int]? = nil, chars: [[Int]]? = nil, stored: Int? = nil, frames: Int = 0) {

@@ -127,6 +127,13 @@ package final class Predictor<T: SequenceTask>: LoadedModel {
             let ids = encoder.encode(item.input)
             if ids.isEmpty { throw CorpusError("\(item.origin): no tokens after normalisation") }
             var example = Example(item: item, tokens: ids)
+            if let m = encoder.maxLength, ids.count == m {
+                // Cut to the model's max_length: the whole text's length, so the prediction can say so.
+                var whole = encoder
+                whole.maxLength = nil
+                let n = whole.encode(item.input).count
+                if n > m { example.truncatedFrom = n }
+            }
             if encoder.characters != nil { example.chars = encoder.characterIDs(item.input) }
             return example
         }
@@ -216,9 +223,15 @@ package final class Predictor<T: SequenceTask>: LoadedModel {
             // Features are in memory here (no store), so batching cannot fail.
             var outputs = (try? self.outputs(good))?.makeIterator()
             for (item, r) in zip(pending, made) {
-                each(item.origin, r.map { _ in
+                each(item.origin, r.map { example in
                     let o = outputs!.next()!
-                    return (task.predictionText(o, topK: topK), task.predictionRecord(o, topK: topK))
+                    var text = task.predictionText(o, topK: topK), record = task.predictionRecord(o, topK: topK)
+                    if let n = example.truncatedFrom, let kept = example.tokens?.count {
+                        // Never silently: the text was cut to the model's max_length.
+                        record["truncated"] = ["kept_tokens": kept, "tokens": n]
+                        text += "\t(truncated: the model read \(kept) of \(n) tokens)"
+                    }
+                    return (text, record)
                 })
             }
             pending.removeAll(keepingCapacity: true)

@@ -9,7 +9,7 @@ import GrusTasks
 
 extension ModelFrontEnd {
     /// Problems with the front end, given the model's input size (features per step, or the vocabulary size).
-    package func problems(inputSize: Int, vocabularySize: Int?) -> [String] {
+    package func problems(inputSize: Int, vocabularySize: Int?, alphabetSize: Int? = nil) -> [String] {
         switch self {
         case let .audio(options, cmvn, maxSeconds):
             var out = options.problems().map { "frontEnd.audio.options.\($0.field): \($0.message)" }
@@ -31,6 +31,10 @@ extension ModelFrontEnd {
             if vocabularySize != encoder.vocabulary.count {
                 return ["frontEnd.text.vocabulary: \(encoder.vocabulary.count) tokens, the embedding has \(vocabularySize.map(String.init) ?? "none")"]
             }
+            // Character ids index the character encoder's embedding: the two inventories are one.
+            if let alphabetSize, encoder.characters?.count != alphabetSize {
+                return ["frontEnd.text.characters: \(encoder.characters.map { "\($0.count) characters" } ?? "none"), the character encoder has \(alphabetSize)"]
+            }
             return []
         }
     }
@@ -45,7 +49,8 @@ extension ModelBundle {
         for l in labels where !seen.insert(l).inserted { out.append("labels: '\(l)' appears twice") }
         out += architecture.problems(labels: labels)
         guard out.isEmpty else { return out }
-        return out + frontEnd.problems(inputSize: architecture.inputSize, vocabularySize: architecture.vocabularySize)
+        return out + frontEnd.problems(inputSize: architecture.inputSize, vocabularySize: architecture.vocabularySize,
+                                       alphabetSize: architecture.alphabetSize)
     }
 }
 

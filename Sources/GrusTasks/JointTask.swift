@@ -177,4 +177,5 @@ extension JointConfig: ModelConfig {
     }
     public var inputSize: Int { tagger.encoder.inputSize }
     public var vocabularySize: Int? { tagger.vocabSize }
+    public var alphabetSize: Int? { tagger.chars?.alphabet }
 }

@@ -260,4 +260,5 @@ extension TaggerConfig: ModelConfig {
     }
     public var inputSize: Int { encoder.inputSize }
     public var vocabularySize: Int? { vocabSize }
+    public var alphabetSize: Int? { chars?.alphabet }
 }

@@ -116,6 +116,12 @@ public protocol ModelConfig: Codable, Equatable {
     var inputSize: Int { get }
     /// The vocabulary size for text, nil for features.
     var vocabularySize: Int? { get }
+    /// The character inventory's size, for a model with a character encoder.
+    var alphabetSize: Int? { get }
+}
+
+extension ModelConfig {
+    public var alphabetSize: Int? { nil }
 }
 
 /// What a task needs from its settings and the front end to build its model.

@@ -191,4 +191,5 @@ extension TranscriberConfig: ModelConfig {
     /// Features per frame (before stacking), or the embedding size for text.
     public var inputSize: Int { tagger.encoder.inputSize / (tagger.vocabSize == nil ? stackFrames : 1) }
     public var vocabularySize: Int? { tagger.vocabSize }
+    public var alphabetSize: Int? { tagger.chars?.alphabet }
 }

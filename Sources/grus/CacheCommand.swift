@@ -55,8 +55,9 @@ struct Cache: ParsableCommand {
         func validate() throws {
             let given = [olderThan != nil, maxMb != nil, all].filter { $0 }.count
             guard given == 1 else { throw ValidationError("give one of --all, --older-than DAYS or --max-mb MB") }
-            if let d = olderThan, d < 0 { throw ValidationError("--older-than must be 0 days or more") }
-            if let m = maxMb, m < 0 { throw ValidationError("--max-mb must be 0 or more") }
+            // NaN compares false with everything: test for the valid range, not against the invalid one.
+            if let d = olderThan, !(d >= 0 && d <= 1e6) { throw ValidationError("--older-than must be 0 to 1000000 days, got \(d)") }
+            if let m = maxMb, !(m >= 0 && m <= 1e12) { throw ValidationError("--max-mb must be 0 to 1000000000000, got \(m)") }
         }
 
         func run() throws {

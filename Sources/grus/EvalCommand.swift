@@ -135,12 +135,14 @@ struct Predict: ParsableCommand {
             threads.apply()
             let loaded = try model.load()
             loaded.oneSpeaker = oneSpeaker
-            var failures = 0
+            var failures = 0, outputClosed = false
             let stream = AnySequence<(input: String, origin: String)> { () -> AnyIterator<(input: String, origin: String)> in
                 var args = inputs.makeIterator()
                 var readingStdin = false
                 var lineNumber = 0
                 return AnyIterator {
+                    // Nobody reads what follows: stop (reportingErrors says so, with exit 1).
+                    if outputClosed { return nil }
                     while true {
                         if readingStdin {
                             if let line = readLine(strippingNewline: true) { lineNumber += 1; return (line, "stdin:\(lineNumber)") }
@@ -164,6 +166,7 @@ struct Predict: ParsableCommand {
                     } else {
                         print("\(origin)\t\(text)")
                     }
+                    if fflush(stdout) != 0 { outputClosed = true }
                 case let .failure(e):
                     failures += 1
                     FileHandle.standardError.write(Data("error: \(e)\n".utf8))

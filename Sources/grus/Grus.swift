@@ -19,6 +19,9 @@ struct Grus: ParsableCommand {
             setenv("SWIFT_BACKTRACE", "interactive=no", 1)
             execv("/proc/self/exe", CommandLine.unsafeArgv)   // returns only if it failed: carry on
         }
+        // A closed pipe on standard output (`grus run ... | head -1`) is an error that writes
+        // report, not a signal that kills training part way: the run goes on and ends with exit 1.
+        signal(SIGPIPE, SIG_IGN)
         FaultInjection.install()
         main(nil)
     }

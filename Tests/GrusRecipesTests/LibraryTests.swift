@@ -59,4 +59,26 @@ final class LibraryTests: FolderTestCase {
         let expected = try Models.load(path).label(wav, topK: 3).text
         XCTAssertEqual(text.split(separator: "\n").first.map(String.init), "\(wav): \(expected)")
     }
+
+    /// A text longer than the model's max_length is cut, and the prediction says so.
+    func testLongTextIsNeverCutSilently() throws {
+        let corpus = dir.appendingPathComponent("sent")
+        try writeSentimentCorpus(corpus, train: 40, dev: 10)
+        let recipe = dir.appendingPathComponent("t.yaml").path
+        try """
+        corpus: {format: fasttext, path: \(corpus.path), train: train.txt, dev: dev.txt}
+        frontend: {type: text, text: {max_length: 4}}
+        model: {embedding_dim: 8, encoder: {hidden: 8, layers: 1}}
+        training: {epochs: 1, batch_size: 8}
+        evaluation: {splits: [dev]}
+        """.write(toFile: recipe, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("exp").path
+        try Experiment(try RecipeLoader.load(recipe), out: out).run()
+        let model = try Models.load(out)
+        let long = try model.label("good film the plot a fine cast story")
+        XCTAssertEqual(long.record["truncated"] as? [String: Int], ["kept_tokens": 4, "tokens": 8])
+        XCTAssertTrue(long.text.contains("(truncated: the model read 4 of 8 tokens)"), long.text)
+        let short = try model.label("good film")
+        XCTAssertNil(short.record["truncated"])
+    }
 }
