@@ -36,26 +36,56 @@ public enum AtomicFile {
 
     /// A file written piece by piece (for outputs too large to hold in memory): appends go to a
     /// temporary file; `commit` flushes and renames it over the target, `abort` removes it.
+    ///
+    /// The target is taken for what it is. A symbolic link is followed: the file it names is
+    /// replaced and the link stays. A device or a named pipe (/dev/stdout, a FIFO) is written
+    /// through as a stream, never replaced by a regular file. A folder is refused.
     public final class Writer {
         public let url: URL
         let tmp: URL
         let handle: FileHandle
         public private(set) var bytesWritten = 0
         let discard: Bool
+        /// Writing straight into a device or FIFO: nothing to rename.
+        let stream: Bool
 
         public init(_ url: URL) throws {
             self.url = url
             discard = AtomicFile.discards(url)
             if discard {
+                stream = false
                 tmp = URL(fileURLWithPath: "/dev/null")
                 handle = FileHandle(forWritingAtPath: "/dev/null")!
                 return
             }
-            let dir = url.deletingLastPathComponent()
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+            var st = stat()
+            if stat(url.path, &st) == 0 {
+                switch st.st_mode & S_IFMT {
+                case S_IFDIR:
+                    throw GrusError.io(path: url.path, message: "is a folder; give the name of a file to write")
+                case S_IFCHR, S_IFBLK, S_IFIFO:
+                    guard let h = FileHandle(forWritingAtPath: url.path) else {
+                        throw GrusError.io(path: url.path, message: "cannot be opened for writing (\(String(cString: strerror(errno))))")
+                    }
+                    tmp = url
+                    handle = h
+                    stream = true
+                    return
+                default:
+                    break
+                }
+            }
+            stream = false
+            // A link's target is the file to replace (the link itself stays).
+            let target = url.resolvingSymlinksInPath()
+            let dir = target.deletingLastPathComponent()
+            do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
+                let why = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError)?.localizedDescription ?? error.localizedDescription
+                throw GrusError.io(path: url.path, message: "cannot be written: the folder \(dir.path) cannot be made (\(why)); is a part of the path a file?")
+            }
+            tmp = dir.appendingPathComponent(".\(target.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
             guard FileManager.default.createFile(atPath: tmp.path, contents: nil) else {
-                throw GrusError.io(path: tmp.path, message: "cannot create a temporary file; check the folder's permissions")
+                throw GrusError.io(path: url.path, message: "cannot be written: no file can be created in \(dir.path) (\(String(cString: strerror(errno)))); check that the folder exists, is a folder and is writable")
             }
             handle = try FileHandle(forWritingTo: tmp)
         }
@@ -76,11 +106,18 @@ public enum AtomicFile {
 
         public func commit() throws {
             if discard { try? handle.close(); return }
+            if stream {
+                do { try handle.close() } catch {
+                    throw GrusError.io(path: url.path, message: "cannot be written (\(error.localizedDescription))")
+                }
+                return
+            }
             do {
                 try handle.synchronize()
                 try handle.close()
                 beforeRename?(url)
-                if rename(tmp.path, url.path) != 0 {
+                let target = url.resolvingSymlinksInPath()
+                if rename(tmp.path, target.path) != 0 {
                     throw GrusError.io(path: url.path, message: "cannot rename the temporary file into place: \(String(cString: strerror(errno)))")
                 }
             } catch let e as GrusError {
@@ -94,7 +131,7 @@ public enum AtomicFile {
 
         public func abort() {
             try? handle.close()
-            if discard { return }
+            if discard || stream { return }
             try? FileManager.default.removeItem(at: tmp)
         }
     }

@@ -46,6 +46,7 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
+        for output in [report, predictions, reportHtml] { try refuseExperimentFiles(output, experiments: model.model) }
         try reportingErrors {
             threads.apply()
             let loaded = try model.load()

@@ -62,3 +62,21 @@ func reportingErrors(_ body: () throws -> Void) throws {
         throw ExitCode(1)
     }
 }
+
+/// Refuses an output path that is one of an experiment's own files (its weights, metrics, logs,
+/// checkpoints): `grus export --onnx EXP EXP/model/model.safetensors` must not destroy the model.
+func refuseExperimentFiles(_ output: String?, experiments: [String]) throws {
+    guard let output else { return }
+    let out = URL(fileURLWithPath: output).resolvingSymlinksInPath().standardized.path
+    let own: Set = ["recipe.yaml", "log.txt", "metrics.json", "dev-metrics.json", "predictions.jsonl", "report.html", "train-log.csv",
+                    "training.json", "data.json", "bad-inputs.jsonl", "seeds.json"]
+    for experiment in experiments {
+        var root = URL(fileURLWithPath: experiment).resolvingSymlinksInPath().standardized
+        if root.lastPathComponent == "model" { root = root.deletingLastPathComponent() }
+        guard out.hasPrefix(root.path + "/") else { continue }
+        let file = String(out.dropFirst(root.path.count + 1))
+        if own.contains(file) || ["model/", "checkpoints/", "cache/", "tb/"].contains(where: { file.hasPrefix($0) }) {
+            throw ValidationError("\(output) is \(experiment)'s own \(file); write it elsewhere")
+        }
+    }
+}

@@ -164,6 +164,7 @@ struct Export: ParsableCommand {
     }
 
     func run() throws {
+        try refuseExperimentFiles(output, experiments: [experiment])
         try reportingErrors {
             let s = try ONNXExport.export(experiment: experiment, to: URL(fileURLWithPath: output))
             print("\(output): \(s.task) model, \(s.parameters) parameters, \(s.nodes) nodes, \(s.bytes) bytes (ONNX opset 17)")

@@ -156,3 +156,51 @@ final class SafetensorsTests: XCTestCase {
         }
     }
 }
+
+/// Outputs are taken for what they are: a link's target is replaced and the link stays, a device
+/// is written through (never turned into a regular file), a folder is refused, and a path under
+/// a file says so.
+final class AtomicFileTargetTests: XCTestCase {
+    var dir: URL!
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("grus-atomic-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    func testSymlinkTargetIsReplacedAndTheLinkStays() throws {
+        let target = dir.appendingPathComponent("real.json"), link = dir.appendingPathComponent("link.json")
+        try AtomicFile.write("old", to: target)
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: target)
+        try AtomicFile.write("new", to: link)
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: link.path), target.path)
+        XCTAssertEqual(try String(contentsOf: target, encoding: .utf8), "new")
+    }
+
+    func testDeviceIsWrittenThrough() throws {
+        // A device node of our own (root may make one), so a mistake cannot harm /dev: 1,3 is
+        // null and 1,7 full (Linux's makedev for small numbers: major << 8 | minor).
+        let node = dir.appendingPathComponent("null")
+        guard mknod(node.path, S_IFCHR | 0o666, dev_t(1 << 8 | 3)) == 0 else { throw XCTSkip("mknod needs root: \(String(cString: strerror(errno)))") }
+        try AtomicFile.write("bytes", to: node)
+        var st = stat()
+        XCTAssertEqual(stat(node.path, &st), 0)
+        XCTAssertEqual(st.st_mode & S_IFMT, S_IFCHR, "still a device")
+        // A full device reports the failure.
+        let full = dir.appendingPathComponent("full")
+        XCTAssertEqual(mknod(full.path, S_IFCHR | 0o666, dev_t(1 << 8 | 7)), 0)
+        XCTAssertThrowsError(try AtomicFile.write(Data(count: 1 << 16), to: full)) { XCTAssertTrue("\($0)".contains(full.path), "\($0)") }
+        XCTAssertEqual(stat(full.path, &st), 0)
+        XCTAssertEqual(st.st_mode & S_IFMT, S_IFCHR, "still a device")
+    }
+
+    func testFolderAndPathUnderAFileAreRefusedByName() throws {
+        XCTAssertThrowsError(try AtomicFile.write("x", to: dir)) { XCTAssertTrue("\($0)".contains("is a folder"), "\($0)") }
+        let file = dir.appendingPathComponent("plain")
+        try AtomicFile.write("x", to: file)
+        XCTAssertThrowsError(try AtomicFile.write("x", to: file.appendingPathComponent("inside.json"))) {
+            XCTAssertTrue("\($0)".contains("plain/inside.json: cannot be written: the folder"), "\($0)")
+            XCTAssertFalse("\($0)".contains("NSCocoaErrorDomain"), "\($0)")
+        }
+    }
+}
