@@ -76,6 +76,9 @@ public final class Trainer<T: TrainableTask> {
         var csv = try TrainLogCSV(folder.appendingPathComponent("train-log.csv"), columns: T.logColumns, keepEpochs: state.epoch)
         let lengths = examples.map(\.length)
         let start = Date()
+        // A resumed run's log holds the checkpoint's epochs: what follows it (the TensorBoard
+        // file) is made from it again at once, even when no epoch is left to run.
+        if state.epoch > 0 { try observer.epochEnded(csv: csv.text, start: start) }
         let metric = tr.earlyStopping.metric.isEmpty ? task.defaultDevMetric : tr.earlyStopping.metric
         // training.freeze: the transferred parts stay fixed for the first freeze_epochs.
         let freezable = tr.freezeEpochs == 0 ? [] : model.parameters.filter { p in p.trainable && tr.freeze.contains { p.name.hasPrefix($0.prefix) } }
@@ -162,16 +165,20 @@ public final class Trainer<T: TrainableTask> {
             state.epoch = epoch
             state.rng = rng
             state.baseLR = schedule.base
+            // The epoch's log row before its checkpoint: after a kill between the two, the resumed
+            // run (from the previous checkpoint) drops the row and writes it again; the other
+            // order would lose it.
+            try csv.append(epoch: epoch, step: state.step, loss: trainLoss, dev: dev?.logValues, columns: T.logColumns.count,
+                           lr: schedule.rate(step: max(0, state.step - 1)), seconds: Date().timeIntervalSince(start),
+                           rate: Double(seen) / max(epochSeconds, 1e-9))
+            try observer.epochEnded(csv: csv.text, start: start)
             try Checkpoint.saveLast(model: model, optimizer: optimizer, state: state, to: checkpoints)
+            RunEvents.reach(.checkpointed)
             if tr.averageLast > 0 {
                 // The last average_last epochs' weights, whenever the run ends (early stopping too).
                 try Checkpoint.saveEpoch(epoch, model: model, to: checkpoints)
                 if Distributed.isWriter { try? FileManager.default.removeItem(at: checkpoints.appendingPathComponent("epoch-\(epoch - tr.averageLast).safetensors")) }
             }
-            try csv.append(epoch: epoch, step: state.step, loss: trainLoss, dev: dev?.logValues, columns: T.logColumns.count,
-                           lr: schedule.rate(step: max(0, state.step - 1)), seconds: Date().timeIntervalSince(start),
-                           rate: Double(seen) / max(epochSeconds, 1e-9))
-            try observer.epochEnded(csv: csv.text, start: start)
             // Rank 0's checkpoints are complete before any rank reads one (best, averaged, resumed).
             Distributed.barrier()
             log(String(format: "epoch %d/%d: loss %.4f", epoch, tr.epochs, trainLoss) + (dev.map { ", dev " + $0.summary } ?? "")

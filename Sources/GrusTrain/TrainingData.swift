@@ -46,6 +46,8 @@ public enum RunEvents {
         case step
         /// A dev evaluation begins.
         case eval
+        /// An epoch's last checkpoint is in place.
+        case checkpointed
     }
 
     nonisolated(unsafe) public static var observer: ((Point) -> Void)?

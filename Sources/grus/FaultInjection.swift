@@ -5,7 +5,8 @@ import GrusTrain
 /// Fault injection for the kill-and-resume tests, read from the environment at start-up:
 /// GRUS_FAULT=step:N (after N optimiser steps), checkpoint:N (during the N-th checkpoint write,
 /// after the temporary file, before the rename) or eval:N (as the N-th dev evaluation begins)
-/// makes the process kill itself with SIGKILL; features:N kills after N chunks of audio features
+/// makes the process kill itself with SIGKILL, and so does checkpointed:N (just after the N-th
+/// epoch's checkpoint is in place); features:N kills after N chunks of audio features
 /// are written; trap:N makes N threads trap at once as the features stage begins (a crash must
 /// end the process); sleep:MS makes the features stage take MS milliseconds longer (the shared
 /// cache's concurrency tests). With GRUS_FAULT_RANK=K only rank K of an MPI job has the fault.
@@ -35,7 +36,7 @@ enum FaultInjection {
         case "sleep":
             RunEvents.observer = { point in if point == .features { usleep(useconds_t(n * 1000)) } }
         default:
-            let watched: RunEvents.Point? = ["step": .step, "eval": .eval, "features": .featuresChunk][kind]
+            let watched: RunEvents.Point? = ["step": .step, "eval": .eval, "features": .featuresChunk, "checkpointed": .checkpointed][kind]
             RunEvents.observer = { point in if point == watched { reached() } }
         }
     }

@@ -29,8 +29,15 @@ final class KillResumeTests: FolderTestCase {
         let referenceFile = URL(fileURLWithPath: straight + "/checkpoints/last.safetensors")
         let reference = try Safetensors.load(referenceFile).tensors
 
-        // 13 steps per epoch: step 20 is mid-epoch 2; checkpoint 2 is the end of epoch 2; eval 3 is epoch 3's.
-        for fault in ["step:20", "checkpoint:2", "eval:3"] {
+        /// train-log.csv's epoch, step, loss, dev and lr columns (seconds and rates differ run to run).
+        func logRows(_ folder: String) throws -> [[String]] {
+            try String(contentsOfFile: folder + "/train-log.csv", encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",").dropLast(2).map(String.init) }
+        }
+        let referenceLog = try logRows(straight)
+        XCTAssertEqual(referenceLog.count, 5, "a header and four epochs")
+        // 13 steps per epoch: step 20 is mid-epoch 2; checkpoint 2 is the end of epoch 2 (its log row
+        // written, its checkpoint not yet); checkpointed 2 just after it; eval 3 is epoch 3's.
+        for fault in ["step:20", "checkpoint:2", "checkpointed:2", "eval:3"] {
             let out = dir.appendingPathComponent("run-\(fault.replacingOccurrences(of: ":", with: "-"))").path
             let killed = try run(grus, ["run", recipe, "--out", out], fault: fault)
             XCTAssertEqual(killed.terminationReason, .uncaughtSignal, fault)
@@ -45,7 +52,14 @@ final class KillResumeTests: FolderTestCase {
                            try Data(contentsOf: URL(fileURLWithPath: straight + "/model/model.safetensors")), fault)
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: out + "/checkpoints").filter { $0.contains(".tmp-") }
             XCTAssertEqual(leftovers, [], fault)
+            // The log agrees with the checkpoint after any kill: every epoch once, as uninterrupted.
+            XCTAssertEqual(try logRows(out), referenceLog, fault)
+            XCTAssertGreaterThan(try Data(contentsOf: URL(fileURLWithPath: out + "/tb/events.out.tfevents.0.grus")).count, 100, fault)
         }
+        // --resume after a clean finish keeps the TensorBoard file (it was deleted, tb/ left empty).
+        XCTAssertEqual(try run(grus, ["run", recipe, "--out", straight, "--resume"]).terminationStatus, 0)
+        XCTAssertGreaterThan(try Data(contentsOf: URL(fileURLWithPath: straight + "/tb/events.out.tfevents.0.grus")).count, 100)
+        XCTAssertEqual(try logRows(straight), referenceLog)
     }
 
     /// Two threads that crash at once end the process (once stuck over 10 minutes in the crash
