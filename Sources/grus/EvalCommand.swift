@@ -78,6 +78,12 @@ struct Eval: ParsableCommand {
                 try HTMLReport.forEvaluation(model: model.path, data: data, task: loaded.taskName, report: metrics, items: items, bad: bad)
                     .write(to: URL(fileURLWithPath: page))
             }
+            // As grus run: inputs left out are a failure unless the recipe's policy skips them.
+            let failing = bad.filter { $0.byPolicy != true }.count
+            if failing > 0 && recipe.corpus.onBadInput == .fail {
+                FileHandle.standardError.write(Data("error: \(failing) input(s) could not be used and were not scored (listed above); fix them, or add --set corpus.on_bad_input=skip to score the rest and exit 0\n".utf8))
+                throw ExitCode(1)
+            }
         }
     }
 

@@ -43,3 +43,29 @@ final class UsageTests: FolderTestCase {
         XCTAssertEqual(try runCapturing(grus, ["export", "--onnx", exp, exp + "/model.onnx"]).status, 0)
     }
 }
+
+/// grus eval, as grus run: inputs it could not use are a failure (exit 1) unless the policy says skip.
+final class EvalBadInputTests: FolderTestCase {
+    func testBadInputsFailUnlessSkipped() throws {
+        guard let grus = grusExecutable() else { return }
+        let tones = try toneCorpus()
+        let recipe = dir.appendingPathComponent("r.yaml").path
+        try """
+        corpus: {format: fsdd, path: \(tones.path), dev_fraction: 0}
+        frontend: {type: audio, audio: {bins: 20, cmvn: global}}
+        model: {encoder: {hidden: 6, layers: 1, bidirectional: false}}
+        training: {epochs: 1, batch_size: 4}
+        evaluation: {splits: [test]}
+        """.write(toFile: recipe, atomically: true, encoding: .utf8)
+        let exp = dir.appendingPathComponent("exp").path
+        XCTAssertEqual(try runCapturing(grus, ["run", recipe, "--out", exp]).status, 0)
+        FileManager.default.createFile(atPath: tones.appendingPathComponent("lo_a_1.wav").path, contents: Data("not audio at all".utf8))
+        let failed = try runCapturing(grus, ["eval", "--model", exp, "--data", tones.path, "--split", "test"])
+        XCTAssertEqual(failed.status, 1, failed.stdout + failed.stderr)
+        XCTAssertTrue(failed.stdout.contains("lo_a_1.wav"), failed.stdout)
+        XCTAssertTrue(failed.stderr.contains("on_bad_input=skip"), failed.stderr)
+        let skipped = try runCapturing(grus, ["eval", "--model", exp, "--data", tones.path, "--split", "test", "--set", "corpus.on_bad_input=skip"])
+        XCTAssertEqual(skipped.status, 0, skipped.stdout + skipped.stderr)
+        XCTAssertTrue(skipped.stdout.contains("1 input(s) could not be used"), skipped.stdout)
+    }
+}
