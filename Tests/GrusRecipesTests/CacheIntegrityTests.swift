@@ -24,18 +24,7 @@ final class CacheIntegrityTests: FolderTestCase {
         return p
     }
 
-    func audioRecipe() throws -> String {
-        let tones = try toneCorpus()
-        let p = dir.appendingPathComponent("a.yaml").path
-        try """
-        corpus: {format: fsdd, path: \(tones.path), dev_fraction: 0}
-        frontend: {type: audio, audio: {bins: 20, cmvn: global}}
-        model: {encoder: {hidden: 6, layers: 1, bidirectional: false}}
-        training: {epochs: 1, batch_size: 4}
-        evaluation: {splits: [test]}
-        """.write(toFile: p, atomically: true, encoding: .utf8)
-        return p
-    }
+    func audioRecipe() throws -> String { try toneRecipe() }
 
     /// The one entry of the shared cache, as JSON.
     func entry() throws -> (folder: URL, index: [String: Any]) {

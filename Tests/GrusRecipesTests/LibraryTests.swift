@@ -10,18 +10,10 @@ import XCTest
 /// program (Examples/label-and-spot), which uses nothing else.
 final class LibraryTests: FolderTestCase {
     func trainTones() throws -> (model: String, tones: URL) {
-        let tones = try toneCorpus()
-        let recipe = dir.appendingPathComponent("r.yaml")
-        try """
-        corpus: {format: fsdd, path: \(tones.path), dev_fraction: 0}
-        frontend: {type: audio, audio: {bins: 20, cmvn: global}}
-        model: {encoder: {hidden: 8, layers: 1, bidirectional: false}}
-        training: {epochs: 4, batch_size: 4}
-        evaluation: {splits: [test]}
-        """.write(to: recipe, atomically: true, encoding: .utf8)
+        let recipe = try toneRecipe(hidden: 8, epochs: 4)
         let out = dir.appendingPathComponent("exp").path
-        try Experiment(try RecipeLoader.load(recipe.path), out: out).run()
-        return (out, tones)
+        try Experiment(try RecipeLoader.load(recipe), out: out).run()
+        return (out, dir.appendingPathComponent("tones"))
     }
 
     func testLabelsFilesAndSamplesAlike() throws {

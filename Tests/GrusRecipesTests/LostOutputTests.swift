@@ -4,18 +4,7 @@ import XCTest
 /// Output that cannot be written never kills a run part way, and never passes for success: a
 /// closed pipe on standard output (SIGPIPE), and a log.txt on a full disk.
 final class LostOutputTests: FolderTestCase {
-    func recipe() throws -> String {
-        let tones = try toneCorpus()
-        let path = dir.appendingPathComponent("r.yaml").path
-        try """
-        corpus: {format: fsdd, path: \(tones.path), dev_fraction: 0}
-        frontend: {type: audio, audio: {bins: 20, cmvn: global}}
-        model: {encoder: {hidden: 6, layers: 1, bidirectional: false}}
-        training: {epochs: 2, batch_size: 4, log_every: 1}
-        evaluation: {splits: [test]}
-        """.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
+    func recipe() throws -> String { try toneRecipe(epochs: 2, training: "log_every: 1") }
 
     /// Runs grus with standard output a pipe nobody reads (its read end closed).
     func runIntoClosedPipe(_ args: [String]) throws -> (reason: Process.TerminationReason, status: Int32, stderr: String)? {

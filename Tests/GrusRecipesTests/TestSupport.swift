@@ -33,6 +33,21 @@ class FolderTestCase: XCTestCase {
         return tones
     }
 
+    /// `dir/tones.yaml` on the tone corpus (made here): a small unidirectional GRU classifier whose
+    /// test split is evaluated. `training`: more keys of the training section.
+    func toneRecipe(hidden: Int = 6, epochs: Int = 1, training: String = "") throws -> String {
+        let tones = try toneCorpus()
+        let path = dir.appendingPathComponent("tones.yaml").path
+        try """
+        corpus: {format: fsdd, path: \(tones.path), dev_fraction: 0}
+        frontend: {type: audio, audio: {bins: 20, cmvn: global}}
+        model: {encoder: {hidden: \(hidden), layers: 1, bidirectional: false}}
+        training: {epochs: \(epochs), batch_size: 4\(training.isEmpty ? "" : ", " + training)}
+        evaluation: {splits: [test]}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     /// The tone corpus's recordings as test items labelled lo or hi.
     func toneItems(_ tones: URL) throws -> [Item] {
         try FileManager.default.contentsOfDirectory(atPath: tones.path).filter { $0.hasSuffix(".wav") }.sorted().map {

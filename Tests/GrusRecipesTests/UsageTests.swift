@@ -19,15 +19,7 @@ final class UsageTests: FolderTestCase {
     /// An output path that is one of the experiment's own files is refused before anything is written.
     func testOutputsNeverOverwriteTheExperimentsOwnFiles() throws {
         guard let grus = grusExecutable() else { return }
-        let tones = try toneCorpus()
-        let recipe = dir.appendingPathComponent("r.yaml").path
-        try """
-        corpus: {format: fsdd, path: \(tones.path), dev_fraction: 0}
-        frontend: {type: audio, audio: {bins: 20, cmvn: global}}
-        model: {encoder: {hidden: 6, layers: 1, bidirectional: false}}
-        training: {epochs: 1, batch_size: 4}
-        evaluation: {splits: [test]}
-        """.write(toFile: recipe, atomically: true, encoding: .utf8)
+        let recipe = try toneRecipe(), tones = dir.appendingPathComponent("tones")
         let exp = dir.appendingPathComponent("exp").path
         try Experiment(try RecipeLoader.load(recipe), out: exp).run()
         let weights = try Data(contentsOf: URL(fileURLWithPath: exp + "/model/model.safetensors"))
@@ -48,15 +40,7 @@ final class UsageTests: FolderTestCase {
 final class EvalBadInputTests: FolderTestCase {
     func testBadInputsFailUnlessSkipped() throws {
         guard let grus = grusExecutable() else { return }
-        let tones = try toneCorpus()
-        let recipe = dir.appendingPathComponent("r.yaml").path
-        try """
-        corpus: {format: fsdd, path: \(tones.path), dev_fraction: 0}
-        frontend: {type: audio, audio: {bins: 20, cmvn: global}}
-        model: {encoder: {hidden: 6, layers: 1, bidirectional: false}}
-        training: {epochs: 1, batch_size: 4}
-        evaluation: {splits: [test]}
-        """.write(toFile: recipe, atomically: true, encoding: .utf8)
+        let recipe = try toneRecipe(), tones = dir.appendingPathComponent("tones")
         let exp = dir.appendingPathComponent("exp").path
         XCTAssertEqual(try runCapturing(grus, ["run", recipe, "--out", exp]).status, 0)
         FileManager.default.createFile(atPath: tones.appendingPathComponent("lo_a_1.wav").path, contents: Data("not audio at all".utf8))
