@@ -44,7 +44,11 @@ package struct Stages<T: TrainableTask> {
             throw RecipeError(issues: [RecipeIssue(file: recipeFile, keyPath: "frontend.audio.cmvn",
                 message: "speaker CMVN needs to know each input's speaker, and \(recipe.corpus.path) names none (a manifest names them in a 'speaker' column); use utterance or global")])
         }
-        let task = try T.fromTraining(items.filter { $0.split == .train }, corpus: recipe.corpus.path)
+        let task: T
+        do { task = try T.fromTraining(items.filter { $0.split == .train }, corpus: recipe.corpus.path) } catch let e as CorpusError where !bad.isEmpty {
+            // Say why: a corpus whose lines could not be read has nothing to learn from.
+            throw CorpusError("\(e.message); \(bad.count) input(s) could not be used, the first: \(bad[0])")
+        }
         let counts = Dictionary(grouping: items, by: \.split).mapValues(\.count)
         log("prepare: \(items.count) items (train \(counts[.train] ?? 0), dev \(counts[.dev] ?? 0), test \(counts[.test] ?? 0)), \(task.labels.count) labels")
         return PreparedCorpus(items: items, bad: bad, task: task, sampleRate: recipe.frontend.type == .audio ? try featureRate(items) : 0)

@@ -44,7 +44,7 @@ package enum Transfer {
         do { folder = try ModelFolder.locate(path) } catch { throw fail("\(error)") }
         let source: Source
         do { source = try JSONDecoder().decode(Source.self, from: folder.json) } catch {
-            throw fail("\(folder.jsonURL.path) is not a Grus model description (\(error))")
+            throw fail("\(folder.jsonURL.path) is not a Grus model description: \(readable(error))")
         }
         let weightsURL = folder.dir.appendingPathComponent("model.safetensors")
         let tensors = try ModelWeights.read(weightsURL)

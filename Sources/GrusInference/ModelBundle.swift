@@ -49,7 +49,7 @@ public struct ModelBundle<Task: SequenceTask>: Codable {
     package static func load(_ folder: ModelFolder) throws -> (bundle: ModelBundle, model: Task.Model) {
         let bundle: ModelBundle
         do { bundle = try JSONDecoder().decode(ModelBundle.self, from: folder.json) } catch {
-            throw GrusError.format(path: folder.jsonURL.path, message: "not a valid Grus model description (\(error))")
+            throw GrusError.format(path: folder.jsonURL.path, message: "not a valid Grus model description: \(readable(error)) (does its task, '\(Task.name)', match the model it describes?)")
         }
         let problems = bundle.problems()
         guard problems.isEmpty else {

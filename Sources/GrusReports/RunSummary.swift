@@ -23,7 +23,7 @@ public struct RunSummary {
 
     public static func read(_ path: String) throws -> RunSummary {
         let dir = URL(fileURLWithPath: path)
-        if let seeds = try? SeedSummary.read(dir) { return try seeds.summary(folder: path) }
+        if let seeds = try SeedSummary.read(dir) { return try seeds.summary(folder: path) }
         func file(_ name: String) throws -> Data {
             guard let d = readWholeFile(dir.appendingPathComponent(name).path) else {
                 throw GrusError.io(path: dir.appendingPathComponent(name).path, message: "missing; is \(path) the folder of a finished `grus run`?")
@@ -33,10 +33,16 @@ public struct RunSummary {
         let recipe = try RecipeLoader.flatten(String(decoding: try file("recipe.yaml"), as: UTF8.self))
         var metrics: [String: Double]
         do { metrics = try JSONDecoder().decode(TopLevelNumbers.self, from: try file("metrics.json")).values } catch {
-            throw GrusError.format(path: dir.appendingPathComponent("metrics.json").path, message: "not a metrics file (\(error))")
+            throw GrusError.format(path: dir.appendingPathComponent("metrics.json").path, message: "not a metrics file: \(readable(error))")
         }
         for k in counts { metrics[k] = nil }
-        let training = (try? file("training.json")).flatMap { try? JSONDecoder().decode(TrainingSummary.self, from: $0) }
+        // training.json is optional (runs stopped before training have none); a broken one is an error.
+        var training: TrainingSummary?
+        if let d = readWholeFile(dir.appendingPathComponent("training.json").path) {
+            do { training = try JSONDecoder().decode(TrainingSummary.self, from: d) } catch {
+                throw GrusError.format(path: dir.appendingPathComponent("training.json").path, message: "not a training summary: \(readable(error))")
+            }
+        }
         return RunSummary(folder: path, recipe: recipe, metrics: metrics, training: training)
     }
 }
@@ -49,9 +55,13 @@ public struct SeedSummary: Codable {
     public var folders: [String]
     public var metrics: [String: Stat]
 
-    public static func read(_ dir: URL) throws -> SeedSummary {
-        guard let d = readWholeFile(dir.appendingPathComponent("seeds.json").path) else { throw GrusError.io(path: dir.path, message: "no seeds.json") }
-        return try JSONDecoder().decode(SeedSummary.self, from: d)
+    /// The folder's seeds.json, or nil when it has none (a single run).
+    public static func read(_ dir: URL) throws -> SeedSummary? {
+        let url = dir.appendingPathComponent("seeds.json")
+        guard let d = readWholeFile(url.path) else { return nil }
+        do { return try JSONDecoder().decode(SeedSummary.self, from: d) } catch {
+            throw GrusError.format(path: url.path, message: "not a seeds file written by `grus run --seeds`: \(readable(error))")
+        }
     }
 
     /// Mean and sample standard deviation (n − 1) of each metric every run reports.

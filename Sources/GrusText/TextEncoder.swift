@@ -171,7 +171,7 @@ public struct TextEncoder: Codable, Equatable, Sendable {
         do {
             return try JSONDecoder().decode(TextEncoder.self, from: data)
         } catch {
-            throw TextError.malformed(path: url.path, line: 0, message: "not a Grus tokenizer file (\(error))")
+            throw TextError.malformed(path: url.path, line: 0, message: "not a Grus tokenizer file: \(readable(error))")
         }
     }
 }
