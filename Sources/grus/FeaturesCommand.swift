@@ -88,6 +88,13 @@ struct Features: ParsableCommand {
                     if rate > header.sampleRate {
                         throw CorpusErrorText("\(path): recorded at \(header.sampleRate) Hz; --sample-rate \(rate) would upsample it (use native or at most \(header.sampleRate))")
                     }
+                    if section.sampleRate == 0 {
+                        // The file's own rate, not a flag, is what the features cannot use: name the file.
+                        let problems = section.featureOptions(rate: rate).problems().filter { $0.field == "frame.sampleRate" }
+                        if !problems.isEmpty {
+                            throw CorpusErrorText("\(path): its header says \(rate) Hz, a rate these features cannot use (\(problems.map(\.message).joined(separator: "; "))); the file may be damaged")
+                        }
+                    }
                     let fe = try frontEnd(rate: rate)
                     let f = try fe.features(ofFile: path)
                     guard f.shape[0] > 0 else {

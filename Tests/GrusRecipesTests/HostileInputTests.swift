@@ -228,6 +228,12 @@ final class HostileInputTests: FolderTestCase {
         let path = dir.appendingPathComponent("slow.wav").path
         FileManager.default.createFile(atPath: path, contents: wav)
         XCTAssertThrowsError(try AudioFile.read(path)) { XCTAssertTrue("\($0)".contains("header gives 1 Hz"), "\($0)") }
+        // grus features names the file, not a --sample-rate flag nobody gave.
+        guard let grus = grusExecutable() else { return }
+        let r = try runCapturing(grus, ["features", path])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue((r.stdout + r.stderr).contains("slow.wav: its header says 1 Hz"), r.stdout + r.stderr)
+        XCTAssertFalse((r.stdout + r.stderr).contains("--sample-rate"), r.stdout + r.stderr)
     }
 
     /// A file name with a line break cannot be named by the split lists: it was silently trained on.
