@@ -169,16 +169,23 @@ package enum InputIdentity {
     }
 }
 
-/// 64-bit FNV-1a over bytes and integers: a fast checksum of cache entries (not a defence against
-/// someone who rewrites it, only against damage).
+/// FNV-1a over 64-bit words (a trailing partial word zero-padded): a fast checksum of cache
+/// entries, read again on every reuse of an entry, so it takes a word, not a byte, per step.
+/// It finds damage; it is no defence against someone who rewrites it.
 package struct FNV1a {
     package private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
 
+    mutating func mix(_ word: UInt64) { value = (value ^ word) &* 0x100_0000_01b3 }
+
     package mutating func add(_ data: Data) {
-        data.withUnsafeBytes { for b in $0 { value = (value ^ UInt64(b)) &* 0x100_0000_01b3 } }
+        data.withUnsafeBytes { raw in
+            let words = raw.count / 8
+            for i in 0..<words { mix(raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) }
+            var tail: UInt64 = 0
+            for (k, b) in raw[(words * 8)...].enumerated() { tail |= UInt64(b) << (8 * UInt64(k)) }
+            mix(tail ^ UInt64(raw.count))
+        }
     }
 
-    package mutating func add(_ numbers: [Int]) {
-        for n in numbers { var x = UInt64(bitPattern: Int64(n)); for _ in 0..<8 { value = (value ^ (x & 0xff)) &* 0x100_0000_01b3; x >>= 8 } }
-    }
+    package mutating func add(_ numbers: [Int]) { for n in numbers { mix(UInt64(bitPattern: Int64(n))) } }
 }

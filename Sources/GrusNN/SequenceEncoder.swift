@@ -25,7 +25,6 @@ public final class SequenceEncoder {
         self.stack = stack
     }
 
-    public var config: GRUConfig { rnn.config }
     public var parameters: [Parameter] { (embedding?.parameters ?? []) + (chars?.parameters ?? []) + rnn.parameters }
 
     /// out [T', B, D·H] and each sequence's steps.

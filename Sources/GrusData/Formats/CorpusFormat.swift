@@ -67,8 +67,6 @@ public enum CorpusFormats {
 
     /// Every corpus key: the common ones and each format's own.
     public static var keys: [String: Field] {
-        var out = CorpusKeys.common
-        for f in all { out.merge(f.keys) { a, _ in a } }
-        return out
+        all.reduce(CorpusKeys.common) { CorpusKeys.merged($0, $1.keys) }
     }
 }
