@@ -47,7 +47,7 @@ public final class Experiment {
     }
 
     /// Keys a resumed run may change: how long to train, how to log, and what to evaluate.
-    package static let resumableKeys: Set<String> = ["training.epochs", "training.log_every", "training.threads", "experiment.name", "experiment.out",
+    package static let resumableKeys: Set<String> = ["training.epochs", "training.min_steps", "training.max_steps", "training.log_every", "training.threads", "experiment.name", "experiment.out",
                                              "experiment.cache_dir"]
 
     /// Keys that change nothing a finished run computed, or only its evaluation: a rerun with

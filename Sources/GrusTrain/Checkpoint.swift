@@ -11,21 +11,34 @@ package struct TrainState: Codable {
     package var best: Double? = nil
     /// The lowest dev loss so far (nil before the first evaluation, or without a dev split).
     package var bestLoss: Double? = nil
+    /// The dev loss of the best checkpoint, which breaks ties on the score.
+    package var bestCheckpointLoss: Double? = nil
     package var badEpochs = 0
     package var rng = RNG(seed: 0)
     package var baseLR = 0.0
 
-    /// Records an epoch's dev score (higher is better) and dev loss; returns whether the score is
-    /// the best so far (the best checkpoint). Early stopping and the plateau schedule count the
-    /// epochs in which neither the score nor the dev loss improved: on a small dev split the
-    /// score moves in coarse steps while the loss still shows the model learning. An epoch that
-    /// ends inside the warm-up (`step` ≤ `warmupSteps`) is not counted: the learning rate was
-    /// still rising.
-    package mutating func judge(score: Double, loss: Double?, warmupSteps: Int) -> Bool {
-        let improved = best == nil || score > best!
-        if improved { best = score }
+    /// Records an epoch's dev score (higher is better) and dev loss; returns whether this epoch
+    /// makes the best checkpoint. It does when the score beats the best by more than `minDelta`,
+    /// or when it ties the best (equal, or above it by no more than `minDelta`) with a lower dev
+    /// loss: a small dev split's accuracy moves in coarse steps and often ties.
+    ///
+    /// Early stopping and the plateau schedule count the epochs in which neither the score nor
+    /// the dev loss improved: the loss still shows the model learning when the score is flat. An
+    /// epoch that ends inside the warm-up (`step` ≤ `warmupSteps`) is not counted: the learning
+    /// rate was still rising.
+    package mutating func judge(score: Double, loss: Double?, warmupSteps: Int, minDelta: Double = 0) -> Bool {
+        let finiteLoss = loss.flatMap { $0.isFinite ? $0 : nil }
+        var improved = true
+        if let b = best {
+            let tie = score >= b && score <= b + minDelta
+            improved = score > b + minDelta || (tie && finiteLoss != nil && (bestCheckpointLoss.map { finiteLoss! < $0 } ?? true))
+        }
+        if improved {
+            best = max(best ?? score, score)
+            bestCheckpointLoss = finiteLoss
+        }
         var lossImproved = false
-        if let l = loss, l.isFinite, bestLoss == nil || l < bestLoss! {
+        if let l = finiteLoss, bestLoss == nil || l < bestLoss! {
             bestLoss = l
             lossImproved = true
         }

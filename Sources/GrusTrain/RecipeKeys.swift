@@ -7,7 +7,9 @@ extension TrainingOptions {
     public static let recipeKeys: [String: Field] = ownKeys.merging(LossOptions.recipeKeys) { a, _ in a }
 
     static let ownKeys: [String: Field] = [
-        "epochs": Field.int(20, min: 1, max: 100_000, "passes over the training split"),
+        "epochs": Field.int(20, min: 1, max: 100_000, "passes over the training split (raised to reach min_steps, lowered to max_steps)"),
+        "min_steps": Field.int(0, min: 0, max: 10_000_000, "the run takes at least this many optimiser steps: on a small corpus the epochs rise to reach it (0 = training.epochs as given)"),
+        "max_steps": Field.int(0, min: 0, max: 10_000_000, "the run takes at most this many optimiser steps: on a large corpus the epochs fall to it (0 = no ceiling)"),
         "batch_size": Field.int(32, min: 1, max: 65536, "sequences per optimiser step"),
         "optimizer": Field.choice(OptimizerKind.adam, "adam, adamw (decoupled weight decay) or sgd"),
         "lr": Field.number(0.001, min: 0, exclusive: true, "learning rate"),
@@ -30,6 +32,8 @@ extension TrainingOptions {
         "early_stopping": .section([
             "metric": Field(.choice([""] + Tasks.devMetrics), default: "", "dev metric that picks the best checkpoint ('' = the task's own: \(Tasks.all.map { "\($0.name) \($0.devMetrics[0])" }.joined(separator: ", ")))"),
             "patience": Field.int(0, min: 0, "epochs without improvement before stopping, warm-up epochs not counted (0 = never)"),
+            "patience_steps": Field.int(0, min: 0, max: 10_000_000, "patience of at least this many optimiser steps: on a small corpus the patience in epochs rises to reach it (0 = patience as given)"),
+            "min_delta": Field.number(0, min: 0, "a dev score must rise by more than this to count as better; within it, the lower dev loss decides"),
         ]),
         "bucket": Field.bool(true, "batch utterances of similar length"),
         "threads": Field.int(0, min: 0, max: 256, "threads for features, training, evaluation (0 = all cores)"),

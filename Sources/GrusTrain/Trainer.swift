@@ -60,11 +60,13 @@ public final class Trainer<T: TrainableTask> {
         let optimizer = tr.optimizer.make(model.parameters, learningRate: Float(tr.lr), momentum: Float(tr.momentum),
                                           weightDecay: Float(tr.weightDecay))
         optimizer.lazyRowSparse = tr.lazyEmbeddingUpdates
-        let stepsPerEpoch = (trainIdx.count + tr.batchSize - 1) / tr.batchSize
-        var schedule = LRSchedule(tr.schedule, lr: tr.lr, epochs: tr.epochs, stepsPerEpoch: stepsPerEpoch)
-        let warmup = LRSchedule.warmupSteps(tr.schedule, stepsPerEpoch: stepsPerEpoch, totalSteps: stepsPerEpoch * tr.epochs)
+        let length = RunLength.resolve(tr, examples: trainIdx.count)
+        log(length.reason)
+        let stepsPerEpoch = length.stepsPerEpoch, epochs = length.epochs
+        var schedule = LRSchedule(tr.schedule, lr: tr.lr, epochs: epochs, stepsPerEpoch: stepsPerEpoch)
+        let warmup = LRSchedule.warmupSteps(tr.schedule, stepsPerEpoch: stepsPerEpoch, totalSteps: length.steps)
         if warmup.capped {
-            log("warm-up capped at \(warmup.steps) steps (training.schedule.max_warmup_fraction \(tr.schedule.maxWarmupFraction) of \(stepsPerEpoch * tr.epochs) steps)")
+            log("warm-up capped at \(warmup.steps) steps (training.schedule.max_warmup_fraction \(tr.schedule.maxWarmupFraction) of \(length.steps) steps)")
         }
         var state = TrainState()
         if resume, let restored = try Checkpoint.loadLast(from: checkpoints, model: model, optimizer: optimizer) {
@@ -85,7 +87,7 @@ public final class Trainer<T: TrainableTask> {
         var trained = 0, trainSeconds = 0.0, epochsRun = 0
         let parallel = Distributed.active ? DataParallel(model.parameters) : nil
         if parallel != nil { log("data-parallel training on \(Distributed.size) ranks, \(Threads.count) thread(s) each; each rank takes its share of every batch of \(tr.batchSize)") }
-        while state.epoch < tr.epochs {
+        while state.epoch < epochs {
             let epoch = state.epoch + 1
             if !freezable.isEmpty {
                 let frozen = epoch <= tr.freezeEpochs
@@ -96,7 +98,7 @@ public final class Trainer<T: TrainableTask> {
                 for p in freezable { p.trainable = !frozen }
             }
             let batches = makeBatches(lengths: lengths, indices: trainIdx, batchSize: tr.batchSize, bucket: tr.bucket, rng: &rng)
-            let progress = ProgressLine(observer: observer, epoch: epoch, epochs: tr.epochs, batches: batches.count, batchSize: tr.batchSize, every: tr.logEvery)
+            let progress = ProgressLine(observer: observer, epoch: epoch, epochs: epochs, batches: batches.count, batchSize: tr.batchSize, every: tr.logEvery)
             var lossSum = 0.0, seen = 0
             for (bi, b) in batches.enumerated() {
                 let lr = schedule.rate(step: state.step)
@@ -154,7 +156,7 @@ public final class Trainer<T: TrainableTask> {
             let dev = devIdx.isEmpty ? nil : try evaluate(task, model, devIdx.map { examples[$0] }, store: data.store, topK: topK).report
             let trainLoss = seen > 0 ? lossSum / Double(seen) : .nan
             let improved = state.judge(score: dev.map { $0.score(metric) ?? -.infinity } ?? -trainLoss, loss: dev?.loss ?? trainLoss,
-                                       warmupSteps: warmup.steps)
+                                       warmupSteps: warmup.steps, minDelta: tr.earlyStopping.minDelta)
             if improved {
                 try Checkpoint.saveBest(model: model, to: checkpoints)
             }
@@ -181,9 +183,9 @@ public final class Trainer<T: TrainableTask> {
             }
             // Rank 0's checkpoints are complete before any rank reads one (best, averaged, resumed).
             Distributed.barrier()
-            log(String(format: "epoch %d/%d: loss %.4f", epoch, tr.epochs, trainLoss) + (dev.map { ", dev " + $0.summary } ?? "")
+            log(String(format: "epoch %d/%d: loss %.4f", epoch, epochs, trainLoss) + (dev.map { ", dev " + $0.summary } ?? "")
                 + (improved ? " (best)" : "") + String(format: " [%.1f s]", Date().timeIntervalSince(progress.start)))
-            if tr.earlyStopping.patience > 0 && state.badEpochs >= tr.earlyStopping.patience {
+            if length.patience > 0 && state.badEpochs >= length.patience {
                 log("early stopping: no dev improvement in \(state.badEpochs) epochs")
                 break
             }

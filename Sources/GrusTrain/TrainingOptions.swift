@@ -6,7 +6,7 @@ import GrusTasks
 
 /// How a run trains: its length, batches, optimiser, schedule, early stopping and checkpoints.
 public struct TrainingOptions: Codable, Equatable {
-    public var epochs: Int, batchSize: Int, optimizer: OptimizerKind, lr: Double, momentum: Double, weightDecay: Double
+    public var epochs: Int, minSteps: Int, maxSteps: Int, batchSize: Int, optimizer: OptimizerKind, lr: Double, momentum: Double, weightDecay: Double
     public var intentWeight: Double
     public var clipNorm: Double, labelSmoothing: Double, wordDropout: Double, ctcZeroInfinity: Bool, classWeights: ClassWeighting, lazyEmbeddingUpdates: Bool
     public var schedule: ScheduleOptions, earlyStopping: EarlyStoppingOptions
@@ -21,7 +21,9 @@ public struct ScheduleOptions: Codable, Equatable {
 }
 
 /// Early stopping and best-checkpoint selection on a dev metric (training.early_stopping).
-public struct EarlyStoppingOptions: Codable, Equatable { public var metric: String; public var patience: Int }
+public struct EarlyStoppingOptions: Codable, Equatable {
+    public var metric: String, patience: Int, patienceSteps: Int, minDelta: Double
+}
 
 /// Learning-rate schedules (reduce-on-plateau acts after each dev evaluation).
 public enum ScheduleKind: String, Codable, Sendable, CaseIterable { case constant, step, cosine, plateau }
