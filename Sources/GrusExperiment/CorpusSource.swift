@@ -22,9 +22,14 @@ public struct CorpusSource {
     package let tagScheme: TagScheme?
     /// Whether a carved dev split keeps each label's share (classes), or is drawn at random (transcripts).
     package let stratifiedDev: Bool
+    /// Whether the test split is read. Without it, a format's test file is not opened and its test
+    /// items are dropped before any of their audio is touched.
+    package let readsTest: Bool
 
-    /// `scratch` (default: a temporary folder) receives generated pieces such as 12-class silence clips.
-    public init(_ recipe: Recipe, scratch: URL = FileManager.default.temporaryDirectory.appendingPathComponent("grus-corpus")) {
+    /// `scratch` (default: a temporary folder) receives generated pieces such as 12-class silence
+    /// clips. `test: false` leaves the test split unread.
+    public init(_ recipe: Recipe, scratch: URL = FileManager.default.temporaryDirectory.appendingPathComponent("grus-corpus"), test: Bool = true) {
+        readsTest = test
         corpus = recipe.corpus
         frontEnd = recipe.frontend.type
         seed = recipe.experiment.seed
@@ -41,7 +46,15 @@ public struct CorpusSource {
             throw CorpusError("corpus.format '\(corpus.format)' is not one of \(CorpusFormats.names.joined(separator: ", "))")
         }
         let context = CorpusContext(inputs: frontEnd, seed: seed, sampleRate: sampleRate, scratch: scratch, onlySplit: onlySplit, log: log)
-        var (items, bad) = try format.read(corpus, context)
+        var settings = corpus
+        let skipTest = !readsTest && onlySplit == nil
+        if skipTest && format.keys["test"] != nil { settings.test = "" }
+        var (items, bad) = try format.read(settings, context)
+        if skipTest {
+            let n = items.count
+            items.removeAll { $0.split == .test }
+            log("the test split is left unread" + (n > items.count ? " (\(n - items.count) items)" : ""))
+        }
         if frontEnd == .audio && corpus.longAudio == .split && corpus.maxSeconds > 0 { items = splitLongAudio(items) }
         if let scheme = tagScheme { items = try convertTags(items, to: scheme) }
         if onlySplit == nil { items = CorpusReader.carveDev(items, fraction: corpus.devFraction, seed: UInt64(seed), stratified: stratifiedDev) }

@@ -39,7 +39,7 @@ package struct Stages<T: TrainableTask> {
 
     package func prepare() throws -> PreparedCorpus<T> {
         // Corpora made on first use (and 12-class silence clips) are made by rank 0 of an MPI job.
-        let (items, bad) = try Distributed.writerFirst { try CorpusSource(recipe, scratch: cache).read(log: log.callAsFunction) }
+        let (items, bad) = try Distributed.writerFirst { try CorpusSource(recipe, scratch: cache, test: recipe.evaluation.splits.contains(.test)).read(log: log.callAsFunction) }
         if recipe.frontend.type == .audio && recipe.frontend.audio.cmvn == .speaker && !items.contains(where: { $0.speaker != nil }) {
             throw RecipeError(issues: [RecipeIssue(file: recipeFile, keyPath: "frontend.audio.cmvn",
                 message: "speaker CMVN needs to know each input's speaker, and \(recipe.corpus.path) names none (a manifest names them in a 'speaker' column); use utterance or global")])

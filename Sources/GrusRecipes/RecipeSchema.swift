@@ -44,7 +44,7 @@ public enum RecipeSchema {
         "evaluation": .section([
             "top_k": Field.int(3, min: 1, max: 1000, "classification: top-k accuracy's k"),
             "beam_width": Field.int(0, min: 0, max: 256, "transcribe: CTC decoding, 0 or 1 greedy, more a prefix beam search of this width"),
-            "splits": Field(.list(.choice(["dev", "test"])), default: ["dev", "test"], "splits evaluated at the end; metrics.json describes the last one present"),
+            "splits": Field(.list(.choice(["dev", "test"])), default: ["dev", "test"], "splits evaluated at the end; metrics.json describes the last one present. Without test, the test split is never read (no test file opened, no test audio touched)"),
         ]),
     ])
 }
