@@ -54,6 +54,7 @@ public final class Experiment {
     /// other values reuses the folder.
     package static func replacesRun(_ key: String) -> Bool {
         !["training.log_every", "training.threads", "experiment.name", "experiment.out", "experiment.cache_dir"].contains(key) && !key.hasPrefix("evaluation.")
+            && !key.hasPrefix("tune.")
     }
 
     /// With `resume`, refuses a recipe that differs from the one the checkpoint was trained with
@@ -65,7 +66,7 @@ public final class Experiment {
         if let old = readWholeFile(url.path).map({ String(decoding: $0, as: UTF8.self) }) {
             let changed = try RecipeLoader.changedKeys(from: old, to: resolvedYAML)
             if resume {
-                let refused = changed.filter { !Experiment.resumableKeys.contains($0) && !$0.hasPrefix("evaluation.") }
+                let refused = changed.filter { !Experiment.resumableKeys.contains($0) && !$0.hasPrefix("evaluation.") && !$0.hasPrefix("tune.") }
                 if !refused.isEmpty {
                     guard force else {
                         throw RecipeError(issues: refused.map { RecipeIssue(file: recipeFile, keyPath: $0,

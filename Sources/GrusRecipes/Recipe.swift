@@ -58,4 +58,5 @@ public struct Recipe: Codable, Equatable {
     public var model: Model
     public var training: Training
     public var evaluation: Evaluation
+    public var tune: TuneOptions
 }

@@ -85,6 +85,15 @@ package enum RecipeChecks {
         if let task = Tasks.named(r.task), !r.training.earlyStopping.metric.isEmpty, !task.devMetrics.contains(r.training.earlyStopping.metric) {
             fail("training.early_stopping.metric", "task \(r.task) reports \(task.devMetrics.joined(separator: ", ")), not '\(r.training.earlyStopping.metric)'")
         }
+        if let task = Tasks.named(r.task), !r.tune.metric.isEmpty, !task.devMetrics.contains(r.tune.metric) {
+            fail("tune.metric", "task \(r.task) reports \(task.devMetrics.joined(separator: ", ")), not '\(r.tune.metric)'")
+        }
+        if !r.tune.budget.isEmpty && TuneOptions.seconds(r.tune.budget) == nil {
+            fail("tune.budget", "'\(r.tune.budget)' is not a duration; write it as 20m, 1h30m, 90s or a number of seconds")
+        }
+        if r.training.minSteps > 0 && r.training.maxSteps > 0 && r.training.minSteps > r.training.maxSteps {
+            fail("training.min_steps", "\(r.training.minSteps) is above training.max_steps (\(r.training.maxSteps))")
+        }
         return issues
     }
 }

@@ -46,6 +46,7 @@ public enum RecipeSchema {
             "beam_width": Field.int(0, min: 0, max: 256, "transcribe: CTC decoding, 0 or 1 greedy, more a prefix beam search of this width"),
             "splits": Field(.list(.choice(["dev", "test"])), default: ["dev", "test"], "splits evaluated at the end; metrics.json describes the last one present. Without test, the test split is never read (no test file opened, no test audio touched)"),
         ]),
+        "tune": .section(TuneOptions.recipeKeys),
     ])
 }
 

@@ -8,7 +8,7 @@ struct Grus: ParsableCommand {
         commandName: "grus",
         abstract: "Speech and text sequence labelling with gated recurrent units.",
         version: "0.2.0",
-        subcommands: [Run.self, Eval.self, Predict.self, Stream.self, Compare.self, Export.self, Cache.self, Check.self, RecipeKeys.self, Features.self, Toy.self]
+        subcommands: [Run.self, Eval.self, Predict.self, Stream.self, Compare.self, Export.self, Cache.self, Check.self, RecipeKeys.self, Features.self, Tune.self, Toy.self]
     )
 
     /// A crash must end the process: on a terminal Swift's crash reporter would otherwise wait
@@ -22,6 +22,15 @@ struct Grus: ParsableCommand {
         // A closed pipe on standard output (`grus run ... | head -1`) is an error that writes
         // report, not a signal that kills training part way: the run goes on and ends with exit 1.
         signal(SIGPIPE, SIG_IGN)
+        // A run started by `grus tune` ends with the search: killed, it must not leave runs
+        // writing into folders a resumed search will use.
+        if let parent = getenv("GRUS_EXIT_WITH_PARENT").flatMap({ Int32(String(cString: $0)) }) {
+            Thread.detachNewThread {
+                while getppid() == parent { sleep(1) }
+                FileHandle.standardError.write(Data("error: the search that started this run has ended; stopping\n".utf8))
+                _exit(1)
+            }
+        }
         FaultInjection.install()
         main(nil)
     }
