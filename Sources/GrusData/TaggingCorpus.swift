@@ -164,6 +164,9 @@ extension CorpusReader {
             guard tokens.count == tags.count else {
                 bad.append(BadInput(origin: origin, reason: "\(tags.count) tags for \(tokens.count) tokens")); continue
             }
+            if let label = obj["label"], !(label is String) {
+                bad.append(BadInput(origin: origin, reason: "\"label\" should be a string (the sentence's intent), not \(label is NSNull ? "null" : "\(label)")")); continue
+            }
             var item = Item(input: tokens.joined(separator: " "), label: (obj["label"] as? String) ?? "", split: split, origin: origin)
             item.tokens = tokens
             item.tags = tags

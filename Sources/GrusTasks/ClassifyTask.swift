@@ -28,6 +28,13 @@ public struct ClassifyTask: TrainableTask, AveragingTask {
 
     /// Labels of the training split, numbers in numeric order, others in code-point order.
     public static func fromTraining(_ items: [Item], corpus: String) throws -> ClassifyTask {
+        // An empty label (a blank cell, or an intent that is missing, null or "") is no class.
+        let unlabelled = items.filter { $0.label.trimmingCharacters(in: .whitespaces).isEmpty }
+        if let first = unlabelled.first {
+            throw CorpusError("\(first.origin): no label (an empty, null or missing label or intent)"
+                              + (unlabelled.count > 1 ? "; \(unlabelled.count) training examples have none" : "")
+                              + "; give every training example its label, or leave the example out")
+        }
         let labels = Array(Set(items.map(\.label))).sorted { a, b in
             if let x = Int(a), let y = Int(b) { return x < y }
             return a < b

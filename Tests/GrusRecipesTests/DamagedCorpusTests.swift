@@ -1,5 +1,7 @@
 import Foundation
 @testable import GrusData
+@testable import GrusExperiment
+@testable import GrusRecipes
 import XCTest
 
 /// Damaged tagging lines are bad inputs named by file and line, never read as something else.
@@ -31,5 +33,39 @@ final class DamagedCorpusTests: FolderTestCase {
         let r = try CorpusReader.conll(write("one.txt", "EU B-ORG\nrejects\nGerman B-MISC\n\nPeter B-PER\n"), split: .train)
         XCTAssertEqual(r.items.map(\.tokens), [["Peter"]])
         XCTAssertTrue(r.bad.first?.reason.contains("line 2: 1 column(s)") == true, "\(r.bad)")
+    }
+
+    func testAnIntentThatIsNotAStringIsABadInput() throws {
+        let p = write("j.jsonl", """
+        {"tokens": ["lights", "on"], "tags": ["O", "O"], "label": 5}
+        {"tokens": ["lights", "off"], "tags": ["O", "O"], "label": null}
+        {"tokens": ["play", "jazz"], "tags": ["O", "B-genre"], "label": "play"}
+        """)
+        let r = try CorpusReader.taggedJSONL(p, split: .train)
+        XCTAssertEqual(r.items.map(\.label), ["play"])
+        XCTAssertEqual(r.bad.map(\.reason), ["\"label\" should be a string (the sentence's intent), not 5",
+                                            "\"label\" should be a string (the sentence's intent), not null"])
+    }
+
+    /// A missing or empty intent used to train a class named "".
+    func testATrainingExampleWithoutItsIntentStopsTheRun() throws {
+        let folder = dir.appendingPathComponent("joint")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var lines: [String] = []
+        for i in 0..<12 { lines.append(#"{"tokens": ["turn", "on", "lamp\#(i)"], "tags": ["O", "O", "B-device"], "label": "on"}"#) }
+        for i in 0..<12 { lines.append(#"{"tokens": ["play", "song\#(i)"], "tags": ["O", "B-song"], "label": "play"}"#) }
+        lines.append(#"{"tokens": ["hello", "there"], "tags": ["O", "O"], "label": ""}"#)
+        lines.append(#"{"tokens": ["hi"], "tags": ["O"]}"#)
+        _ = write("joint/train.jsonl", lines.joined(separator: "\n"))
+        let recipe = write("joint.yaml", """
+        task: joint
+        corpus: {format: tagged_jsonl, path: \(folder.path), train: train.jsonl, dev: "", test: ""}
+        frontend: {type: text}
+        model: {embedding_dim: 8, encoder: {hidden: 8, layers: 1}}
+        training: {epochs: 1, batch_size: 8}
+        """)
+        XCTAssertThrowsError(try Experiment(try RecipeLoader.load(recipe), out: dir.appendingPathComponent("exp").path).run()) { e in
+            XCTAssertTrue("\(e)".contains("train.jsonl:25: no label (an empty, null or missing label or intent); 2 training examples have none"), "\(e)")
+        }
     }
 }
