@@ -106,6 +106,9 @@ public enum AudioFile {
         guard AudioFile.sampleRates.contains(Int(info.samplerate)), info.channels <= 256 else {
             throw AudioError.unsupported(path: path, reason: "header gives \(info.samplerate) Hz and \(info.channels) channels; Grus reads \(AudioFile.sampleRates.lowerBound)-\(AudioFile.sampleRates.upperBound) Hz and at most 256 channels")
         }
+        if let (promised, held) = truncation(file) {
+            throw AudioError.notAudio(path: path, reason: "truncated: its header promises \(promised) bytes of audio, the file holds \(held)")
+        }
         let channels = Int(info.channels)
         var frames = Int(info.frames)
         if startSeconds > 0 {
@@ -158,6 +161,21 @@ public enum AudioFile {
     public static let sampleRates = 1000...384_000
 
     /// Frames, rate and channels from the header, without decoding.
+    /// A WAV data chunk shorter than its header says: libsndfile reads what is there and notes
+    /// "data : N (should be M)" in its log. A size of 0 or 0xFFFFFFFF means a writer that did not
+    /// know the length (a stream), and is not a truncation.
+    static func truncation(_ file: OpaquePointer) -> (promised: Int, held: Int)? {
+        var log = [CChar](repeating: 0, count: 4096)
+        _ = sf_command(file, Int32(SFC_GET_LOG_INFO), &log, Int32(log.count))
+        let text = String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        for line in text.split(separator: "\n") where line.hasPrefix("data") && line.contains("(should be ") {
+            let numbers = line.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+            guard numbers.count >= 2, numbers[0] > numbers[1], ![0, 0xFFFF_FFFF, 0x7FFF_FFFF].contains(numbers[0]) else { continue }
+            return (numbers[0], numbers[1])
+        }
+        return nil
+    }
+
     public static func info(_ path: String) throws -> (frames: Int, sampleRate: Int, channels: Int) {
         var info = SF_INFO()
         try check(path)

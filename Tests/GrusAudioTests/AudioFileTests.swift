@@ -84,9 +84,17 @@ final class AudioFileTests: XCTestCase {
         let good = try Data(contentsOf: URL(fileURLWithPath: path("good.wav")))
         FileManager.default.createFile(atPath: path("header.wav"), contents: good.prefix(20))
         assertAudioError(path("header.wav")) { if case .notAudio = $0 { return true }; return false }
-        FileManager.default.createFile(atPath: path("cut.wav"), contents: good.prefix(2000))
-        let cut = try AudioFile.read(path("cut.wav"))   // a truncated data chunk reads what is there
-        XCTAssertEqual(cut.frames, (2000 - 44) / 2)
+        // A data chunk cut short is named, not read in part as if it were the recording.
+        FileManager.default.createFile(atPath: path("cut.wav"), contents: good.prefix(good.count / 3))
+        XCTAssertThrowsError(try AudioFile.read(path("cut.wav"))) {
+            XCTAssertTrue("\($0)".contains("cut.wav: not a readable audio file (truncated: its header promises 16000 bytes of audio, the file holds"), "\($0)")
+        }
+        // A streamed WAV whose writer did not know the length (sizes 0xFFFFFFFF) is whole.
+        var streamed = good
+        streamed.replaceSubrange(4..<8, with: [0xff, 0xff, 0xff, 0xff])
+        streamed.replaceSubrange(40..<44, with: [0xff, 0xff, 0xff, 0xff])
+        FileManager.default.createFile(atPath: path("streamed.wav"), contents: streamed)
+        XCTAssertEqual(try AudioFile.read(path("streamed.wav")).frames, 8000)
         // NaN audio.
         try AudioFile.write(Audio(samples: [0.1, .nan, 0.2], sampleRate: 16000), to: path("nan.wav"), encoding: .float32)
         assertAudioError(path("nan.wav")) { if case .invalidSamples = $0 { return true }; return false }
