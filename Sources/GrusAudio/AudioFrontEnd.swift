@@ -20,6 +20,11 @@ public final class AudioFrontEnd: @unchecked Sendable {
                                        startSeconds: startSeconds)
         let rate = options.frame.sampleRate
         if audio.sampleRate == rate { return audio }
+        // Upsampled, the bins above the file's own Nyquist frequency would hold only resampler
+        // noise, which the model never met in training: refused, as `grus features` refuses it.
+        if audio.sampleRate < rate {
+            throw AudioError.unsupported(path: path, reason: "recorded at \(audio.sampleRate) Hz, below the \(rate) Hz the features are computed at; upsampled, everything above \(audio.sampleRate / 2) Hz would be empty. Resample the audio to \(rate) Hz, or leave it out")
+        }
         return ResamplerCache.shared.resampler(from: audio.sampleRate, to: rate).process(audio)
     }
 

@@ -201,6 +201,17 @@ final class PipelineDefectTests: FolderTestCase {
         XCTAssertTrue(issues.contains { $0.contains("frontend.audio.sample_rate: 16000 Hz is above the audio's own rate (8000 Hz") }, "\(issues)")
     }
 
+    /// One 4 kHz recording in an 8 kHz corpus is named, not upsampled into bins it never had.
+    func testALowerRateFileInTheCorpusIsABadInput() throws {
+        let corpus = try tones(rate: 8000)
+        let low = (0..<2000).map { Float(0.4 * sin(2 * Double.pi * 300 * Double($0) / 4000)) }
+        try AudioFile.write(Audio(samples: low, sampleRate: 4000), to: corpus + "/lo_c_9.wav")
+        let p = write("mixed.yaml", "corpus: {format: fsdd, path: \(corpus)}\nfrontend: {type: audio, audio: {bins: 20}}\nmodel: {encoder: {hidden: 8, layers: 1}}\ntraining: {epochs: 1, batch_size: 4}\n")
+        XCTAssertThrowsError(try Experiment(try RecipeLoader.load(p), out: dir.appendingPathComponent("x").path).run()) {
+            XCTAssertTrue("\($0)".contains("lo_c_9.wav: recorded at 4000 Hz, below the 8000 Hz the features are computed at"), "\($0)")
+        }
+    }
+
     // 6. Fragile features.
 
     func testFeaturesDefaultToTheNativeRate() throws {
