@@ -46,6 +46,11 @@ package enum Transfer {
         do { source = try JSONDecoder().decode(Source.self, from: folder.json) } catch {
             throw fail("\(folder.jsonURL.path) is not a Grus model description: \(readable(error))")
         }
+        // The source must be a model its description and weights agree on (what `grus predict`
+        // opens): a model.json edited after training, or weights from another run, are refused.
+        do { _ = try Models.load(folder.dir.path) } catch {
+            throw fail("\(folder.dir.path): its model.json and model.safetensors do not describe one model: \(error)")
+        }
         let weightsURL = folder.dir.appendingPathComponent("model.safetensors")
         let tensors = try ModelWeights.read(weightsURL)
         try checkFinite(tensors, source: weightsURL.path)

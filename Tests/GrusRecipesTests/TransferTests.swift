@@ -110,6 +110,14 @@ final class TransferTests: FolderTestCase {
                                      overrides: ["model.encoder.layers=2"])) { error in
             XCTAssertTrue("\(error)".contains("has no encoder.weight_ih_l1"), "\(error)")
         }
+        // A model.json that no longer describes its weights (a label added after training).
+        let json = URL(fileURLWithPath: sourceDir + "/model/model.json")
+        var described = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any])
+        described["labels"] = (described["labels"] as? [String] ?? []) + ["z"]
+        try JSONSerialization.data(withJSONObject: described).write(to: json)
+        XCTAssertThrowsError(try run(recipe(big, name: "edited", epochs: 1, extra: ", init_from: \(sourceDir)"), "edited")) { error in
+            XCTAssertTrue("\(error)".contains("model.init_from") && "\(error)".contains("model.json and model.safetensors do not describe one model"), "\(error)")
+        }
         XCTAssertThrowsError(try RecipeLoader.load(recipe(big, name: "nowhere", epochs: 1, extra: ", init_from: \(dir.path)/nowhere"))) { error in
             XCTAssertTrue("\(error)".contains("model.init_from") && "\(error)".contains("does not exist"), "\(error)")
         }
