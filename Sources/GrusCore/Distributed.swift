@@ -44,22 +44,30 @@ public enum Distributed {
 
     /// Ends every rank of the job: a rank that fails alone would leave the others waiting in a
     /// collective for ever. The message goes to standard error first.
-    public static func abort(_ message: String) -> Never {
+    /// `code` is the job's exit status (mpirun passes MPI_Abort's code on): 2 for a recipe error.
+    public static func abort(_ message: String, code: Int32 = 1) -> Never {
         FileHandle.standardError.write(Data("grus rank \(rank) of \(size): \(message)\n".utf8))
-        if let mpi { _ = mpi.abort(mpi.commWorld, 1) }
-        exit(1)
+        if let mpi { _ = mpi.abort(mpi.commWorld, code) }
+        exit(code)
     }
 
     nonisolated(unsafe) static var terminationNote: UnsafeMutablePointer<CChar>?
+    nonisolated(unsafe) static var terminationNoteWithout: UnsafeMutablePointer<CChar>?
+    nonisolated(unsafe) static var terminationCheckpoint: UnsafeMutablePointer<CChar>?
 
     /// What a rank prints when mpirun ends it (SIGTERM) because another rank failed or was
-    /// killed: say where the last checkpoint is and how to resume.
-    public static func onTermination(_ message: String) {
+    /// killed: `message` (where the last checkpoint is, how to resume) when `checkpoint` exists
+    /// by then, else `withoutCheckpoint` (nothing to resume from: say so, not --resume).
+    public static func onTermination(_ message: String, checkpoint: String, withoutCheckpoint: String) {
         guard active else { return }
-        if let old = terminationNote { free(old) }
+        for p in [terminationNote, terminationNoteWithout, terminationCheckpoint] { if let p { free(p) } }
         terminationNote = strdup("grus rank \(rank) of \(size): \(message)\n")
+        terminationNoteWithout = strdup("grus rank \(rank) of \(size): \(withoutCheckpoint)\n")
+        terminationCheckpoint = strdup(checkpoint)
         signal(SIGTERM) { _ in
-            if let note = Distributed.terminationNote { _ = write(2, note, strlen(note)) }
+            // access() and write() are safe in a signal handler.
+            let exists = Distributed.terminationCheckpoint.map { access($0, F_OK) == 0 } ?? false
+            if let note = exists ? Distributed.terminationNote : Distributed.terminationNoteWithout { _ = write(2, note, strlen(note)) }
             _exit(143)
         }
     }

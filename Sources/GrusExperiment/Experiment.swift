@@ -42,7 +42,10 @@ public final class Experiment {
             AtomicFile.discardUnder = folder.standardizedFileURL.path
         }
         log = RunLog(folder.appendingPathComponent("log.txt"), quiet: !Distributed.isWriter)
-        Distributed.onTermination("stopped because another rank of this job ended. The last checkpoint is in \(folder.appendingPathComponent("checkpoints").path); continue with: mpirun -np \(Distributed.size) grus run \(recipeFile) --out \(folder.path) --resume")
+        let checkpoint = folder.appendingPathComponent("checkpoints/last.safetensors").path
+        Distributed.onTermination("stopped because another rank of this job ended. The last checkpoint is in \(folder.appendingPathComponent("checkpoints").path); continue with: mpirun -np \(Distributed.size) grus run \(recipeFile) --out \(folder.path) --resume",
+                                  checkpoint: checkpoint,
+                                  withoutCheckpoint: "stopped because another rank of this job ended, before any checkpoint was written; its error is above. Fix it and run the job again")
         Threads.set(recipe.training.threads)
     }
 

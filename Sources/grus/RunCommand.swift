@@ -56,8 +56,11 @@ struct Run: ParsableCommand {
             }
             do {
                 try runRecipe()
+            } catch let e as ExitCode {
+                // One rank failing alone would leave the others waiting in a collective. The job
+                // ends with the rank's own exit code (2 for a recipe error, as without mpirun).
+                Distributed.abort("stopping every rank after the error above", code: e.rawValue)
             } catch {
-                // One rank failing alone would leave the others waiting in a collective.
                 Distributed.abort("stopping every rank after the error above")
             }
             Distributed.finish()

@@ -135,4 +135,27 @@ final class MPITests: FolderTestCase {
         XCTAssertEqual(try Data(contentsOf: killed.appendingPathComponent("checkpoints/last.safetensors")),
                        try Data(contentsOf: straight.appendingPathComponent("checkpoints/last.safetensors")))
     }
+
+    /// Failures before training under mpirun: a recipe error ends the job with 2, as without
+    /// mpirun, and a corpus error sends no rank to --resume a checkpoint that was never written.
+    func testErrorsBeforeTrainingEndTheJobTruthfully() throws {
+        guard let grus = grusExecutable() else { return }
+        let text = try textCorpus()
+        let recipe = dir.appendingPathComponent("r.yaml")
+        try """
+        corpus: {format: fasttext, path: \(text.path), train: train.txt, dev: dev.txt}
+        frontend: {type: text}
+        model: {embedding_dim: 8, encoder: {hidden: 8, layers: 1}}
+        training: {epochs: 1, batch_size: 16}
+        evaluation: {splits: [dev]}
+        """.write(to: recipe, atomically: true, encoding: .utf8)
+        let (p, output) = try mpi(grus, ranks: 2, ["run", recipe.path, "--out", dir.appendingPathComponent("a").path, "--set", "training.nope=1"])
+        XCTAssertEqual(p.terminationStatus, 2, output)
+        XCTAssertTrue(output.contains("training.nope: unknown key"), output)
+        try "__label__pos good\n".write(to: text.appendingPathComponent("train.txt"), atomically: true, encoding: .utf8)
+        let (q, failed) = try mpi(grus, ranks: 2, ["run", recipe.path, "--out", dir.appendingPathComponent("b").path])
+        XCTAssertEqual(q.terminationStatus, 1, failed)
+        XCTAssertTrue(failed.contains("need at least 2"), failed)
+        XCTAssertFalse(failed.contains("--resume"), "no checkpoint was written: nothing to resume\n" + failed)
+    }
 }
