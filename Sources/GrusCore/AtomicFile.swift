@@ -167,3 +167,32 @@ public func peakMemoryMB() -> Double {
     getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
     return Double(u.ru_maxrss) / 1024
 }
+
+/// Makes `url` and the folders above it, with an error a person can act on: the part of the
+/// path that is a file, or the folder that could not be made and why (permission, a read-only
+/// disk, a file system such as /proc that holds no folders of ours).
+public func makeFolder(_ url: URL, for what: String) throws {
+    var missing: [URL] = []
+    var at = url.standardizedFileURL
+    var st = stat()
+    while stat(at.path, &st) != 0 {
+        missing.append(at)
+        let up = at.deletingLastPathComponent()
+        if up.path == at.path { break }
+        at = up
+    }
+    if (st.st_mode & S_IFMT) != S_IFDIR {
+        throw GrusError.io(path: url.path, message: "\(what) cannot be made: \(at.path) is a file, not a folder; choose another place")
+    }
+    for folder in missing.reversed() where mkdir(folder.path, 0o777) != 0 && errno != EEXIST {
+        let why = String(cString: strerror(errno))
+        let advice: String
+        switch errno {
+        case EROFS: advice = "the disk is read-only"
+        case EACCES, EPERM: advice = "you may not write in \(folder.deletingLastPathComponent().path)"
+        case ENOSPC: advice = "the disk is full"
+        default: advice = "\(folder.deletingLastPathComponent().path) does not take new folders"
+        }
+        throw GrusError.io(path: url.path, message: "\(what) cannot be made: \(folder.path) could not be created (\(why): \(advice)); choose another place")
+    }
+}

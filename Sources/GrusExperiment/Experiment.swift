@@ -31,9 +31,8 @@ public final class Experiment {
         recipeFile = loaded.file
         resolvedYAML = loaded.resolvedYAML
         folder = URL(fileURLWithPath: out ?? recipe.experiment.out)
-        for sub in ["checkpoints", "cache"] {
-            try FileManager.default.createDirectory(at: folder.appendingPathComponent(sub), withIntermediateDirectories: true)
-        }
+        try makeFolder(folder, for: "the experiment folder")
+        for sub in ["checkpoints", "cache"] { try makeFolder(folder.appendingPathComponent(sub), for: "the experiment folder") }
         if Distributed.isWriter {
             lock = try FolderLock(folder)
             for sub in ["", "checkpoints", "model", "cache"] { AtomicFile.removeLeftovers(in: folder.appendingPathComponent(sub)) }

@@ -1,4 +1,5 @@
 import Foundation
+import GrusCore
 import GrusInference
 import GrusRecipes
 import GrusReports
@@ -12,7 +13,7 @@ public enum SeedRuns {
                            resume: Bool = false, force: Bool = false) throws -> SeedSummary {
         let base = try RecipeLoader.load(recipe, overrides: overrides)
         let folder = URL(fileURLWithPath: out ?? base.recipe.experiment.out)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try makeFolder(folder, for: "the seeds' folder")
         var runs: [RunSummary] = [], list: [Int] = []
         for k in 0..<seeds {
             let seed = base.recipe.experiment.seed + k

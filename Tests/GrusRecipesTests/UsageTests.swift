@@ -16,6 +16,22 @@ final class UsageTests: FolderTestCase {
         XCTAssertEqual(try runCapturing(grus, ["cache", "prune", "--dir", dir.path, "--older-than", "1"]).status, 0)
     }
 
+    /// An experiment folder that cannot be made is named with the reason, not a Foundation error.
+    func testAnOutFolderThatCannotBeMadeIsNamed() throws {
+        guard let grus = grusExecutable() else { return }
+        let recipe = try toneRecipe()
+        let file = dir.appendingPathComponent("a-file")
+        FileManager.default.createFile(atPath: file.path, contents: Data("x".utf8))
+        let cases = [(file.path + "/exp", "\(file.path) is a file, not a folder"), (file.path, "\(file.path) is a file, not a folder"),
+                     ("/proc/grus-test-\(getpid())", "/proc/grus-test-\(getpid()) could not be created (No such file or directory")]
+        for (out, says) in cases {
+            let r = try runCapturing(grus, ["run", recipe, "--out", out])
+            XCTAssertEqual(r.status, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains("the experiment folder cannot be made: " + says), r.stderr)
+            XCTAssertFalse(r.stderr.contains("NSCocoaErrorDomain"), r.stderr)
+        }
+    }
+
     /// An output path that is one of the experiment's own files is refused before anything is written.
     func testOutputsNeverOverwriteTheExperimentsOwnFiles() throws {
         guard let grus = grusExecutable() else { return }

@@ -99,7 +99,7 @@ public final class Tuner {
             }
             spentBefore = old.spentSeconds
         }
-        try FileManager.default.createDirectory(at: folder.appendingPathComponent("logs"), withIntermediateDirectories: true)
+        try makeFolder(folder.appendingPathComponent("logs"), for: "the search folder")
         let start = Date()
         func spent() -> Double { spentBefore + Date().timeIntervalSince(start) }
         func saveState() throws {
