@@ -16,7 +16,12 @@ swift build --scratch-path .build-fuzz -c debug -Xswiftc -sanitize=fuzzer,addres
   --product FuzzText
 swift build --scratch-path .build-fuzz -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library \
   --product FuzzFeatures
-for t in FuzzSafetensors FuzzRecipe FuzzText FuzzFeatures; do
+swift build --scratch-path .build-fuzz -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library \
+  --product FuzzTagging
+swift build --scratch-path .build-fuzz -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library \
+  --product FuzzCache
+targets=${FUZZ_TARGETS:-FuzzSafetensors FuzzRecipe FuzzText FuzzFeatures FuzzTagging FuzzCache}
+for t in $targets; do
   mkdir -p ".build-fuzz/corpus-$t"
   echo "== $t ($secs s)"
   # Leak checking stays on for FuzzSafetensors only. The others hold global enums with payloads

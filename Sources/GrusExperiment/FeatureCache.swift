@@ -49,6 +49,8 @@ package struct FeatureCache {
     package let folder: URL
     package let key: String
 
+    package init(folder: URL, key: String) { (self.folder, self.key) = (folder, key) }
+
     package var binURL: URL { folder.appendingPathComponent("features.bin") }
     package var indexURL: URL { folder.appendingPathComponent("features.json") }
 
@@ -92,6 +94,7 @@ package struct FeatureCache {
         guard (try? checksum(index)) == index.checksum else {
             return "its checksum does not match: features.bin or features.json changed after they were written"
         }
+        if let why = shapeProblem(index) { return why }
         guard index.tokens != nil, case let .text(encoder) = index.frontEnd else { return nil }
         let words = encoder.vocabulary.count, letters = encoder.characters?.count ?? 0
         for (k, t) in (index.tokens ?? []).enumerated() {
@@ -102,6 +105,37 @@ package struct FeatureCache {
         for (k, sentence) in (index.chars ?? []).enumerated() {
             if let bad = sentence.joined().first(where: { !(0..<letters).contains($0) }) {
                 return "character id \(bad) of \(index.origins[k]) is outside its \(letters) characters"
+            }
+        }
+        return nil
+    }
+
+    /// Counts that must agree before an entry is read: one frame count (and token list, and
+    /// character list) per origin, sizes that fit in memory, CMVN statistics of the features'
+    /// dimension, and a speaker group with statistics for every entry.
+    package func shapeProblem(_ index: Index) -> String? {
+        let n = index.origins.count
+        guard index.frames.count == n, index.tokens.map({ $0.count == n }) ?? true, index.chars.map({ $0.count == n }) ?? true else {
+            return "its lists disagree: \(n) origins, \(index.frames.count) frame counts, \(index.tokens?.count ?? n) token lists, \(index.chars?.count ?? n) character lists"
+        }
+        guard (0...1_000_000).contains(index.dimension), index.frames.allSatisfy({ (0...100_000_000).contains($0) }) else {
+            return "its dimension (\(index.dimension)) or a frame count is out of range"
+        }
+        var total = 0
+        for f in index.frames {
+            let (t, o) = total.addingReportingOverflow(f)
+            guard !o else { return "its frame counts overflow" }
+            total = t
+        }
+        guard !total.multipliedReportingOverflow(by: max(1, index.dimension) * 4).overflow else { return "its size overflows" }
+        if index.tokens == nil {
+            guard case let .audio(_, cmvn, _) = index.frontEnd else { return "audio features with a text front end" }
+            let dims = [cmvn].compactMap { $0 } + (index.speakerCMVN.map { Array($0.stats.values) } ?? [])
+            if let bad = dims.first(where: { $0.sum.count != index.dimension || $0.sumSquares.count != index.dimension }) {
+                return "CMVN statistics of dimension \(bad.sum.count) for features of dimension \(index.dimension)"
+            }
+            if let sc = index.speakerCMVN, sc.groups.count != n || sc.groups.contains(where: { sc.stats[$0] == nil }) {
+                return "its speaker groups do not cover its \(n) entries"
             }
         }
         return nil

@@ -71,6 +71,26 @@ final class CacheIntegrityTests: FolderTestCase {
         XCTAssertTrue(again.contains("token id -3 of"), again)
     }
 
+    /// An entry whose checksum matches but whose counts disagree (a writer's bug, or a hand-made
+    /// entry) is damaged, not a crash: the fuzz target fuzz/FuzzCache reaches these checks.
+    func testAnEntryWhoseCountsDisagreeIsRecomputed() throws {
+        let recipe = try audioRecipe()
+        _ = try run(recipe, "first")
+        let (folder, index) = try entry()
+        var decoded = try JSONDecoder().decode(FeatureCache.Index.self, from: JSONSerialization.data(withJSONObject: index))
+        let cache = FeatureCache(folder: folder, key: decoded.key)
+        decoded.frames.removeLast()
+        decoded.checksum = try cache.checksum(decoded)
+        XCTAssertTrue(cache.problem(decoded)?.contains("its lists disagree") == true, cache.problem(decoded) ?? "no problem found")
+        var wrongDimension = try JSONDecoder().decode(FeatureCache.Index.self, from: JSONSerialization.data(withJSONObject: index))
+        wrongDimension.dimension += 1
+        wrongDimension.checksum = try cache.checksum(wrongDimension)
+        XCTAssertTrue(cache.problem(wrongDimension)?.contains("CMVN statistics of dimension") == true, cache.problem(wrongDimension) ?? "no problem found")
+        try JSONEncoder().encode(decoded).write(to: folder.appendingPathComponent("features.json"))
+        let log = try run(recipe, "second")
+        XCTAssertTrue(log.contains("its lists disagree"), log)
+    }
+
     func testChangedAudioFeaturesAreRecomputed() throws {
         let recipe = try audioRecipe()
         _ = try run(recipe, "first")
