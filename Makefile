@@ -27,6 +27,7 @@ build: deps
 
 test: deps
 	$(SWIFT) build --build-tests
+	$(SWIFT) build -c release --product grus   # ReleaseBuildTests: ids from files under -Ounchecked
 	$(SWIFT) test --skip-build --disable-swift-testing
 
 # The test suite under AddressSanitizer (a separate build folder; about 2 minutes more).

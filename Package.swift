@@ -101,7 +101,7 @@ if ProcessInfo.processInfo.environment["GRUS_FUZZ"] == "1" {
         .executableTarget(name: "FuzzRecipe", dependencies: ["GrusRecipes", "FuzzSupport"], path: "fuzz/FuzzRecipe"),
         .executableTarget(name: "FuzzText", dependencies: ["GrusText", "GrusData", "FuzzSupport"], path: "fuzz/FuzzText"),
         .executableTarget(name: "FuzzFeatures", dependencies: ["GrusAudio", "GrusCore", "FuzzSupport"], path: "fuzz/FuzzFeatures"),
-        .executableTarget(name: "FuzzTagging", dependencies: ["GrusData", "FuzzSupport"], path: "fuzz/FuzzTagging"),
+        .executableTarget(name: "FuzzTagging", dependencies: ["GrusData", "GrusText", "FuzzSupport"], path: "fuzz/FuzzTagging"),
         .executableTarget(name: "FuzzCache", dependencies: ["GrusExperiment", "GrusData", "FuzzSupport"], path: "fuzz/FuzzCache"),
     ]
 }

@@ -3,6 +3,7 @@
 import Foundation
 import FuzzSupport
 import GrusData
+import GrusText
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTagging(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
