@@ -62,3 +62,24 @@ package func stampMatches<S: Decodable & Equatable>(_ folder: String, _ name: St
           let existing = try? JSONDecoder().decode(S.self, from: data) else { return false }
     return existing == settings
 }
+
+/// The file a generated corpus's folder holds from the moment generation starts.
+package let generatedMarker = ".grus-generated"
+
+/// Makes `root` an empty folder for a corpus Grus generates. Only a folder that is missing,
+/// empty, or made by Grus (it holds `stamp` or the generation marker) is removed: a corpus.path
+/// pointed at the user's own recordings is refused, never deleted.
+package func clearGeneratedFolder(_ root: URL, stamp: String, format: String, instead: String) throws {
+    let fm = FileManager.default
+    if let entries = try? fm.contentsOfDirectory(atPath: root.path), !entries.isEmpty,
+       !entries.contains(stamp), !entries.contains(generatedMarker) {
+        throw CorpusError("\(root.path) holds files Grus did not make (\(entries.count) entries, no \(stamp)); corpus.format \(format) generates its corpus into a new or empty folder, or one it made before, and removes what is there. For a corpus of your own use corpus.format: \(instead); else give corpus.path a new folder")
+    }
+    var isDir: ObjCBool = false
+    if fm.fileExists(atPath: root.path, isDirectory: &isDir), !isDir.boolValue {
+        throw CorpusError("\(root.path) is a file; corpus.format \(format) generates its corpus into a folder: give corpus.path a new folder")
+    }
+    try? fm.removeItem(at: root)
+    try fm.createDirectory(at: root, withIntermediateDirectories: true)
+    fm.createFile(atPath: root.appendingPathComponent(generatedMarker).path, contents: Data())
+}

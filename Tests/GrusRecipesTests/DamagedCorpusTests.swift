@@ -68,4 +68,23 @@ final class DamagedCorpusTests: FolderTestCase {
             XCTAssertTrue("\(e)".contains("train.jsonl:25: no label (an empty, null or missing label or intent); 2 training examples have none"), "\(e)")
         }
     }
+
+    /// corpus.path pointed at the user's own recordings with a generated format kept: refused,
+    /// and nothing of theirs is deleted. A folder Grus made is still remade.
+    func testAGeneratedFormatNeverDeletesAFolderItDidNotMake() throws {
+        let mine = dir.appendingPathComponent("my-commands")
+        try FileManager.default.createDirectory(at: mine.appendingPathComponent("yes"), withIntermediateDirectories: true)
+        _ = write("my-commands/yes/take1.wav", "my recording")
+        XCTAssertThrowsError(try SyntheticSpeechCommands.ensure(mine.path, log: { _ in })) { e in
+            XCTAssertTrue("\(e)".contains("holds files Grus did not make") && "\(e)".contains("corpus.format: speech_commands"), "\(e)")
+        }
+        XCTAssertEqual(try String(contentsOf: mine.appendingPathComponent("yes/take1.wav"), encoding: .utf8), "my recording")
+        // A folder with the marker of a generation that was cut short is Grus's to remake.
+        let made = dir.appendingPathComponent("made")
+        try FileManager.default.createDirectory(at: made, withIntermediateDirectories: true)
+        _ = write("made/partial.wav", "x")
+        _ = write("made/" + generatedMarker, "")
+        try clearGeneratedFolder(made, stamp: SyntheticSpeechCommands.stampName, format: "synthetic_speech_commands", instead: "speech_commands")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: made.path), [generatedMarker])
+    }
 }

@@ -37,8 +37,7 @@ public enum FSDDDigits {
         var pools: [String: [Split: [Int: [String]]]] = [:]
         for i in items { if let s = i.speaker, let d = Int(i.label) { pools[s, default: [:]][i.split, default: [:]][d, default: []].append(i.input) } }
         guard !pools.isEmpty else { throw CorpusError("\(settings.source): no FSDD recordings ({digit}_{speaker}_{index}.wav)") }
-        try? FileManager.default.removeItem(at: root)
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try clearGeneratedFolder(root, stamp: stampName, format: "fsdd_digits", instead: "manifest")
         var rng = RNG(seed: settings.seed)
         var rows = ["path\tlabel\tsplit\tspeaker"]
         var cache: [String: [Float]] = [:]

@@ -48,8 +48,7 @@ public enum SyntheticDigits {
         }
         let t0 = Date()
         log("generating the synthetic connected-digits corpus in \(folder) (espeak-ng, seed \(settings.seed))")
-        try? FileManager.default.removeItem(at: root)
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try clearGeneratedFolder(root, stamp: stampName, format: "synthetic_digits", instead: "manifest")
         var rng = RNG(seed: settings.seed)
         let variants = settings.variants ?? SyntheticSpeechCommands.variants
         var voices = SyntheticSpeechCommands.accents.flatMap { a in variants.map { (a, $0) } }

@@ -43,8 +43,7 @@ public enum SyntheticSpeechCommands {
         let t0 = Date()
         log("generating the synthetic speech-commands corpus in \(folder) (espeak-ng, seed \(settings.seed))")
         let root = URL(fileURLWithPath: folder)
-        try? FileManager.default.removeItem(at: root)
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try clearGeneratedFolder(root, stamp: stampName, format: "synthetic_speech_commands", instead: "speech_commands")
         var rng = RNG(seed: settings.seed)
         var voices = accents.flatMap { a in variants.map { (a, $0) } }
         rng.shuffle(&voices)
