@@ -27,7 +27,7 @@ sst_atis=(--set corpus.path=$sc/atis-10 --set corpus.text_column=text --set corp
 
 run gsc google-speech-commands "${gsc[@]}"
 run gsc-before google-speech-commands "${gsc[@]}" --set training.min_steps=0 --set training.early_stopping.patience_steps=0
-run gsc-long google-speech-commands "${gsc[@]}" --set training.epochs=300 --set training.early_stopping.patience=0
+run gsc-long google-speech-commands "${gsc[@]}" --set training.epochs=300 --set training.early_stopping.patience=0 --set training.early_stopping.patience_steps=0
 run sc speech-commands "${scy[@]}"
 run sc-before speech-commands "${scy[@]}" --set training.min_steps=0
 run sc-long speech-commands "${scy[@]}" --set training.epochs=300
@@ -36,16 +36,16 @@ run fsdd-before fsdd "${fsdd[@]}" --set training.min_steps=0
 run fsdd-long fsdd "${fsdd[@]}" --set training.epochs=300
 run ti-atis text-intents "${ti[@]}"
 run ti-atis-before text-intents "${ti[@]}" --set training.min_steps=0 --set training.early_stopping.patience_steps=0
-run ti-atis-long text-intents "${ti[@]}" --set training.epochs=300 --set training.early_stopping.patience=0
+run ti-atis-long text-intents "${ti[@]}" --set training.epochs=300 --set training.early_stopping.patience=0 --set training.early_stopping.patience_steps=0
 run ti-sst text-intents "${ti_sst[@]}"
 run ti-sst-before text-intents "${ti_sst[@]}" --set training.min_steps=0 --set training.early_stopping.patience_steps=0
-run ti-sst-long text-intents "${ti_sst[@]}" --set training.epochs=200 --set training.min_steps=0 --set training.early_stopping.patience=0
+run ti-sst-long text-intents "${ti_sst[@]}" --set training.epochs=200 --set training.min_steps=0 --set training.early_stopping.patience=0 --set training.early_stopping.patience_steps=0
 run sst sst2 "${sst[@]}"
 run sst-before sst2 "${sst[@]}" --set training.min_steps=0 --set training.early_stopping.patience_steps=0
-run sst-long sst2 "${sst[@]}" --set training.epochs=40
+run sst-long sst2 "${sst[@]}" --set training.epochs=40 --set training.min_steps=0 --set training.early_stopping.patience_steps=0
 run sst-atis sst2 "${sst_atis[@]}"
 run sst-atis-before sst2 "${sst_atis[@]}" --set training.min_steps=0 --set training.early_stopping.patience_steps=0
-run sst-atis-long sst2 "${sst_atis[@]}" --set training.epochs=100
+run sst-atis-long sst2 "${sst_atis[@]}" --set training.epochs=300 --set training.min_steps=0 --set training.early_stopping.patience_steps=0
 for group in gsc sc fsdd ti-atis ti-sst sst sst-atis; do
   "$grus" compare --markdown "$out/$group-before" "$out/$group" "$out/$group-long"
 done
