@@ -111,18 +111,7 @@ final class CacheIntegrityTests: FolderTestCase {
     /// Character ids index the character encoder's embedding, so model.json's character
     /// inventory must be the encoder's size.
     func testModelWithOtherCharactersIsRefused() throws {
-        let c = dir.appendingPathComponent("tags")
-        try FileManager.default.createDirectory(at: c, withIntermediateDirectories: true)
-        let text = (0..<40).map { i in "the O\nred B-COL\nbox\(i % 3) O" }.joined(separator: "\n\n") + "\n"
-        for name in ["train.txt", "dev.txt"] { try text.write(to: c.appendingPathComponent(name), atomically: true, encoding: .utf8) }
-        let recipe = dir.appendingPathComponent("c.yaml").path
-        try """
-        task: tag
-        corpus: {format: conll, path: \(c.path), train: train.txt, dev: dev.txt, test: ""}
-        frontend: {type: text}
-        model: {embedding_dim: 8, char_encoder: {dim: 4, hidden: 4}, encoder: {hidden: 8, layers: 1}}
-        training: {epochs: 1, batch_size: 8}
-        """.write(toFile: recipe, atomically: true, encoding: .utf8)
+        let recipe = try characterTaggingRecipe()
         let out = dir.appendingPathComponent("exp")
         try Experiment(try RecipeLoader.load(recipe), out: out.path).run()
         XCTAssertNoThrow(try Models.load(out.path))

@@ -15,24 +15,6 @@ final class ReleaseBuildTests: FolderTestCase {
         return p
     }
 
-    /// A tagging corpus, with a character encoder: token ids and character ids from the cache.
-    func recipe() throws -> String {
-        let c = dir.appendingPathComponent("tags")
-        try FileManager.default.createDirectory(at: c, withIntermediateDirectories: true)
-        let text = (0..<40).map { i in "the O\nred B-COL\nbox\(i % 3) O\nis O\ngood O" }.joined(separator: "\n\n") + "\n"
-        for name in ["train.txt", "dev.txt"] { try text.write(to: c.appendingPathComponent(name), atomically: true, encoding: .utf8) }
-        let p = dir.appendingPathComponent("t.yaml").path
-        try """
-        task: tag
-        corpus: {format: conll, path: \(c.path), train: train.txt, dev: dev.txt, test: ""}
-        frontend: {type: text}
-        model: {embedding_dim: 8, char_encoder: {dim: 4, hidden: 4}, encoder: {hidden: 8, layers: 1}}
-        training: {epochs: 1, batch_size: 8}
-        evaluation: {splits: [dev]}
-        """.write(toFile: p, atomically: true, encoding: .utf8)
-        return p
-    }
-
     /// Rewrites the one cache entry with `change` applied and its checksum made to match, so
     /// only the id check stands between the ids and the model.
     func damageEntry(_ change: (inout FeatureCache.Index) -> Void) throws {
@@ -48,7 +30,7 @@ final class ReleaseBuildTests: FolderTestCase {
 
     func testIdsFromFilesAreCheckedInTheReleaseBuild() throws {
         guard let grus = release else { return }
-        let r = try recipe()
+        let r = try characterTaggingRecipe()
         XCTAssertEqual(try runCapturing(grus, ["run", r, "--out", dir.appendingPathComponent("a").path]).status, 0)
         for (n, (change, says)) in [({ (i: inout FeatureCache.Index) in i.tokens![0][0] = 1_000_000_000 }, "token id 1000000000"),
                                     ({ (i: inout FeatureCache.Index) in i.tokens![2][0] = -7 }, "token id -7"),

@@ -35,6 +35,24 @@ class FolderTestCase: XCTestCase {
 
     /// `dir/tones.yaml` on the tone corpus (made here): a small unidirectional GRU classifier whose
     /// test split is evaluated. `training`: more keys of the training section.
+    /// A CoNLL tagging corpus (train and dev) and a recipe with a character encoder, so a run's
+    /// cache entry holds token ids and character ids.
+    func characterTaggingRecipe() throws -> String {
+        let c = dir.appendingPathComponent("tags")
+        try FileManager.default.createDirectory(at: c, withIntermediateDirectories: true)
+        let text = (0..<40).map { i in "the O\nred B-COL\nbox\(i % 3) O" }.joined(separator: "\n\n") + "\n"
+        for name in ["train.txt", "dev.txt"] { try text.write(to: c.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+        let recipe = dir.appendingPathComponent("c.yaml").path
+        try """
+        task: tag
+        corpus: {format: conll, path: \(c.path), train: train.txt, dev: dev.txt, test: ""}
+        frontend: {type: text}
+        model: {embedding_dim: 8, char_encoder: {dim: 4, hidden: 4}, encoder: {hidden: 8, layers: 1}}
+        training: {epochs: 1, batch_size: 8}
+        """.write(toFile: recipe, atomically: true, encoding: .utf8)
+        return recipe
+    }
+
     func toneRecipe(hidden: Int = 6, epochs: Int = 1, training: String = "") throws -> String {
         let tones = try toneCorpus()
         let path = dir.appendingPathComponent("tones.yaml").path
